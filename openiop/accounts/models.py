@@ -1,0 +1,80 @@
+"""Accounts: one user table with distinct kinds, and per-program staff memberships."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from openiop.accounts.roles import ROLE_CHOICES
+from openiop.core.models import BaseModel
+
+
+class UserKind(models.TextChoices):
+    STAFF = "staff", "Staff"
+    PARTICIPANT = "participant", "Participant"
+    # Seed scripts and background jobs act as a system account so that every audit event
+    # still names an actor.
+    SYSTEM = "system", "System"
+
+
+class User(AbstractUser):
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=UserKind.choices, default=UserKind.STAFF)
+    display_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_kind_valid", condition=models.Q(kind__in=UserKind.values)
+            ),
+            # Only staff may reach the configuration admin (AUTH-01: a participant never
+            # holds a staff permission).
+            models.CheckConstraint(
+                name="user_only_staff_is_staff",
+                condition=models.Q(is_staff=False) | models.Q(kind=UserKind.STAFF),
+            ),
+            models.CheckConstraint(
+                name="user_only_staff_is_superuser",
+                condition=models.Q(is_superuser=False) | models.Q(kind=UserKind.STAFF),
+            ),
+        ]
+
+    @property
+    def is_staff_kind(self) -> bool:
+        return self.kind == UserKind.STAFF
+
+    @property
+    def is_participant_kind(self) -> bool:
+        return self.kind == UserKind.PARTICIPANT
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Membership(BaseModel):
+    """A staff user's role in one program. Roles are a data matrix (roles.json)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=32, choices=ROLE_CHOICES)
+    is_active = models.BooleanField(default=True)
+    # On-call designation is used by later safety escalation; harmless to hold here.
+    is_on_call = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "program", "role"], name="membership_unique_role_per_program"
+            ),
+            models.CheckConstraint(
+                name="membership_role_valid",
+                condition=models.Q(role__in=[c[0] for c in ROLE_CHOICES]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.role} @ {self.program_id}"

@@ -1,0 +1,88 @@
+"""The role matrix: which role may do what, loaded from data/roles.json (AC-03).
+
+Code checks permissions through the typed `Perm` enum and `has_perm`; the JSON decides which
+roles hold them. Loading fails loudly on an unknown role or permission name.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+ROLES_FILE = Path(__file__).parent / "data" / "roles.json"
+
+
+class Perm(enum.StrEnum):
+    PROGRAM_VIEW = "program.view"
+    PARTICIPANT_LIST = "participant.list"
+    PARTICIPANT_VIEW_CHART = "participant.view_chart"
+    PARTICIPANT_ADMIT = "participant.admit"
+    PARTICIPANT_EDIT = "participant.edit"
+    ENROLLMENT_CHANGE_PHASE = "enrollment.change_phase"
+    ENROLLMENT_DISCHARGE = "enrollment.discharge"
+    NOTE_READ_BODY = "note.read_body"
+    STAFF_MANAGE = "staff.manage"
+    AUDIT_VIEW = "audit.view"
+
+
+class Role(enum.StrEnum):
+    PROGRAM_DIRECTOR = "program_director"
+    CLINICIAN = "clinician"
+    SUPERVISOR = "supervisor"
+    INTAKE = "intake"
+    BILLING = "billing"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class RoleMatrix:
+    version: str
+    labels: dict[Role, str]
+    grants: dict[Role, frozenset[Perm]]
+
+    def allows(self, role: str, perm: Perm) -> bool:
+        return perm in self.grants.get(Role(role), frozenset())
+
+
+class RoleMatrixError(ValueError):
+    pass
+
+
+def parse_role_matrix(raw: dict[str, object]) -> RoleMatrix:
+    if raw.get("schema") != "openiop.roles/1":
+        raise RoleMatrixError("roles.json: schema must be 'openiop.roles/1'")
+    roles = raw.get("roles")
+    if not isinstance(roles, dict):
+        raise RoleMatrixError("roles.json: 'roles' must be an object")
+    missing = {r.value for r in Role} - set(roles)
+    if missing:
+        raise RoleMatrixError(f"roles.json: roles missing: {sorted(missing)}")
+    labels: dict[Role, str] = {}
+    grants: dict[Role, frozenset[Perm]] = {}
+    for name, spec in roles.items():
+        try:
+            role = Role(name)
+        except ValueError:
+            raise RoleMatrixError(f"roles.json: roles.{name}: unknown role") from None
+        labels[role] = str(spec["label"])
+        perms = set()
+        for perm in spec["permissions"]:
+            try:
+                perms.add(Perm(perm))
+            except ValueError:
+                raise RoleMatrixError(
+                    f"roles.json: roles.{name}: unknown permission {perm!r}"
+                ) from None
+        grants[role] = frozenset(perms)
+    return RoleMatrix(version=str(raw.get("version", "")), labels=labels, grants=grants)
+
+
+@cache
+def role_matrix() -> RoleMatrix:
+    return parse_role_matrix(json.loads(ROLES_FILE.read_text()))
+
+
+ROLE_CHOICES = [(r.value, r.value.replace("_", " ").capitalize()) for r in Role]

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from openiop.accounts.selectors import programs_for_user
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_programs": []}
+    # Lazy: pages that do not render the program switcher pay no query for it.
+    return {"nav_programs": SimpleLazyObject(lambda: list(programs_for_user(user=user)))}

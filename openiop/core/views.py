@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from openiop.accounts.models import User, UserKind
+from openiop.accounts.selectors import programs_for_user
+
+
+@require_http_methods(["GET"])
+def home(request: HttpRequest) -> HttpResponse:
+    """Send staff to their program; with several programs, let them choose."""
+    user = request.user
+    assert isinstance(user, User)
+    if user.kind != UserKind.STAFF:
+        return render(request, "core/participant_home.html", status=200)
+    programs = list(programs_for_user(user=user))
+    if len(programs) == 1:
+        return redirect("participants:program_home", program_id=programs[0].external_id)
+    return render(request, "core/choose_program.html", {"programs": programs})
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability; never any clinical data (REL-03)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        database = "unavailable"
+    status = 200 if database == "ok" else 503
+    return JsonResponse(
+        {"status": "ok" if status == 200 else "degraded", "database": database}, status=status
+    )

@@ -1,0 +1,99 @@
+"""Forms for the staff UI. Field names match the action arguments so errors land in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from openiop.accounts.models import User
+from openiop.participants.models import DischargeReason, Phase, SexForScoring, StepDownDestination
+from openiop.participants.selectors import Status
+from openiop.programs.models import Track
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+
+
+class DemographicsForm(forms.Form):
+    legal_first_name = forms.CharField(max_length=100)
+    legal_last_name = forms.CharField(max_length=100)
+    preferred_name = forms.CharField(max_length=100, required=False)
+    pronouns = forms.CharField(max_length=40, required=False, help_text="e.g. she/her, they/them")
+    date_of_birth = forms.DateField(widget=DATE_WIDGET)
+    sex_for_scoring = forms.ChoiceField(
+        choices=SexForScoring.choices,
+        initial=SexForScoring.UNKNOWN,
+        help_text="Used only for instruments with sex-specific cut-offs.",
+    )
+    gender_identity = forms.CharField(max_length=100, required=False)
+    phone = forms.CharField(max_length=32, required=False)
+    email = forms.EmailField(required=False)
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    emergency_contact_name = forms.CharField(max_length=200, required=False)
+    emergency_contact_relationship = forms.CharField(max_length=100, required=False)
+    emergency_contact_phone = forms.CharField(max_length=32, required=False)
+
+
+class EpisodeForm(forms.Form):
+    track = forms.ModelChoiceField(queryset=Track.objects.none(), to_field_name="external_id")
+    admitted_on = forms.DateField(widget=DATE_WIDGET, label="Admission date")
+    primary_clinician = forms.ModelChoiceField(
+        queryset=User.objects.none(), to_field_name="external_id"
+    )
+    phase = forms.ChoiceField(choices=Phase.choices, initial=Phase.ENGAGEMENT)
+
+    def __init__(self, *args: Any, tracks: Any, clinicians: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        track_field = self.fields["track"]
+        assert isinstance(track_field, forms.ModelChoiceField)
+        track_field.queryset = tracks
+        clinician_field = self.fields["primary_clinician"]
+        assert isinstance(clinician_field, forms.ModelChoiceField)
+        clinician_field.queryset = clinicians
+
+
+class AdmitForm(DemographicsForm, EpisodeForm):
+    pass
+
+
+class EditForm(DemographicsForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class PhaseChangeForm(forms.Form):
+    to_phase = forms.ChoiceField(choices=Phase.choices, label="New phase")
+    effective_on = forms.DateField(widget=DATE_WIDGET, label="Effective from")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DischargeForm(forms.Form):
+    discharged_on = forms.DateField(widget=DATE_WIDGET, label="Discharge date")
+    reason = forms.ChoiceField(choices=DischargeReason.choices)
+    step_down_destination = forms.ChoiceField(
+        choices=StepDownDestination.choices, label="Step-down destination"
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class FilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100)
+    track = forms.ModelChoiceField(
+        queryset=Track.objects.none(), to_field_name="external_id", required=False
+    )
+    phase = forms.ChoiceField(choices=[("", "Any phase"), *Phase.choices], required=False)
+    clinician = forms.ModelChoiceField(
+        queryset=User.objects.none(), to_field_name="external_id", required=False
+    )
+    status = forms.ChoiceField(choices=Status.CHOICES, required=False, initial=Status.ACTIVE)
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args: Any, tracks: Any, clinicians: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        track_field = self.fields["track"]
+        assert isinstance(track_field, forms.ModelChoiceField)
+        track_field.queryset = tracks
+        track_field.empty_label = "Any track"
+        clinician_field = self.fields["clinician"]
+        assert isinstance(clinician_field, forms.ModelChoiceField)
+        clinician_field.queryset = clinicians
+        clinician_field.empty_label = "Any clinician"

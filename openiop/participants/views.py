@@ -1,0 +1,337 @@
+"""Staff pages for participants and episodes of care (htmx, server-rendered).
+
+Every view starts with `program_access` (404 for outsiders) and a permission check (403 for
+members whose role does not allow the action)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from openiop.accounts.access import ProgramAccess, program_access
+from openiop.accounts.models import User
+from openiop.accounts.roles import Perm
+from openiop.accounts.selectors import clinicians_for_program
+from openiop.audit.actions import audit_record, audit_record_reads
+from openiop.core.errors import ActionError
+from openiop.participants import actions, selectors
+from openiop.participants.forms import (
+    AdmitForm,
+    DischargeForm,
+    EditForm,
+    EpisodeForm,
+    FilterForm,
+    PhaseChangeForm,
+)
+from openiop.participants.models import Participant, Phase
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
+    access = program_access(_user(request), program_id)
+    access.require(perm)
+    return access
+
+
+def _apply_action_errors(form: forms.Form, error: ActionError) -> None:
+    for field, msgs in error.errors.items():
+        for msg in msgs:
+            form.add_error(field if field in form.fields else None, msg)
+
+
+@require_http_methods(["GET"])
+def program_home(request: HttpRequest, program_id: UUID) -> HttpResponse:
+    access = _access(request, program_id, Perm.PROGRAM_VIEW)
+    program = access.program
+    census = selectors.program_census(program=program)
+    context = {
+        "access": access,
+        "program": program,
+        "census": census,
+        "phases": list(Phase),
+        "census_total": sum(row.total for row in census),
+        "can_list": access.can(Perm.PARTICIPANT_LIST),
+        "can_admit": access.can(Perm.PARTICIPANT_ADMIT),
+        "rules": program.rules,
+    }
+    return render(request, "participants/program_home.html", context)
+
+
+def _filters_from(form: FilterForm) -> selectors.ParticipantFilters:
+    data = form.cleaned_data
+    return selectors.ParticipantFilters(
+        q=data.get("q") or "",
+        track=data["track"].external_id if data.get("track") else None,
+        phase=data.get("phase") or "",
+        clinician=data["clinician"].external_id if data.get("clinician") else None,
+        status=data.get("status") or selectors.Status.ACTIVE,
+    )
+
+
+@require_http_methods(["GET"])
+def participant_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
+    access = _access(request, program_id, Perm.PARTICIPANT_LIST)
+    program = access.program
+    tracks = selectors.tracks_for_program(program=program)
+    clinicians = clinicians_for_program(program=program)
+    form = FilterForm(request.GET or None, tracks=tracks, clinicians=clinicians)
+    page = None
+    rows: list[dict[str, Any]] = []
+    if not request.GET or form.is_valid():
+        filters = _filters_from(form) if request.GET else selectors.ParticipantFilters()
+        paginator = Paginator(selectors.participant_list(program=program, filters=filters), 50)
+        page = paginator.get_page(request.GET.get("page"))
+        shown: list[Participant] = list(page.object_list)
+        rows = [{"p": p, "episode": selectors.latest_episode(p)} for p in shown]
+        # AU-01: a list view records each participant it shows.
+        audit_record_reads(
+            actor=_user(request), objects=shown, program=program, view="participant_list"
+        )
+    context = {
+        "access": access,
+        "program": program,
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "can_admit": access.can(Perm.PARTICIPANT_ADMIT),
+    }
+    template = "participants/_list_results.html" if getattr(request, "htmx", False) else "participants/list.html"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET"])
+def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access = _access(request, program_id, Perm.PARTICIPANT_VIEW_CHART)
+    participant = selectors.participant_get(program=access.program, participant_id=participant_id)
+    audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "chart"})
+    episode = selectors.current_episode(participant)
+    context = {
+        "access": access,
+        "program": access.program,
+        "participant": participant,
+        "episode": episode,
+        "episodes": selectors.episodes_of(participant),
+        "phase_history": selectors.phase_history(participant=participant),
+        "alerts": [],  # filled by the safety and measurement work; the slot renders now
+        "age": participant.age_on(actions.program_today(access.program)),
+        "can_edit": access.can(Perm.PARTICIPANT_EDIT),
+        "can_change_phase": access.can(Perm.ENROLLMENT_CHANGE_PHASE) and episode is not None,
+        "can_discharge": access.can(Perm.ENROLLMENT_DISCHARGE) and episode is not None,
+        "can_readmit": access.can(Perm.PARTICIPANT_ADMIT) and episode is None,
+    }
+    return render(request, "participants/chart.html", context)
+
+
+def _chart_url(program_id: UUID, participant: Participant) -> str:
+    return reverse(
+        "participants:chart",
+        kwargs={"program_id": program_id, "participant_id": participant.external_id},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def participant_admit(request: HttpRequest, program_id: UUID) -> HttpResponse:
+    access = _access(request, program_id, Perm.PARTICIPANT_ADMIT)
+    program = access.program
+    tracks = selectors.tracks_for_program(program=program)
+    clinicians = clinicians_for_program(program=program)
+    today = actions.program_today(program)
+    form = AdmitForm(
+        request.POST or None,
+        tracks=tracks,
+        clinicians=clinicians,
+        initial={"admitted_on": today, "phase": Phase.ENGAGEMENT},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            participant, _ = actions.participant_admit(
+                actor=_user(request),
+                program=program,
+                demographics=actions.Demographics(
+                    **{name: data[name] for name in actions.DEMOGRAPHIC_FIELDS}
+                ),
+                track=data["track"],
+                admitted_on=data["admitted_on"],
+                primary_clinician=data["primary_clinician"],
+                phase=data["phase"],
+            )
+        except ActionError as error:
+            _apply_action_errors(form, error)
+        else:
+            messages.success(
+                request, f"Admitted {participant.display_name} ({participant.record_number})."
+            )
+            return redirect(_chart_url(program_id, participant))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "participants/admit.html",
+        {"access": access, "program": program, "form": form},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def participant_edit(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access = _access(request, program_id, Perm.PARTICIPANT_EDIT)
+    participant = selectors.participant_get(program=access.program, participant_id=participant_id)
+    initial = {name: getattr(participant, name) for name in actions.DEMOGRAPHIC_FIELDS}
+    initial["version"] = participant.version
+    form = EditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.participant_update(
+                actor=_user(request),
+                participant=participant,
+                expected_version=data["version"],
+                changes={name: data[name] for name in actions.DEMOGRAPHIC_FIELDS},
+            )
+        except ActionError as error:
+            _apply_action_errors(form, error)
+        else:
+            messages.success(request, "Details saved.")
+            return redirect(_chart_url(program_id, participant))
+    elif request.method == "GET":
+        audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "edit"})
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "participants/edit.html",
+        {"access": access, "program": access.program, "participant": participant, "form": form},
+        status=status,
+    )
+
+
+def _episode_page(
+    request: HttpRequest,
+    program_id: UUID,
+    participant_id: UUID,
+    enrollment_id: UUID,
+    perm: Perm,
+) -> tuple[ProgramAccess, Participant, Any]:
+    access = _access(request, program_id, perm)
+    participant = selectors.participant_get(program=access.program, participant_id=participant_id)
+    enrollment = selectors.enrollment_get(
+        program=access.program, participant=participant, enrollment_id=enrollment_id
+    )
+    return access, participant, enrollment
+
+
+@require_http_methods(["GET", "POST"])
+def enrollment_change_phase(
+    request: HttpRequest, program_id: UUID, participant_id: UUID, enrollment_id: UUID
+) -> HttpResponse:
+    access, participant, enrollment = _episode_page(
+        request, program_id, participant_id, enrollment_id, Perm.ENROLLMENT_CHANGE_PHASE
+    )
+    form = PhaseChangeForm(
+        request.POST or None, initial={"effective_on": actions.program_today(access.program)}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.enrollment_change_phase(
+                actor=_user(request), enrollment=enrollment, **form.cleaned_data
+            )
+        except ActionError as error:
+            _apply_action_errors(form, error)
+        else:
+            messages.success(request, f"Phase changed to {enrollment.get_phase_display()}.")
+            return redirect(_chart_url(program_id, participant))
+    context = {
+        "access": access,
+        "program": access.program,
+        "participant": participant,
+        "enrollment": enrollment,
+        "form": form,
+    }
+    return render(
+        request, "participants/phase.html", context, status=422 if request.method == "POST" else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def enrollment_discharge(
+    request: HttpRequest, program_id: UUID, participant_id: UUID, enrollment_id: UUID
+) -> HttpResponse:
+    access, participant, enrollment = _episode_page(
+        request, program_id, participant_id, enrollment_id, Perm.ENROLLMENT_DISCHARGE
+    )
+    form = DischargeForm(
+        request.POST or None, initial={"discharged_on": actions.program_today(access.program)}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.enrollment_discharge(
+                actor=_user(request),
+                enrollment=enrollment,
+                discharged_on=data["discharged_on"],
+                reason=data["reason"],
+                step_down_destination=data["step_down_destination"],
+                note=data["note"],
+            )
+        except ActionError as error:
+            _apply_action_errors(form, error)
+        else:
+            messages.success(request, f"Discharged {participant.display_name}.")
+            return redirect(_chart_url(program_id, participant))
+    context = {
+        "access": access,
+        "program": access.program,
+        "participant": participant,
+        "enrollment": enrollment,
+        "form": form,
+    }
+    return render(
+        request,
+        "participants/discharge.html",
+        context,
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def enrollment_readmit(
+    request: HttpRequest, program_id: UUID, participant_id: UUID
+) -> HttpResponse:
+    access = _access(request, program_id, Perm.PARTICIPANT_ADMIT)
+    program = access.program
+    participant = selectors.participant_get(program=program, participant_id=participant_id)
+    form = EpisodeForm(
+        request.POST or None,
+        tracks=selectors.tracks_for_program(program=program),
+        clinicians=clinicians_for_program(program=program),
+        initial={"admitted_on": actions.program_today(program), "phase": Phase.ENGAGEMENT},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.enrollment_readmit(
+                actor=_user(request), participant=participant, **form.cleaned_data
+            )
+        except ActionError as error:
+            _apply_action_errors(form, error)
+        else:
+            messages.success(request, "New episode of care opened.")
+            return redirect(_chart_url(program_id, participant))
+    context = {"access": access, "program": program, "participant": participant, "form": form}
+    return render(
+        request,
+        "participants/readmit.html",
+        context,
+        status=422 if request.method == "POST" else 200,
+    )

@@ -1,0 +1,91 @@
+"""Writes for organisations, programs and tracks (used by seed, admin and tests)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from openiop.accounts.models import User
+from openiop.audit.actions import audit_record
+from openiop.core.errors import ActionError
+from openiop.programs.models import (
+    Organisation,
+    Program,
+    Track,
+    validate_rule_pack,
+    validate_time_zone,
+)
+
+
+def _full_clean(obj: Program | Track | Organisation) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise ActionError(exc.message_dict) from None
+
+
+def _check_program_settings(program: Program) -> None:
+    errors: dict[str, str | list[str]] = {}
+    for field, validator in (("time_zone", validate_time_zone), ("rule_pack", validate_rule_pack)):
+        try:
+            validator(getattr(program, field))
+        except ValidationError as exc:
+            errors[field] = list(exc.messages)
+    if errors:
+        raise ActionError(errors)
+
+
+@transaction.atomic
+def organisation_create(*, actor: User | None, name: str) -> Organisation:
+    org = Organisation(name=name.strip(), created_by=actor)
+    _full_clean(org)
+    org.save()
+    audit_record(actor=actor, action="create", obj=org)
+    return org
+
+
+@transaction.atomic
+def program_create(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    name: str,
+    level_of_care: str,
+    population: str,
+    time_zone: str,
+    rule_pack: str,
+    record_prefix: str = "P",
+) -> Program:
+    program = Program(
+        organisation=organisation,
+        name=name.strip(),
+        level_of_care=level_of_care,
+        population=population,
+        time_zone=time_zone,
+        rule_pack=rule_pack,
+        record_prefix=record_prefix,
+        created_by=actor,
+    )
+    _full_clean(program)
+    _check_program_settings(program)
+    program.save()
+    audit_record(actor=actor, action="create", obj=program, program=program)
+    return program
+
+
+@transaction.atomic
+def track_create(
+    *, actor: User | None, program: Program, name: str, code: str, focus: str, description: str = ""
+) -> Track:
+    track = Track(
+        program=program,
+        name=name.strip(),
+        code=code.strip().upper(),
+        focus=focus,
+        description=description,
+        created_by=actor,
+    )
+    _full_clean(track)
+    track.save()
+    audit_record(actor=actor, action="create", obj=track, program=program)
+    return track

@@ -1,0 +1,98 @@
+"""Organisation → Program → Track."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from openiop.core.models import BaseModel
+from openiop.programs.rule_packs import RulePack, rule_packs
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. America/New_York).")
+
+
+def validate_rule_pack(value: str) -> None:
+    if value not in rule_packs():
+        raise ValidationError(f"{value!r} is not a known rule pack.")
+
+
+class Organisation(BaseModel):
+    name = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Population(models.TextChoices):
+    ADULT = "adult", "Adult"
+    ADOLESCENT = "adolescent", "Adolescent"
+
+
+class LevelOfCare(models.TextChoices):
+    ASAM_2_1 = "asam-2.1", "ASAM Level 2.1 intensive outpatient"
+    MH_IOP = "mh-iop", "Mental-health intensive outpatient"
+
+
+class Program(BaseModel):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="programs"
+    )
+    name = models.CharField(max_length=200)
+    level_of_care = models.CharField(max_length=32, choices=LevelOfCare.choices)
+    population = models.CharField(max_length=16, choices=Population.choices)
+    # Validated by the program actions (kept off the field so migrations never import app code).
+    time_zone = models.CharField(max_length=64)
+    rule_pack = models.CharField(max_length=64)
+    # Record numbers are per program; this counter hands them out without gaps or reuse.
+    next_record_number = models.PositiveIntegerField(default=1, editable=False)
+    record_prefix = models.CharField(max_length=8, default="P")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="program_unique_name"),
+            models.CheckConstraint(
+                name="program_population_valid",
+                condition=models.Q(population__in=Population.values),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def rules(self) -> RulePack:
+        return rule_packs()[self.rule_pack]
+
+    @property
+    def min_weekly_minutes(self) -> int:
+        return self.rules.min_weekly_minutes(self.population)
+
+
+class TrackFocus(models.TextChoices):
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_USE = "substance_use", "Substance use"
+    CO_OCCURRING = "co_occurring", "Co-occurring"
+
+
+class Track(BaseModel):
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="tracks")
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=16, help_text="Short code used by the planner, e.g. AM")
+    focus = models.CharField(max_length=32, choices=TrackFocus.choices)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "name"], name="track_unique_name"),
+            models.UniqueConstraint(fields=["program", "code"], name="track_unique_code"),
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

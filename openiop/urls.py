@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from openiop.api.root import api
+
+urlpatterns = [
+    path("", include("openiop.core.urls")),
+    path("accounts/", include("openiop.accounts.urls")),
+    path("p/<uuid:program_id>/", include("openiop.participants.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
