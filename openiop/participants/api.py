@@ -7,7 +7,7 @@ from typing import Literal
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from openiop.accounts.access import ProgramAccess, program_access
@@ -177,7 +177,9 @@ class ListFilters(Schema):
     phase: PhaseCode | None = None
     clinician: UUID | None = None
     status: Literal["active", "discharged", "all"] = "active"
-    limit: int = Field(50, ge=1, le=200)
+    # At most 50 a page: each shown participant is an audit row, and 50 fit one INSERT
+    # on every database, so a page costs the same queries however large the program.
+    limit: int = Field(50, ge=1, le=50)
     offset: int = Field(0, ge=0)
 
 
@@ -285,7 +287,7 @@ def list_participants(
 )
 def admit_participant(
     request: HttpRequest, program_id: UUID, payload: AdmitIn
-) -> tuple[int, ParticipantOut]:
+) -> Status[ParticipantOut]:
     access = _access(request, program_id, Perm.PARTICIPANT_ADMIT)
     data = payload.model_dump()
     participant, _ = actions.participant_admit(
@@ -300,7 +302,7 @@ def admit_participant(
     fresh = selectors.participant_get(
         program=access.program, participant_id=participant.external_id
     )
-    return 201, participant_out(fresh)
+    return Status(201, participant_out(fresh))
 
 
 @router.get(
@@ -362,7 +364,7 @@ def list_enrollments(
 )
 def readmit(
     request: HttpRequest, program_id: UUID, participant_id: UUID, payload: EpisodeIn
-) -> tuple[int, EnrollmentOut]:
+) -> Status[EnrollmentOut]:
     access = _access(request, program_id, Perm.PARTICIPANT_ADMIT)
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
     enrollment = actions.enrollment_readmit(
@@ -373,7 +375,7 @@ def readmit(
         primary_clinician=_clinician(access, payload.primary_clinician),
         phase=payload.phase,
     )
-    return 201, enrollment_out(enrollment)
+    return Status(201, enrollment_out(enrollment))
 
 
 def _enrollment(access: ProgramAccess, participant_id: UUID, enrollment_id: UUID) -> Enrollment:

@@ -108,7 +108,11 @@ def participant_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
         "rows": rows,
         "can_admit": access.can(Perm.PARTICIPANT_ADMIT),
     }
-    template = "participants/_list_results.html" if getattr(request, "htmx", False) else "participants/list.html"
+    template = (
+        "participants/_list_results.html"
+        if getattr(request, "htmx", False)
+        else "participants/list.html"
+    )
     return render(request, template, context)
 
 

@@ -1,0 +1,145 @@
+"""Tiny builders for tests: real actions underneath, sensible defaults on top (style rule 18)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from openiop.accounts.actions import membership_grant, user_create
+from openiop.accounts.models import User, UserKind
+from openiop.accounts.roles import Role
+from openiop.core.seeding import system_user
+from openiop.participants import actions as participant_actions
+from openiop.participants.models import Enrollment, Participant
+from openiop.programs.actions import organisation_create, program_create, track_create
+from openiop.programs.models import Organisation, Program, Track
+
+PASSWORD = "correct-horse-battery-staple-42"  # noqa: S105 - test-only credential
+_counter = itertools.count(1)
+
+
+def make_user(*, kind: UserKind = UserKind.STAFF, first: str = "Test", last: str = "") -> User:
+    n = next(_counter)
+    return user_create(
+        actor=None,
+        username=f"user{n}",
+        password=PASSWORD,
+        kind=kind,
+        first_name=first,
+        last_name=last or f"Person{n}",
+    )
+
+
+def make_program(
+    *, org: Organisation | None = None, name: str = "", population: str = "adult"
+) -> Program:
+    system = system_user()
+    org = org or organisation_create(actor=system, name=f"Org {next(_counter)}")
+    return program_create(
+        actor=system,
+        organisation=org,
+        name=name or f"Program {next(_counter)}",
+        level_of_care="asam-2.1",
+        population=population,
+        time_zone="America/New_York",
+        rule_pack="asam-2.1-us",
+    )
+
+
+def make_track(program: Program, *, code: str = "AM", name: str = "") -> Track:
+    return track_create(
+        actor=system_user(),
+        program=program,
+        name=name or f"{code} track",
+        code=code,
+        focus="mental_health",
+    )
+
+
+def make_staff(program: Program, role: Role, **kwargs: Any) -> User:
+    user = make_user(**kwargs)
+    membership_grant(actor=system_user(), user=user, program=program, role=role)
+    return user
+
+
+def admit(
+    program: Program,
+    track: Track,
+    clinician: User,
+    *,
+    first: str = "Alex",
+    last: str = "Sample",
+    born: date = date(1990, 5, 17),
+    admitted_on: date | None = None,
+    actor: User | None = None,
+    **demo: Any,
+) -> tuple[Participant, Enrollment]:
+    return participant_actions.participant_admit(
+        actor=actor or clinician,
+        program=program,
+        demographics=participant_actions.Demographics(
+            legal_first_name=first, legal_last_name=last, date_of_birth=born, **demo
+        ),
+        track=track,
+        admitted_on=admitted_on or date.today() - timedelta(days=7),
+        primary_clinician=clinician,
+    )
+
+
+@dataclass
+class World:
+    """The house personas: clinician and supervisor in program A, a clinician in program B
+    who must see nothing of A, and a participant who sees only themself."""
+
+    program_a: Program
+    program_b: Program
+    track_a: Track
+    track_b: Track
+    clinician_a: User
+    supervisor_a: User
+    intake_a: User
+    billing_a: User
+    director_a: User
+    clinician_b: User
+    participant_user: User
+    participant_a: Participant
+    enrollment_a: Enrollment
+    participant_b: Participant
+    enrollment_b: Enrollment
+
+
+def build_world() -> World:
+    program_a = make_program(name="Program A")
+    program_b = make_program(name="Program B")
+    track_a = make_track(program_a, code="AM")
+    track_b = make_track(program_b, code="PM")
+    clinician_a = make_staff(program_a, Role.CLINICIAN, first="Clara")
+    clinician_b = make_staff(program_b, Role.CLINICIAN, first="Bruno")
+    participant_a, enrollment_a = admit(
+        program_a, track_a, clinician_a, first="Avery", last="Quillby"
+    )
+    participant_b, enrollment_b = admit(
+        program_b, track_b, clinician_b, first="Blair", last="Mossfen"
+    )
+    participant_user = make_user(kind=UserKind.PARTICIPANT, first="Avery")
+    participant_a.user = participant_user
+    participant_a.save(update_fields=["user"])
+    return World(
+        program_a=program_a,
+        program_b=program_b,
+        track_a=track_a,
+        track_b=track_b,
+        clinician_a=clinician_a,
+        supervisor_a=make_staff(program_a, Role.SUPERVISOR, first="Sunny"),
+        intake_a=make_staff(program_a, Role.INTAKE, first="Ines"),
+        billing_a=make_staff(program_a, Role.BILLING, first="Bill"),
+        director_a=make_staff(program_a, Role.PROGRAM_DIRECTOR, first="Dee"),
+        clinician_b=clinician_b,
+        participant_user=participant_user,
+        participant_a=participant_a,
+        enrollment_a=enrollment_a,
+        participant_b=participant_b,
+        enrollment_b=enrollment_b,
+    )

@@ -1,0 +1,110 @@
+"""Enumerate every web route and API operation with its path filled for a given world, so
+authorisation tests are generated from the URL configuration rather than listed by hand."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from openiop.testing import World
+
+# Routes that anyone may open without logging in (AC-01 allowlist).
+PUBLIC_ROUTES = {"accounts:login", "core:healthz"}
+# The API's schema and docs describe the interface, not data; the docs page is behind login.
+PUBLIC_API_PATHS = {"/api/v1/openapi.json"}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    path: str
+
+
+def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in ("admin",) or "api" in (entry.namespace or ""):
+                continue
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name}", prefix + str(entry.pattern)
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    def sub(match: re.Match[str]) -> str:
+        return values[match.group(2)]
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", sub, template)
+
+
+def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route]:
+    values = {
+        "program_id": str(world.program_a.external_id),
+        "participant_id": str(world.participant_a.external_id),
+        "enrollment_id": str(world.enrollment_a.external_id),
+    }
+    routes = []
+    for name, template in _walk(get_resolver().url_patterns):
+        if program_scoped_only and "<uuid:program_id>" not in template:
+            continue
+        routes.append(Route(name=name, path=_fill(template, values)))
+    return routes
+
+
+def web_route_names() -> list[str]:
+    return [name for name, _ in _walk(get_resolver().url_patterns)]
+
+
+def api_operations(world: World) -> list[tuple[str, str]]:
+    """(method, path) for every API operation, with program A's ids filled in."""
+    from openiop.api.root import api
+
+    values = {
+        "program_id": str(world.program_a.external_id),
+        "participant_id": str(world.participant_a.external_id),
+        "enrollment_id": str(world.enrollment_a.external_id),
+    }
+    schema = api.get_openapi_schema()
+    ops = []
+    for path, methods in schema["paths"].items():
+        filled = re.sub(r"\{(\w+)\}", lambda m: values[str(m.group(1))], str(path))
+        for method in methods:
+            ops.append((method.upper(), filled))
+    return ops
+
+
+def valid_body(method: str, path: str, world: World) -> dict[str, object]:
+    """A payload that passes schema validation for each write operation, so an outsider's
+    request reaches the access check instead of stopping at validation."""
+    if method == "GET":
+        return {}
+    today = "2026-11-20"
+    episode: dict[str, object] = {
+        "track": str(world.track_a.external_id),
+        "admitted_on": today,
+        "primary_clinician": str(world.clinician_a.external_id),
+    }
+    if path.endswith("/phase"):
+        return {"to_phase": "early_recovery", "effective_on": today, "reason": "progress"}
+    if path.endswith("/discharge"):
+        return {
+            "discharged_on": today,
+            "reason": "completed",
+            "step_down_destination": "outpatient",
+        }
+    if path.endswith("/enrollments"):
+        return episode
+    if method == "PATCH":
+        return {"version": 1, "pronouns": "they/them"}
+    if path.endswith("/participants"):
+        return {
+            "legal_first_name": "New",
+            "legal_last_name": "Person",
+            "date_of_birth": "1990-01-01",
+            **episode,
+        }
+    raise AssertionError(f"no sample body for {method} {path}; add one")
