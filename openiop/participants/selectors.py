@@ -141,6 +141,11 @@ class CensusRow:
     counts: dict[str, int]
     total: int
 
+    @property
+    def cells(self) -> list[int]:
+        """Counts in phase order, zero where nobody is in that phase."""
+        return [self.counts.get(phase.value, 0) for phase in Phase]
+
 
 def program_census(*, program: Program) -> list[CensusRow]:
     """Active participants by track and phase, in one grouped query."""
@@ -159,3 +164,17 @@ def program_census(*, program: Program) -> list[CensusRow]:
 
 
 PHASES = list(Phase)
+
+
+def census_chart(census: list[CensusRow]) -> dict[str, object]:
+    """The census as a stacked bar chart spec for charts.js (same numbers as the table)."""
+    return {
+        "type": "bar",
+        "stacked": True,
+        "labels": [row.track for row in census],
+        "yTitle": "Participants",
+        "datasets": [
+            {"label": phase.label, "data": [row.counts.get(phase.value, 0) for row in census]}
+            for phase in PHASES
+        ],
+    }

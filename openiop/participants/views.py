@@ -63,6 +63,7 @@ def program_home(request: HttpRequest, program_id: UUID) -> HttpResponse:
         "census": census,
         "phases": list(Phase),
         "census_total": sum(row.total for row in census),
+        "census_chart": selectors.census_chart(census),
         "can_list": access.can(Perm.PARTICIPANT_LIST),
         "can_admit": access.can(Perm.PARTICIPANT_ADMIT),
         "rules": program.rules,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -44,7 +45,9 @@ class Command(BaseCommand):
     def serve(self, addrport: str) -> None:
         # The worker runs the Tasks API queue (alerts, reminders) as its own process, as it
         # would in production; it stops when the web server stops.
-        worker = subprocess.Popen([sys.executable, "-m", "openiop.cli", "db_worker"])
+        worker = subprocess.Popen([sys.executable, "-m", "openiop.cli", "db_worker"])  # noqa: S603
+        # Turn SIGTERM into a normal exit so the `finally` below also stops the worker.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         self.stdout.write(f"Task worker started (pid {worker.pid}).")
         self.stdout.write(f"Open http://{addrport}/ and log in with one of the accounts above.")
         try:
