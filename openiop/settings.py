@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "openiop.accounts",
     "openiop.programs",
     "openiop.participants",
+    "openiop.consent",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("openiop.core.urls")),
     path("accounts/", include("openiop.accounts.urls")),
     path("p/<uuid:program_id>/", include("openiop.participants.urls")),
+    path("p/<uuid:program_id>/consent/", include("openiop.consent.urls")),
+    path("p/<uuid:program_id>/audit/", include("openiop.audit.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -26,6 +26,9 @@ class Perm(enum.StrEnum):
     NOTE_READ_BODY = "note.read_body"
     STAFF_MANAGE = "staff.manage"
     AUDIT_VIEW = "audit.view"
+    CONSENT_VIEW = "consent.view"
+    CONSENT_MANAGE = "consent.manage"
+    RECORD_DISCLOSE = "record.disclose"
 
 
 class Role(enum.StrEnum):

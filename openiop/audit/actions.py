@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from openiop.audit.chain import chain_fields, link_hash
 from openiop.audit.models import AuditEvent, AuditHead
-from openiop.core.middleware import current_request_id
+from openiop.core.middleware import current_break_glass, current_request_id
 
 if TYPE_CHECKING:
     from openiop.accounts.models import User
@@ -78,6 +78,7 @@ def audit_append(*, actor: User | None, entries: Sequence[AuditEntry]) -> list[A
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         now = timezone.now()
         request_id = current_request_id.get()
+        break_glass = current_break_glass.get()
         actor_id = actor.pk if actor is not None and actor.pk else None
         events = []
         prev_hash = head.last_hash
@@ -93,7 +94,7 @@ def audit_append(*, actor: User | None, entries: Sequence[AuditEntry]) -> list[A
                 object_id=entry.object_id,
                 outcome=entry.outcome,
                 request_id=request_id,
-                break_glass=False,
+                break_glass=break_glass,
                 detail=entry.detail,
             )
             digest = link_hash(prev_hash, fields)
@@ -109,7 +110,7 @@ def audit_append(*, actor: User | None, entries: Sequence[AuditEntry]) -> list[A
                     object_id=entry.object_id,
                     outcome=entry.outcome,
                     request_id=request_id,
-                    break_glass=False,
+                    break_glass=break_glass,
                     detail=entry.detail,
                     prev_hash=prev_hash,
                     hash=digest,

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 # The request id ties audit events and log lines together without naming anybody.
 current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
+# Set while a request runs under a break-glass grant, so every audit event it writes is flagged.
+current_break_glass: ContextVar[bool] = ContextVar("current_break_glass", default=False)
 
 
 class RequestIdMiddleware:
