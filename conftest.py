@@ -8,7 +8,7 @@ import shutil
 import pytest
 from django.test import Client
 
-from openiop.testing import World, build_world
+from openiop.testing import World, build_world, verified_client
 
 
 @pytest.fixture(autouse=True)
@@ -24,10 +24,22 @@ def world(db) -> World:
 
 @pytest.fixture
 def client_for():
+    """client_for(user) logs in with a verified second factor (as a real staff log-in would);
+    client_for(user, stepped_up=True) also has a fresh re-authentication."""
+
+    def make(user, stepped_up: bool = False) -> Client:
+        return verified_client(user, stepped_up=stepped_up)
+
+    return make
+
+
+@pytest.fixture
+def password_only_client():
+    """A staff session that passed the password but not the second factor."""
+
     def make(user) -> Client:
         client = Client()
-        if user is not None:
-            client.force_login(user)
+        client.force_login(user)
         return client
 
     return make

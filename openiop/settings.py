@@ -7,6 +7,7 @@ OPENIOP_ENV=production, OPENIOP_SECRET_KEY, OPENIOP_ALLOWED_HOSTS and DATABASE_U
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "openiop.core",
@@ -72,10 +76,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "openiop.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "openiop.core.middleware.LoginRequiredMiddleware",
+    "openiop.accounts.middleware.SecondFactorRequiredMiddleware",
+    "openiop.accounts.middleware.NoStoreMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "openiop.urls"
@@ -118,6 +127,13 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+AUTHENTICATION_BACKENDS = [
+    # Axes first: it refuses a locked-out username or address before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# AUTH-02: Argon2id first; a login with any other (legacy) hash re-hashes with Argon2id.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -129,7 +145,24 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # Long passphrases are welcome (NIST SP 800-63B: accept at least 64 characters).
+    {"NAME": "openiop.accounts.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 256}},
 ]
+
+# AUTH-03: lock an account and, separately, an address after repeated failures.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "openiop.accounts.views.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # our own audit log records logins
+AXES_VERBOSE = False  # usernames can be personal data: keep them out of the logs (AU-04)
+
+# AUTH-05: idle and absolute session limits (enforced by SessionLifetimeMiddleware).
+OPENIOP_IDLE_TIMEOUT = timedelta(minutes=15)
+OPENIOP_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+OPENIOP_BREAK_GLASS_DURATION = timedelta(minutes=60)
+OTP_TOTP_ISSUER = "OpenIOP"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -143,7 +176,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 12 * 60 * 60  # absolute cap; the idle rule arrives with the security work
+SESSION_COOKIE_AGE = 12 * 60 * 60  # absolute cap, matched by OPENIOP_ABSOLUTE_TIMEOUT
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

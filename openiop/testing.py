@@ -143,3 +143,27 @@ def build_world() -> World:
         participant_b=participant_b,
         enrollment_b=enrollment_b,
     )
+
+
+def verified_client(user: User | None, *, stepped_up: bool = False) -> Any:
+    """A test client logged in as `user`; staff have a confirmed authenticator and a verified
+    session, as after a real log-in. `stepped_up` adds a fresh re-authentication."""
+    import time
+
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    if user is None:
+        return client
+    client.force_login(user)
+    session = client.session
+    if user.kind == UserKind.STAFF:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    if stepped_up:
+        session["openiop_reauth_at"] = time.time()
+    session.save()
+    return client

@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from openiop.accounts.urls import program_urlpatterns as staff_urlpatterns
 from openiop.api.root import api
 
 urlpatterns = [
     path("", include("openiop.core.urls")),
     path("accounts/", include("openiop.accounts.urls")),
     path("p/<uuid:program_id>/", include("openiop.participants.urls")),
+    path("p/<uuid:program_id>/", include((staff_urlpatterns, "staff"))),
     path("p/<uuid:program_id>/consent/", include("openiop.consent.urls")),
     path("p/<uuid:program_id>/audit/", include("openiop.audit.urls")),
     path("api/v1/", api.urls),

@@ -4,6 +4,7 @@ authorisation tests are generated from the URL configuration rather than listed 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from openiop.testing import World
 
 # Routes that anyone may open without logging in (AC-01 allowlist).
-PUBLIC_ROUTES = {"accounts:login", "core:healthz"}
+PUBLIC_ROUTES = {"accounts:login", "accounts:logout", "accounts:locked", "core:healthz"}
 # The API's schema and docs describe the interface, not data; the docs page is behind login.
 PUBLIC_API_PATHS = {"/api/v1/openapi.json"}
 
@@ -41,11 +42,21 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", sub, template)
 
 
+def _consent_id(world: World) -> str:
+    """Program A's first consent, or a random id when the test made none (still a 404)."""
+    from openiop.consent.models import Consent
+
+    consent = Consent.objects.filter(participant=world.participant_a).first()
+    return str(consent.external_id if consent else uuid.uuid4())
+
+
 def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route]:
     values = {
         "program_id": str(world.program_a.external_id),
         "participant_id": str(world.participant_a.external_id),
         "enrollment_id": str(world.enrollment_a.external_id),
+        "membership_id": str(world.clinician_a.memberships.get().external_id),
+        "consent_id": _consent_id(world),
     }
     routes = []
     for name, template in _walk(get_resolver().url_patterns):
@@ -67,6 +78,7 @@ def api_operations(world: World) -> list[tuple[str, str]]:
         "program_id": str(world.program_a.external_id),
         "participant_id": str(world.participant_a.external_id),
         "enrollment_id": str(world.enrollment_a.external_id),
+        "consent_id": _consent_id(world),
     }
     schema = api.get_openapi_schema()
     ops = []
@@ -88,6 +100,10 @@ def valid_body(method: str, path: str, world: World) -> dict[str, object]:
         "admitted_on": today,
         "primary_clinician": str(world.clinician_a.external_id),
     }
+    if path.endswith("/consents"):
+        return {"recipient_name": "Dr Lee", "information": ["attendance"]}
+    if path.endswith("/revoke"):
+        return {"revoked_on": today, "reason": "patient asked"}
     if path.endswith("/phase"):
         return {"to_phase": "early_recovery", "effective_on": today, "reason": "progress"}
     if path.endswith("/discharge"):

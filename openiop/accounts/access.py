@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from openiop.accounts.models import Membership, User, UserKind
-from openiop.accounts.roles import Perm, role_matrix
+from django.utils import timezone
+
+from openiop.accounts.models import BreakGlassGrant, Membership, User, UserKind
+from openiop.accounts.roles import Perm, Role, role_matrix
+from openiop.core.middleware import current_break_glass
 from openiop.programs.models import Program
 
 
@@ -21,6 +24,7 @@ class ProgramAccess:
     user: User
     program: Program
     roles: frozenset[str]
+    break_glass: bool = False
 
     def can(self, perm: Perm) -> bool:
         matrix = role_matrix()
@@ -41,7 +45,7 @@ def program_access(user: User, program_id: uuid.UUID | str) -> ProgramAccess:
         ).select_related("program", "program__organisation")
     )
     if not memberships:
-        raise Http404("program not found")
+        return _break_glass_access(user, program_id)
     return ProgramAccess(
         user=user,
         program=memberships[0].program,
@@ -62,3 +66,23 @@ def roles_in_program(user: User, program: Program) -> frozenset[str]:
 def has_perm(user: User, program: Program, perm: Perm) -> bool:
     matrix = role_matrix()
     return any(matrix.allows(role, perm) for role in roles_in_program(user, program))
+
+
+def _break_glass_access(user: User, program_id: uuid.UUID | str) -> ProgramAccess:
+    """Read-only access under an active break-glass grant; every audit event is flagged."""
+    grant = (
+        BreakGlassGrant.objects.filter(
+            user=user,
+            program__external_id=program_id,
+            ended_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("program", "program__organisation")
+        .first()
+    )
+    if grant is None:
+        raise Http404("program not found")
+    current_break_glass.set(True)
+    return ProgramAccess(
+        user=user, program=grant.program, roles=frozenset({Role.BREAK_GLASS.value}), break_glass=True
+    )

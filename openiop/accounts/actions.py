@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from openiop.accounts.models import Membership, User, UserKind
+from openiop.accounts.models import BreakGlassGrant, Membership, User, UserKind
 from openiop.accounts.roles import Role
 from openiop.audit.actions import audit_record
 from openiop.core.errors import ActionError
+from openiop.core.middleware import current_break_glass
 from openiop.programs.models import Program
 
 
@@ -73,3 +76,101 @@ def membership_grant(*, actor: User | None, user: User, program: Program, role: 
         detail={"role": role.value, "user": str(user.external_id)},
     )
     return membership
+
+
+@transaction.atomic
+def membership_revoke(*, actor: User, membership: Membership) -> Membership:
+    if not membership.is_active:
+        raise ActionError({"membership": "This role is already removed."}, code="conflict")
+    membership.is_active = False
+    membership.save(update_fields=["is_active", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=membership,
+        program=membership.program,
+        detail={"role": membership.role, "user": str(membership.user.external_id), "revoked": True},
+    )
+    return membership
+
+
+MIN_BREAK_GLASS_REASON = 20
+
+
+def _break_glass_errors(actor: User, program: Program, reason: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not actor.break_glass_designated or actor.kind != UserKind.STAFF:
+        errors["user"] = "Your account is not designated for break-glass access."
+    if len(reason.strip()) < MIN_BREAK_GLASS_REASON:
+        errors["reason"] = (
+            f"Describe the emergency in at least {MIN_BREAK_GLASS_REASON} characters; "
+            "it is reported to the program director."
+        )
+    if Membership.objects.filter(user=actor, program=program, is_active=True).exists():
+        errors["program"] = "You already work in this program; no break-glass access is needed."
+    same_org = Membership.objects.filter(
+        user=actor, is_active=True, program__organisation_id=program.organisation_id
+    ).exists()
+    if not same_org:
+        errors["program"] = "Break-glass reaches only programs of your own organisation."
+    return errors
+
+
+@transaction.atomic
+def break_glass_start(*, actor: User, program: Program, reason: str) -> BreakGlassGrant:
+    """Open a time-boxed, read-only emergency grant (AC-04). The caller has checked step-up."""
+    errors = _break_glass_errors(actor, program, reason)
+    if errors:
+        raise ActionError(errors)
+    now = timezone.now()
+    grant = BreakGlassGrant.objects.create(
+        user=actor,
+        program=program,
+        reason=reason.strip(),
+        started_at=now,
+        expires_at=now + settings.OPENIOP_BREAK_GLASS_DURATION,
+        created_by=actor,
+    )
+    token = current_break_glass.set(True)
+    try:
+        audit_record(actor=actor, action="create", obj=grant, program=program, detail={"break_glass": "start"})
+    finally:
+        current_break_glass.reset(token)
+    return grant
+
+
+@transaction.atomic
+def break_glass_end(*, actor: User, grant: BreakGlassGrant) -> BreakGlassGrant:
+    if grant.ended_at is None:
+        grant.ended_at = timezone.now()
+        grant.save(update_fields=["ended_at", "updated_at"])
+        audit_record(actor=actor, action="update", obj=grant, program=grant.program, detail={"break_glass": "end"})
+    return grant
+
+
+@transaction.atomic
+def security_event_record(*, actor: User | None, event: str, outcome: str = "success") -> None:
+    """Log-in, log-out, second-factor and re-authentication events for the audit trail.
+    `event` is a fixed word (never user input) so nothing personal reaches the detail."""
+    audit_record(actor=actor, action="login" if event != "logout" else "logout", outcome=outcome, detail={"event": event})
+
+
+@transaction.atomic
+def password_change(*, actor: User, old_password: str, new_password: str) -> User:
+    if not actor.check_password(old_password):
+        raise ActionError({"old_password": "Your current password is not correct."})
+    _check_password(new_password, actor)
+    actor.set_password(new_password)
+    actor.save(update_fields=["password"])
+    audit_record(actor=actor, action="update", obj=actor, detail={"event": "password_change"})
+    return actor
+
+
+@transaction.atomic
+def mfa_reset(*, actor: User) -> int:
+    """Remove every authenticator of the acting user; they set up a new one next."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    removed, _ = TOTPDevice.objects.filter(user=actor).delete()
+    audit_record(actor=actor, action="update", obj=actor, detail={"event": "mfa_reset"})
+    return removed

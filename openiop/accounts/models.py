@@ -23,6 +23,8 @@ class User(AbstractUser):
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=16, choices=UserKind.choices, default=UserKind.STAFF)
     display_name = models.CharField(max_length=150, blank=True)
+    # Designated by an administrator: may open a time-boxed emergency grant (AC-04).
+    break_glass_designated = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -78,3 +80,35 @@ class Membership(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.role} @ {self.program_id}"
+
+
+class UserSession(models.Model):
+    """The server sessions a user holds, so logout and password change can end the others
+    (AUTH-06)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tracked_sessions")
+    session_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class BreakGlassGrant(BaseModel):
+    """Emergency read access to a program the user is not a member of: reasoned, step-up
+    authenticated, time-boxed, and every event under it is flagged in the audit log."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_grants")
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.PROTECT, related_name="break_glass_grants"
+    )
+    reason = models.TextField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="break_glass_expires_after_start",
+                condition=models.Q(expires_at__gt=models.F("started_at")),
+            )
+        ]
+        ordering = ["-started_at"]

@@ -38,6 +38,8 @@ class Role(enum.StrEnum):
     INTAKE = "intake"
     BILLING = "billing"
     ADMIN = "admin"
+    # Not assignable: the temporary, read-only access a break-glass grant gives (AC-04).
+    BREAK_GLASS = "break_glass"
 
 
 @dataclass(frozen=True)
@@ -88,4 +90,5 @@ def role_matrix() -> RoleMatrix:
     return parse_role_matrix(json.loads(ROLES_FILE.read_text()))
 
 
-ROLE_CHOICES = [(r.value, r.value.replace("_", " ").capitalize()) for r in Role]
+ASSIGNABLE_ROLES = [r for r in Role if r is not Role.BREAK_GLASS]
+ROLE_CHOICES = [(r.value, r.value.replace("_", " ").capitalize()) for r in ASSIGNABLE_ROLES]

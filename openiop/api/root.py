@@ -12,6 +12,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
+from openiop.accounts.stepup import ReauthRequired
+from openiop.consent.api import router as consent_router
 from openiop.core.errors import ActionError
 from openiop.participants.api import router as participants_router
 from openiop.programs.api import router as programs_router
@@ -69,6 +71,11 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, "not_found", "Not found.")
 
 
+@api.exception_handler(ReauthRequired)
+def on_reauth_required(request: HttpRequest, exc: ReauthRequired) -> HttpResponse:
+    return error_response(request, 403, "reauth_required", "Re-authenticate, then try again.")
+
+
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return error_response(request, 403, "forbidden", "Your role does not allow this.")
@@ -86,3 +93,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/programs", programs_router)
 api.add_router("/programs", participants_router)
+api.add_router("/programs", consent_router)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
@@ -7,8 +8,12 @@ from openiop.accounts.selectors import programs_for_user
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
+    idle_seconds = int(settings.OPENIOP_IDLE_TIMEOUT.total_seconds())
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_programs": []}
+        return {"nav_programs": [], "idle_seconds": idle_seconds}
     # Lazy: pages that do not render the program switcher pay no query for it.
-    return {"nav_programs": SimpleLazyObject(lambda: list(programs_for_user(user=user)))}
+    return {
+        "nav_programs": SimpleLazyObject(lambda: list(programs_for_user(user=user))),
+        "idle_seconds": idle_seconds,
+    }

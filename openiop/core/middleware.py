@@ -23,10 +23,12 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = uuid.uuid4().hex
         token = current_request_id.set(request_id)
+        glass_token = current_break_glass.set(False)
         try:
             response = self.get_response(request)
         finally:
             current_request_id.reset(token)
+            current_break_glass.reset(glass_token)
         response["X-Request-ID"] = request_id
         return response
 

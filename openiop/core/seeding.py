@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openiop.accounts.actions import membership_grant, user_create
 from openiop.accounts.models import User, UserKind
@@ -193,8 +194,18 @@ def _weighted_discharge(rng: random.Random) -> tuple[str, str]:
     return DISCHARGE_MIX[0][0], DISCHARGE_MIX[0][1]
 
 
+def demo_authenticator(user: User, seed_value: int) -> TOTPDevice:
+    """A confirmed TOTP device with a key derived from the seed, so demo logins are stable and
+    `openiop demo` can print each secret (demo data only; real staff enrol their own)."""
+    existing = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if existing is not None:
+        return existing
+    key = random.Random(f"totp-{seed_value}-{user.username}").randbytes(20).hex()
+    return TOTPDevice.objects.create(user=user, name="demo authenticator", key=key, confirmed=True)
+
+
 def _create_staff(
-    spec: _ProgramSpec, program: Program, system: User, result: SeedResult
+    spec: _ProgramSpec, program: Program, system: User, result: SeedResult, seed_value: int
 ) -> list[User]:
     clinicians: list[User] = []
     for username, first, last, role in spec.staff:
@@ -205,6 +216,7 @@ def _create_staff(
             first_name=first,
             last_name=last,
         )
+        demo_authenticator(user, seed_value)
         membership_grant(actor=system, user=user, program=program, role=role)
         result.logins.append(DemoLogin(username, role.value, program.name))
         if role in (Role.CLINICIAN, Role.SUPERVISOR):
@@ -343,7 +355,7 @@ def seed(
                 track_create(actor=system, program=program, name=n, code=c, focus=f)
                 for n, c, f in spec.tracks
             ]
-            clinicians = _create_staff(spec, program, system, result)
+            clinicians = _create_staff(spec, program, system, result, seed_value)
         result.programs.append(program)
         count = max(1, round(participants * spec.share))
         for index in range(count):
@@ -361,3 +373,18 @@ def seed(
             if (index + 1) % 25 == 0 or index + 1 == count:
                 progress(f"{program.name}: {index + 1}/{count} participants")
     return result
+
+
+def print_demo_logins(write: Callable[[str], None]) -> None:
+    """Demo accounts with their authenticator keys, so a new user can log in at once."""
+    from openiop.accounts.mfa import confirmed_device, secret_base32
+    from openiop.accounts.models import Membership
+
+    write(f"Demo logins (password for all: {DEMO_PASSWORD}).")
+    write("Staff also enter a 6-digit code: add the key to an authenticator app, or run")
+    write("  .venv/bin/openiop totp USERNAME   to print the current code.")
+    memberships = Membership.objects.filter(is_active=True).select_related("user", "program")
+    for m in memberships.order_by("program__name", "role", "user__username"):
+        device = confirmed_device(m.user)
+        key = secret_base32(device) if device else "(set up at first log-in)"
+        write(f"  {m.user.username:<18} {m.role:<17} {m.program.name:<26} key {key}")

@@ -6,22 +6,30 @@ import re
 
 import pytest
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from openiop.accounts import mfa
 from openiop.participants.models import Participant
 from openiop.testing import PASSWORD, build_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _login(page, live_server, username: str) -> None:
+def _login(page, live_server, user) -> None:
+    """Password, then the authenticator code, as a staff member logs in."""
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/accounts/mfa/verify/"))
+    page.get_by_label("6-digit code from your authenticator app").fill(mfa.current_code(device))
+    page.get_by_role("button", name="Continue").click()
 
 
 def test_login_find_participant_open_chart_admit(page, live_server):
     world = build_world()
-    _login(page, live_server, world.clinician_a.username)
+    _login(page, live_server, world.clinician_a)
     page.wait_for_url(re.compile(r"/p/[0-9a-f-]+/$"))
     assert page.get_by_role("heading", name="Program A").is_visible()
 
@@ -51,7 +59,7 @@ def test_login_find_participant_open_chart_admit(page, live_server):
 
 def test_admit_error_names_field_in_browser(page, live_server):
     world = build_world()
-    _login(page, live_server, world.intake_a.username)
+    _login(page, live_server, world.intake_a)
     page.wait_for_url(re.compile(r"/p/[0-9a-f-]+/$"))
     page.goto(f"{live_server.url}/p/{world.program_a.external_id}/participants/admit/")
     page.get_by_label("Legal last name").fill("Nofirstname")
@@ -63,7 +71,7 @@ def test_admit_error_names_field_in_browser(page, live_server):
 
 def test_participant_list_works_on_a_phone(phone_page, live_server):
     world = build_world()
-    _login(phone_page, live_server, world.clinician_a.username)
+    _login(phone_page, live_server, world.clinician_a)
     phone_page.wait_for_url(re.compile(r"/p/[0-9a-f-]+/$"))
     phone_page.goto(f"{live_server.url}/p/{world.program_a.external_id}/participants/")
     width = phone_page.evaluate("document.documentElement.scrollWidth")

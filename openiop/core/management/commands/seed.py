@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from openiop.core.seeding import DEMO_PASSWORD, seed
+from openiop.core.seeding import print_demo_logins, seed
 from openiop.programs.models import Program
 
 
@@ -44,6 +44,4 @@ class Command(BaseCommand):
             f"Seeded {len(result.programs)} programs, {result.participants} participants, "
             f"{result.episodes} episodes of care."
         )
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for login in result.logins:
-            self.stdout.write(f"  {login.username:<18} {login.role:<17} {login.program}")
+        print_demo_logins(self.stdout.write)
