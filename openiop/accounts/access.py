@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-
 from django.utils import timezone
 
 from openiop.accounts.models import BreakGlassGrant, Membership, User, UserKind
@@ -84,5 +83,8 @@ def _break_glass_access(user: User, program_id: uuid.UUID | str) -> ProgramAcces
         raise Http404("program not found")
     current_break_glass.set(True)
     return ProgramAccess(
-        user=user, program=grant.program, roles=frozenset({Role.BREAK_GLASS.value}), break_glass=True
+        user=user,
+        program=grant.program,
+        roles=frozenset({Role.BREAK_GLASS.value}),
+        break_glass=True,
     )

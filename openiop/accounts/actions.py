@@ -133,7 +133,13 @@ def break_glass_start(*, actor: User, program: Program, reason: str) -> BreakGla
     )
     token = current_break_glass.set(True)
     try:
-        audit_record(actor=actor, action="create", obj=grant, program=program, detail={"break_glass": "start"})
+        audit_record(
+            actor=actor,
+            action="create",
+            obj=grant,
+            program=program,
+            detail={"break_glass": "start"},
+        )
     finally:
         current_break_glass.reset(token)
     return grant
@@ -144,7 +150,13 @@ def break_glass_end(*, actor: User, grant: BreakGlassGrant) -> BreakGlassGrant:
     if grant.ended_at is None:
         grant.ended_at = timezone.now()
         grant.save(update_fields=["ended_at", "updated_at"])
-        audit_record(actor=actor, action="update", obj=grant, program=grant.program, detail={"break_glass": "end"})
+        audit_record(
+            actor=actor,
+            action="update",
+            obj=grant,
+            program=grant.program,
+            detail={"break_glass": "end"},
+        )
     return grant
 
 
@@ -152,7 +164,12 @@ def break_glass_end(*, actor: User, grant: BreakGlassGrant) -> BreakGlassGrant:
 def security_event_record(*, actor: User | None, event: str, outcome: str = "success") -> None:
     """Log-in, log-out, second-factor and re-authentication events for the audit trail.
     `event` is a fixed word (never user input) so nothing personal reaches the detail."""
-    audit_record(actor=actor, action="login" if event != "logout" else "logout", outcome=outcome, detail={"event": event})
+    audit_record(
+        actor=actor,
+        action="login" if event != "logout" else "logout",
+        outcome=outcome,
+        detail={"event": event},
+    )
 
 
 @transaction.atomic
@@ -174,3 +191,16 @@ def mfa_reset(*, actor: User) -> int:
     removed, _ = TOTPDevice.objects.filter(user=actor).delete()
     audit_record(actor=actor, action="update", obj=actor, detail={"event": "mfa_reset"})
     return removed
+
+
+@transaction.atomic
+def user_set_break_glass(*, actor: User | None, user: User, designated: bool) -> User:
+    """Designate (or stop designating) a staff member for break-glass access (AC-04)."""
+    if designated and user.kind != UserKind.STAFF:
+        raise ActionError({"user": "Only staff accounts can be designated for break-glass."})
+    user.break_glass_designated = designated
+    user.save(update_fields=["break_glass_designated"])
+    audit_record(
+        actor=actor, action="update", obj=user, detail={"break_glass_designated": designated}
+    )
+    return user

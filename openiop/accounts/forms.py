@@ -25,7 +25,9 @@ class CodeForm(forms.Form):
 
 
 class ReauthForm(forms.Form):
-    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
     code = forms.CharField(
         label="6-digit code from your authenticator app",
         max_length=10,
@@ -36,11 +38,14 @@ class ReauthForm(forms.Form):
 
 class PasswordChangeForm(forms.Form):
     old_password = forms.CharField(
-        label="Current password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label="Current password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     new_password = forms.CharField(
         label="New password",
-        help_text="At least 12 characters; a long passphrase is best. Common passwords are refused.",
+        help_text=(
+            "At least 12 characters; a long passphrase is best. Common passwords are refused."
+        ),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 

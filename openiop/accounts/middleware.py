@@ -88,14 +88,20 @@ class SecondFactorRequiredMiddleware:
             return _json_error(403, "mfa_required", "Confirm your second factor first.")
         return render(request, "accounts/mfa_required.html", {"next": request.path}, status=403)
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
         """AUTH-07: a sensitive step without a fresh re-authentication gets 403
         `reauth_required` and, on a page, the way to re-authenticate and come back."""
         if not isinstance(exception, ReauthRequired):
             return None
         if _is_api(request):
             return _json_error(403, "reauth_required", "Re-authenticate, then try again.")
-        back = request.get_full_path() if request.method == "GET" else request.META.get("HTTP_REFERER", "/")
+        back = (
+            request.get_full_path()
+            if request.method == "GET"
+            else request.META.get("HTTP_REFERER", "/")
+        )
         return render(request, "accounts/reauth_required.html", {"next": back}, status=403)
 
 

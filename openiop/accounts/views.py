@@ -46,7 +46,9 @@ def _user(request: HttpRequest) -> User:
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
     target = request.POST.get("next") or request.GET.get("next") or default
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -71,6 +73,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             actions.security_event_record(actor=user, event="password_ok")
             return _after_password(request, user)
         actions.security_event_record(actor=None, event="login_failed", outcome="failure")
+        # AUTH-03: the failure page must be byte-identical for unknown users and wrong
+        # passwords, so the typed username is not echoed back (errors are already computed).
+        form.data = {**form.data, "username": ""}
     return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request, "")})
 
 
@@ -126,13 +131,21 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             return _second_factor_done(request, user, device, event="mfa_enrolled")
-        form.add_error("code", "That code did not match. Check the time on your phone and try the newest code.")
-    context = {"form": form, "secret": mfa.secret_base32(device), "qr": mfa.qr_svg_data_uri(device),
-               "next": _safe_next(request)}
+        form.add_error(
+            "code", "That code did not match. Check the time on your phone and try the newest code."
+        )
+    context = {
+        "form": form,
+        "secret": mfa.secret_base32(device),
+        "qr": mfa.qr_svg_data_uri(device),
+        "next": _safe_next(request),
+    }
     return render(request, "accounts/mfa_setup.html", context, status=422 if form.errors else 200)
 
 
-def _second_factor_done(request: HttpRequest, user: User, device: Any, *, event: str) -> HttpResponse:
+def _second_factor_done(
+    request: HttpRequest, user: User, device: Any, *, event: str
+) -> HttpResponse:
     mfa.mark_verified(request, device)
     session_rotate(request, user)  # privilege change: new session id (AUTH-06)
     mark_reauthenticated(request)
@@ -151,9 +164,15 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         if mfa.verify_code(device, form.cleaned_data["code"]):
             return _second_factor_done(request, user, device, event="mfa_verified")
         actions.security_event_record(actor=user, event="mfa_failed", outcome="failure")
-        form.add_error("code", "That code did not match. Use the newest code from your authenticator app.")
-    return render(request, "accounts/mfa_verify.html", {"form": form, "next": _safe_next(request)},
-                  status=422 if form.errors else 200)
+        form.add_error(
+            "code", "That code did not match. Use the newest code from your authenticator app."
+        )
+    return render(
+        request,
+        "accounts/mfa_verify.html",
+        {"form": form, "next": _safe_next(request)},
+        status=422 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -162,7 +181,10 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = ReauthForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ok = authenticate(request, username=user.username, password=form.cleaned_data["password"]) is not None
+        ok = (
+            authenticate(request, username=user.username, password=form.cleaned_data["password"])
+            is not None
+        )
         device = mfa.confirmed_device(user)
         if ok and mfa.needs_second_factor(user):
             ok = device is not None and mfa.verify_code(device, form.cleaned_data["code"])
@@ -172,8 +194,12 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
             return redirect(_safe_next(request))
         actions.security_event_record(actor=user, event="reauth_failed", outcome="failure")
         form.add_error(None, "The password or code did not match. Try again.")
-    return render(request, "accounts/reauth.html", {"form": form, "next": _safe_next(request)},
-                  status=422 if form.errors else 200)
+    return render(
+        request,
+        "accounts/reauth.html",
+        {"form": form, "next": _safe_next(request)},
+        status=422 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -196,7 +222,9 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
             sessions_end_others(user, keep_key=request.session.session_key)
             messages.success(request, "Password changed. You were signed out everywhere else.")
             return redirect("core:home")
-    return render(request, "accounts/password_change.html", {"form": form}, status=422 if form.errors else 200)
+    return render(
+        request, "accounts/password_change.html", {"form": form}, status=422 if form.errors else 200
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -214,9 +242,15 @@ def mfa_reset_view(request: HttpRequest) -> HttpResponse:
 
 
 def _break_glass_programs(user: User) -> Any:
-    org_ids = Membership.objects.filter(user=user, is_active=True).values("program__organisation_id")
+    org_ids = Membership.objects.filter(user=user, is_active=True).values(
+        "program__organisation_id"
+    )
     member_of = Membership.objects.filter(user=user, is_active=True).values("program_id")
-    return Program.objects.filter(organisation_id__in=org_ids).exclude(id__in=member_of).order_by("name")
+    return (
+        Program.objects.filter(organisation_id__in=org_ids)
+        .exclude(id__in=member_of)
+        .order_by("name")
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -236,12 +270,19 @@ def break_glass_view(request: HttpRequest) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, msg)
         else:
             session_rotate(request, user)
-            messages.warning(request, f"Break-glass access to {grant.program.name} until "
-                             f"{timezone.localtime(grant.expires_at):%H:%M}. Every page you open is reported.")
+            messages.warning(
+                request,
+                f"Break-glass access to {grant.program.name} until "
+                f"{timezone.localtime(grant.expires_at):%H:%M}. Every page you open is reported.",
+            )
             return redirect("participants:list", program_id=grant.program.external_id)
     grants = BreakGlassGrant.objects.filter(user=user).select_related("program")[:10]
-    return render(request, "accounts/break_glass.html", {"form": form, "grants": grants},
-                  status=422 if form.errors else 200)
+    return render(
+        request,
+        "accounts/break_glass.html",
+        {"form": form, "grants": grants},
+        status=422 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET"])
@@ -250,8 +291,11 @@ def break_glass_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
     access = program_access(_user(request), program_id)
     access.require(Perm.AUDIT_VIEW)
     grants = BreakGlassGrant.objects.filter(program=access.program).select_related("user")[:200]
-    return render(request, "accounts/break_glass_report.html",
-                  {"program": access.program, "access": access, "grants": grants, "now": timezone.now()})
+    return render(
+        request,
+        "accounts/break_glass_report.html",
+        {"program": access.program, "access": access, "grants": grants, "now": timezone.now()},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -263,12 +307,18 @@ def staff_roles(request: HttpRequest, program_id: UUID) -> HttpResponse:
     if request.method == "POST":
         require_recent_auth(request)
         if form.is_valid():
-            target = User.objects.filter(username=form.cleaned_data["username"].strip().lower()).first()
+            target = User.objects.filter(
+                username=form.cleaned_data["username"].strip().lower()
+            ).first()
             try:
                 if target is None:
                     raise ActionError({"username": "No account has that username."})
-                actions.membership_grant(actor=_user(request), user=target, program=access.program,
-                                         role=Role(form.cleaned_data["role"]))
+                actions.membership_grant(
+                    actor=_user(request),
+                    user=target,
+                    program=access.program,
+                    role=Role(form.cleaned_data["role"]),
+                )
             except ActionError as error:
                 for field, msgs in error.errors.items():
                     for msg in msgs:
@@ -276,11 +326,18 @@ def staff_roles(request: HttpRequest, program_id: UUID) -> HttpResponse:
             else:
                 messages.success(request, "Role granted.")
                 return redirect("staff:roles", program_id=program_id)
-    memberships = Membership.objects.filter(program=access.program, is_active=True).select_related("user").order_by(
-        "user__last_name", "role"
+    memberships = (
+        Membership.objects.filter(program=access.program, is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "role")
     )
-    context = {"program": access.program, "access": access, "form": form, "memberships": memberships,
-               "recent_auth": has_recent_auth(request)}
+    context = {
+        "program": access.program,
+        "access": access,
+        "form": form,
+        "memberships": memberships,
+        "recent_auth": has_recent_auth(request),
+    }
     return render(request, "accounts/staff_roles.html", context, status=422 if form.errors else 200)
 
 

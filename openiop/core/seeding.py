@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openiop.accounts.actions import membership_grant, user_create
+from openiop.accounts.actions import membership_grant, user_create, user_set_break_glass
 from openiop.accounts.models import User, UserKind
 from openiop.accounts.roles import Role
 from openiop.participants import actions as participant_actions
@@ -319,6 +319,16 @@ def _seed_participant(
         result.episodes += 1
 
 
+def _designate_break_glass(system: User) -> None:
+    # The Riverside supervisor covers nights for the whole organisation: in an emergency they
+    # may open time-boxed read access to the adolescent program (AC-04 demo).
+    supervisor = User.objects.filter(
+        username="sam.supervisor", break_glass_designated=False
+    ).first()
+    if supervisor is not None:
+        user_set_break_glass(actor=system, user=supervisor, designated=True)
+
+
 def system_user() -> User:
     existing = User.objects.filter(username="system").first()
     if existing is not None:
@@ -357,6 +367,7 @@ def seed(
             ]
             clinicians = _create_staff(spec, program, system, result, seed_value)
         result.programs.append(program)
+        _designate_break_glass(system)
         count = max(1, round(participants * spec.share))
         for index in range(count):
             with transaction.atomic():

@@ -16,12 +16,16 @@ def test_login_page_is_public():
 
 def test_staff_login_sets_up_authenticator_then_lands_on_program(world: World):
     client = Client()
-    response = client.post("/accounts/login/", {"username": world.clinician_a.username, "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": world.clinician_a.username, "password": PASSWORD}
+    )
     assert response.status_code == 302 and response["Location"].startswith("/accounts/mfa/setup/")
     setup = client.get(response["Location"])
     assert setup.status_code == 200 and b"data:image/svg+xml" in setup.content
     device = TOTPDevice.objects.get(user=world.clinician_a, confirmed=False)
-    done = client.post("/accounts/mfa/setup/?next=/", {"code": mfa.current_code(device), "next": "/"})
+    done = client.post(
+        "/accounts/mfa/setup/?next=/", {"code": mfa.current_code(device), "next": "/"}
+    )
     assert done.status_code == 302
     home = client.get("/", follow=True)
     assert home.redirect_chain[-1][0] == f"/p/{world.program_a.external_id}/"
@@ -30,7 +34,9 @@ def test_staff_login_sets_up_authenticator_then_lands_on_program(world: World):
 def test_staff_with_device_verifies_code(world: World):
     device = TOTPDevice.objects.create(user=world.clinician_a, name="a", confirmed=True)
     client = Client()
-    response = client.post("/accounts/login/", {"username": world.clinician_a.username, "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": world.clinician_a.username, "password": PASSWORD}
+    )
     assert response["Location"].startswith("/accounts/mfa/verify/")
     assert client.get(f"/p/{world.program_a.external_id}/").status_code == 403
     ok = client.post("/accounts/mfa/verify/", {"code": mfa.current_code(device), "next": "/"})
@@ -40,14 +46,20 @@ def test_staff_with_device_verifies_code(world: World):
 
 def test_participant_login_needs_no_second_factor(world: World):
     client = Client()
-    response = client.post("/accounts/login/", {"username": world.participant_user.username, "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": world.participant_user.username, "password": PASSWORD}
+    )
     assert response.status_code == 302 and response["Location"] == "/"
     assert client.get("/").status_code == 200
 
 
 def test_wrong_password_and_unknown_user_read_the_same(world: World):
-    wrong = Client().post("/accounts/login/", {"username": world.clinician_a.username, "password": "nope-nope-nope"})
-    unknown = Client().post("/accounts/login/", {"username": "nobody-here", "password": "nope-nope-nope"})
+    wrong = Client().post(
+        "/accounts/login/", {"username": world.clinician_a.username, "password": "nope-nope-nope"}
+    )
+    unknown = Client().post(
+        "/accounts/login/", {"username": "nobody-here", "password": "nope-nope-nope"}
+    )
     assert wrong.status_code == unknown.status_code == 200
     assert b"do not match an account" in wrong.content
     assert b"do not match an account" in unknown.content
@@ -71,7 +83,9 @@ def test_wrong_code_is_refused_and_throttled(world: World):
     client = Client()
     client.post("/accounts/login/", {"username": world.clinician_a.username, "password": PASSWORD})
     good = mfa.current_code(device)
-    wrong = client.post("/accounts/mfa/verify/", {"code": "000000" if good != "000000" else "111111"})
+    wrong = client.post(
+        "/accounts/mfa/verify/", {"code": "000000" if good != "000000" else "111111"}
+    )
     assert wrong.status_code == 422 and b"did not match" in wrong.content
     # django-otp throttles after a failure: even the right code waits a moment.
     assert client.post("/accounts/mfa/verify/", {"code": good}).status_code == 422

@@ -28,7 +28,8 @@ class Command(BaseCommand):
         device = confirmed_device(user)
         if device is None:
             raise CommandError(
-                f"username: {user.username} has no authenticator yet; they set one up at first log-in",
+                f"username: {user.username} has no authenticator yet; "
+                "they set one up at first log-in",
                 returncode=2,
             )
         self.stdout.write(current_code(device))

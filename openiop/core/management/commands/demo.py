@@ -34,17 +34,12 @@ class Command(BaseCommand):
         self.serve(options["addrport"])
 
     def print_logins(self) -> None:
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        memberships = Membership.objects.select_related("user", "program").order_by(
-            "program__name", "role"
-        )
-        for m in memberships:
-            self.stdout.write(f"  {m.user.username:<18} {m.role:<17} {m.program.name}")
+        print_demo_logins(self.stdout.write)
 
     def serve(self, addrport: str) -> None:
         # The worker runs the Tasks API queue (alerts, reminders) as its own process, as it
         # would in production; it stops when the web server stops.
-        worker = subprocess.Popen([sys.executable, "-m", "openiop.cli", "db_worker"])  # noqa: S603
+        worker = subprocess.Popen([sys.executable, "-m", "openiop.cli", "db_worker"])
         # Turn SIGTERM into a normal exit so the `finally` below also stops the worker.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         self.stdout.write(f"Task worker started (pid {worker.pid}).")
