@@ -124,3 +124,23 @@ def valid_body(method: str, path: str, world: World) -> dict[str, object]:
             **episode,
         }
     raise AssertionError(f"no sample body for {method} {path}; add one")
+
+
+def web_route_views() -> dict[str, object]:
+    """Route name -> view callable, for checking each route's declared access."""
+    views: dict[str, object] = {}
+
+    def walk(patterns, namespace: str = "") -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace in ("admin",) or "api" in (entry.namespace or ""):
+                    continue
+                walk(
+                    entry.url_patterns,
+                    f"{namespace}{entry.namespace}:" if entry.namespace else namespace,
+                )
+            elif isinstance(entry, URLPattern):
+                views[f"{namespace}{entry.name}"] = entry.callback
+
+    walk(get_resolver().url_patterns)
+    return views

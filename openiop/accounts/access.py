@@ -4,7 +4,9 @@ outsiders get 404 (the object does not exist for them), members without the perm
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -88,3 +90,41 @@ def _break_glass_access(user: User, program_id: uuid.UUID | str) -> ProgramAcces
         roles=frozenset({Role.BREAK_GLASS.value}),
         break_glass=True,
     )
+
+
+# --- Route declarations (AC-01) ---------------------------------------------------------
+# Every view says who may use it. The URL-walking tests read these declarations, so a new
+# route without one fails the suite, and the role-matrix test checks each declaration
+# against what the view actually allows.
+
+F = TypeVar("F", bound=Callable[..., Any])
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+
+
+def requires(perm: Perm) -> Callable[[F], F]:
+    """Declare the program permission a view checks with `ProgramAccess.require`."""
+
+    def mark(view: F) -> F:
+        view.openiop_access = perm  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def signed_in(view: F) -> F:
+    """Any signed-in account (its own settings, log-out, second factor)."""
+    view.openiop_access = SIGNED_IN  # type: ignore[attr-defined]
+    return view
+
+
+def public(view: F) -> F:
+    """No log-in needed; also exempts the view from the log-in redirect."""
+    from django.contrib.auth.decorators import login_not_required
+
+    view.openiop_access = PUBLIC  # type: ignore[attr-defined]
+    return login_not_required(view)
+
+
+def declared_access(view: Callable[..., Any]) -> str | Perm | None:
+    return getattr(view, "openiop_access", None)

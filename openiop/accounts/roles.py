@@ -29,6 +29,8 @@ class Perm(enum.StrEnum):
     CONSENT_VIEW = "consent.view"
     CONSENT_MANAGE = "consent.manage"
     RECORD_DISCLOSE = "record.disclose"
+    # GRP-02: who was in a group is itself confidential; facilitators and supervisors only.
+    ROSTER_VIEW = "roster.view"
 
 
 class Role(enum.StrEnum):

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
-from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts import actions, mfa
-from openiop.accounts.access import program_access
+from openiop.accounts.access import program_access, public, requires, signed_in
 from openiop.accounts.forms import (
     BreakGlassForm,
     CodeForm,
@@ -60,7 +59,7 @@ def _start_session(request: HttpRequest, user: User) -> None:
     session_track(request, user)
 
 
-@login_not_required
+@public
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request, data=request.POST or None)
@@ -99,7 +98,7 @@ def lockout_response(request: HttpRequest, credentials: Any = None, *args: Any) 
     return render(request, "accounts/login.html", {"form": form, "lockout": message}, status=429)
 
 
-@login_not_required
+@public
 @require_http_methods(["POST"])
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -110,7 +109,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-@login_not_required
+@public
 @require_http_methods(["GET"])
 def locked_view(request: HttpRequest) -> HttpResponse:
     """The lock screen: the session is destroyed and nothing clinical is shown."""
@@ -120,6 +119,7 @@ def locked_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@signed_in
 def mfa_setup(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if mfa.confirmed_device(user) and not mfa.is_verified(request):
@@ -154,6 +154,7 @@ def _second_factor_done(
 
 
 @require_http_methods(["GET", "POST"])
+@signed_in
 def mfa_verify(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     device = mfa.confirmed_device(user)
@@ -176,6 +177,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@signed_in
 def reauth_view(request: HttpRequest) -> HttpResponse:
     """AUTH-07 step-up: password and, for staff, a fresh code."""
     user = _user(request)
@@ -203,6 +205,7 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@signed_in
 def password_change_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = PasswordChangeForm(request.POST or None)
@@ -228,6 +231,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@signed_in
 def mfa_reset_view(request: HttpRequest) -> HttpResponse:
     """Replace the authenticator (lost phone): step-up first (AUTH-07)."""
     require_recent_auth(request)
@@ -254,6 +258,7 @@ def _break_glass_programs(user: User) -> Any:
 
 
 @require_http_methods(["GET", "POST"])
+@signed_in
 def break_glass_view(request: HttpRequest) -> HttpResponse:
     """AC-04: designated staff open time-boxed read access to another program."""
     user = _user(request)
@@ -286,6 +291,7 @@ def break_glass_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
+@requires(Perm.AUDIT_VIEW)
 def break_glass_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
     """Every break-glass grant on this program, for the director's review."""
     access = program_access(_user(request), program_id)
@@ -299,6 +305,7 @@ def break_glass_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires(Perm.STAFF_MANAGE)
 def staff_roles(request: HttpRequest, program_id: UUID) -> HttpResponse:
     """Program staff and their roles; changing a role needs step-up (AUTH-07)."""
     access = program_access(_user(request), program_id)
@@ -342,6 +349,7 @@ def staff_roles(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
+@requires(Perm.STAFF_MANAGE)
 def staff_role_revoke(request: HttpRequest, program_id: UUID, membership_id: UUID) -> HttpResponse:
     access = program_access(_user(request), program_id)
     access.require(Perm.STAFF_MANAGE)

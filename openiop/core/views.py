@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from openiop.accounts.access import public, signed_in
 from openiop.accounts.models import User, UserKind
 from openiop.accounts.selectors import programs_for_user
 
 
 @require_http_methods(["GET"])
+@signed_in
 def home(request: HttpRequest) -> HttpResponse:
     """Send staff to their program; with several programs, let them choose."""
     user = request.user
@@ -23,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/choose_program.html", {"programs": programs})
 
 
-@login_not_required
+@public
 @require_http_methods(["GET"])
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness and database reachability; never any clinical data (REL-03)."""

@@ -85,3 +85,9 @@ def test_inactive_membership_gives_404(world: World):
     world.clinician_a.memberships.update(is_active=False)
     with pytest.raises(Http404):
         program_access(User.objects.get(pk=world.clinician_a.pk), world.program_a.external_id)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_GRP_02_rosters_visible_to_facilitators_and_supervisors_only(role):
+    expected = role in (Role.CLINICIAN, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
+    assert role_matrix().allows(role, Perm.ROSTER_VIEW) is expected
