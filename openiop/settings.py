@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "openiop.programs",
     "openiop.participants",
     "openiop.consent",
+    "openiop.treatment",
+    "openiop.groupwork",
 ]
 
 MIDDLEWARE = [

@@ -53,7 +53,9 @@ class EpisodeForm(forms.Form):
 
 
 class AdmitForm(DemographicsForm, EpisodeForm):
-    pass
+    part2_notice_given = forms.BooleanField(
+        required=False, label="Participant received the 42 CFR Part 2 notice (§2.22)"
+    )
 
 
 class EditForm(DemographicsForm):

@@ -11,16 +11,18 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access
+from openiop.accounts.access import ProgramAccess, program_access, requires
 from openiop.accounts.models import User
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record, audit_record_reads
+from openiop.consent.actions import part2_notice_receipt_record
 from openiop.core.errors import ActionError
 from openiop.participants import actions, selectors
 from openiop.participants.forms import (
@@ -53,6 +55,7 @@ def _apply_action_errors(form: forms.Form, error: ActionError) -> None:
 
 
 @require_http_methods(["GET"])
+@requires(Perm.PROGRAM_VIEW)
 def program_home(request: HttpRequest, program_id: UUID) -> HttpResponse:
     access = _access(request, program_id, Perm.PROGRAM_VIEW)
     program = access.program
@@ -66,6 +69,7 @@ def program_home(request: HttpRequest, program_id: UUID) -> HttpResponse:
         "census_chart": selectors.census_chart(census),
         "can_list": access.can(Perm.PARTICIPANT_LIST),
         "can_admit": access.can(Perm.PARTICIPANT_ADMIT),
+        "can_audit": access.can(Perm.AUDIT_VIEW),
         "rules": program.rules,
     }
     return render(request, "participants/program_home.html", context)
@@ -83,6 +87,7 @@ def _filters_from(form: FilterForm) -> selectors.ParticipantFilters:
 
 
 @require_http_methods(["GET"])
+@requires(Perm.PARTICIPANT_LIST)
 def participant_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
     access = _access(request, program_id, Perm.PARTICIPANT_LIST)
     program = access.program
@@ -118,6 +123,7 @@ def participant_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
+@requires(Perm.PARTICIPANT_VIEW_CHART)
 def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
     access = _access(request, program_id, Perm.PARTICIPANT_VIEW_CHART)
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
@@ -148,6 +154,7 @@ def _chart_url(program_id: UUID, participant: Participant) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@requires(Perm.PARTICIPANT_ADMIT)
 def participant_admit(request: HttpRequest, program_id: UUID) -> HttpResponse:
     access = _access(request, program_id, Perm.PARTICIPANT_ADMIT)
     program = access.program
@@ -163,17 +170,23 @@ def participant_admit(request: HttpRequest, program_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            participant, _ = actions.participant_admit(
-                actor=_user(request),
-                program=program,
-                demographics=actions.Demographics(
-                    **{name: data[name] for name in actions.DEMOGRAPHIC_FIELDS}
-                ),
-                track=data["track"],
-                admitted_on=data["admitted_on"],
-                primary_clinician=data["primary_clinician"],
-                phase=data["phase"],
-            )
+            # Admission and the §2.22 notice receipt are saved together or not at all.
+            with transaction.atomic():
+                participant, _ = actions.participant_admit(
+                    actor=_user(request),
+                    program=program,
+                    demographics=actions.Demographics(
+                        **{name: data[name] for name in actions.DEMOGRAPHIC_FIELDS}
+                    ),
+                    track=data["track"],
+                    admitted_on=data["admitted_on"],
+                    primary_clinician=data["primary_clinician"],
+                    phase=data["phase"],
+                )
+                if data["part2_notice_given"]:
+                    part2_notice_receipt_record(
+                        actor=_user(request), participant=participant, given_on=today
+                    )
         except ActionError as error:
             _apply_action_errors(form, error)
         else:
@@ -191,6 +204,7 @@ def participant_admit(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@requires(Perm.PARTICIPANT_EDIT)
 def participant_edit(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
     access = _access(request, program_id, Perm.PARTICIPANT_EDIT)
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
@@ -238,6 +252,7 @@ def _episode_page(
 
 
 @require_http_methods(["GET", "POST"])
+@requires(Perm.ENROLLMENT_CHANGE_PHASE)
 def enrollment_change_phase(
     request: HttpRequest, program_id: UUID, participant_id: UUID, enrollment_id: UUID
 ) -> HttpResponse:
@@ -270,6 +285,7 @@ def enrollment_change_phase(
 
 
 @require_http_methods(["GET", "POST"])
+@requires(Perm.ENROLLMENT_DISCHARGE)
 def enrollment_discharge(
     request: HttpRequest, program_id: UUID, participant_id: UUID, enrollment_id: UUID
 ) -> HttpResponse:
@@ -311,6 +327,7 @@ def enrollment_discharge(
 
 
 @require_http_methods(["GET", "POST"])
+@requires(Perm.PARTICIPANT_ADMIT)
 def enrollment_readmit(
     request: HttpRequest, program_id: UUID, participant_id: UUID
 ) -> HttpResponse:

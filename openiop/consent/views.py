@@ -1,0 +1,314 @@
+"""Staff pages for Part 2 consents, the accounting of disclosures and the summary release.
+
+Every view starts with `program_access` (404 for outsiders), a permission check (403) and the
+scoped participant lookup (404). Reads of consents and disclosures are audited (AU-01).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.models import User
+from openiop.accounts.roles import Perm
+from openiop.accounts.stepup import require_recent_auth
+from openiop.audit.actions import audit_record
+from openiop.consent import actions, selectors
+from openiop.consent.forms import ConsentForm, ReleaseForm, RevokeForm
+from openiop.consent.models import Consent, Disclosure, DisclosureBasis, InfoCategory, Purpose
+from openiop.consent.summary import (
+    SUMMARY_FORMAT,
+    SUMMARY_INFORMATION,
+    ReleaseRequest,
+    summary_document,
+)
+from openiop.core.errors import ActionError
+from openiop.participants import selectors as participant_selectors
+from openiop.participants.actions import program_today
+from openiop.participants.models import Participant
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _participant_page(
+    request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
+) -> tuple[ProgramAccess, Participant]:
+    access = program_access(_user(request), program_id)
+    access.require(perm)
+    participant = participant_selectors.participant_get(
+        program=access.program, participant_id=participant_id
+    )
+    return access, participant
+
+
+def _apply_action_errors(form: forms.Form, error: ActionError) -> None:
+    for field, msgs in error.errors.items():
+        for msg in msgs:
+            form.add_error(field if field in form.fields else None, msg)
+
+
+def _url(name: str, program_id: UUID, participant: Participant, **extra: Any) -> str:
+    kwargs = {"program_id": program_id, "participant_id": participant.external_id, **extra}
+    return reverse(f"consent:{name}", kwargs=kwargs)
+
+
+def _context(access: ProgramAccess, participant: Participant, **extra: Any) -> dict[str, Any]:
+    return {
+        "access": access,
+        "program": access.program,
+        "participant": participant,
+        "today": program_today(access.program),
+        **extra,
+    }
+
+
+@require_http_methods(["GET"])
+@requires(Perm.CONSENT_VIEW)
+def consent_list(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access, participant = _participant_page(request, program_id, participant_id, Perm.CONSENT_VIEW)
+    consents = list(selectors.consent_list(program=access.program, participant=participant))
+    today = program_today(access.program)
+    audit_record(
+        actor=_user(request), action="read", obj=participant, detail={"view": "consent_list"}
+    )
+    rows = [{"consent": c, "status": c.status_on(today)} for c in consents]
+    context = _context(
+        access,
+        participant,
+        rows=rows,
+        can_manage=access.can(Perm.CONSENT_MANAGE),
+        can_disclose=access.can(Perm.RECORD_DISCLOSE),
+    )
+    return render(request, "consent/list.html", context)
+
+
+def _terms_from(form: ConsentForm) -> actions.ConsentTerms:
+    return actions.ConsentTerms(**form.cleaned_data)
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Perm.CONSENT_MANAGE)
+def consent_create(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access, participant = _participant_page(
+        request, program_id, participant_id, Perm.CONSENT_MANAGE
+    )
+    form = ConsentForm(
+        request.POST or None,
+        initial={"discloser_name": access.program.name, "signed_on": program_today(access.program)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent = actions.consent_create(
+                actor=_user(request), participant=participant, terms=_terms_from(form)
+            )
+        except ActionError as error:
+            _apply_action_errors(form, error)
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect(_url("detail", program_id, participant, consent_id=consent.external_id))
+    _, statement = selectors.revocation_statement()
+    context = _context(access, participant, form=form, revocation_statement=statement)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "consent/create.html", context, status=status)
+
+
+def _consent_page(
+    request: HttpRequest, program_id: UUID, participant_id: UUID, consent_id: UUID, perm: Perm
+) -> tuple[ProgramAccess, Participant, Consent]:
+    access, participant = _participant_page(request, program_id, participant_id, perm)
+    consent = selectors.consent_get(
+        program=access.program, participant=participant, consent_id=consent_id
+    )
+    return access, participant, consent
+
+
+@require_http_methods(["GET"])
+@requires(Perm.CONSENT_VIEW)
+def consent_detail(
+    request: HttpRequest, program_id: UUID, participant_id: UUID, consent_id: UUID
+) -> HttpResponse:
+    access, participant, consent = _consent_page(
+        request, program_id, participant_id, consent_id, Perm.CONSENT_VIEW
+    )
+    audit_record(actor=_user(request), action="read", obj=consent, detail={"view": "consent"})
+    context = _context(
+        access,
+        participant,
+        consent=consent,
+        status=consent.status_on(program_today(access.program)),
+        information=[InfoCategory(c).label for c in consent.information],
+        purposes=[Purpose(p).label for p in consent.purposes],
+        can_manage=access.can(Perm.CONSENT_MANAGE),
+    )
+    return render(request, "consent/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Perm.CONSENT_MANAGE)
+def consent_revoke(
+    request: HttpRequest, program_id: UUID, participant_id: UUID, consent_id: UUID
+) -> HttpResponse:
+    access, participant, consent = _consent_page(
+        request, program_id, participant_id, consent_id, Perm.CONSENT_MANAGE
+    )
+    form = RevokeForm(request.POST or None, initial={"revoked_on": program_today(access.program)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.consent_revoke(actor=_user(request), consent=consent, **form.cleaned_data)
+        except ActionError as error:
+            _apply_action_errors(form, error)
+        else:
+            messages.success(request, "Consent revoked. No further disclosure may rely on it.")
+            return redirect(_url("detail", program_id, participant, consent_id=consent_id))
+    context = _context(access, participant, consent=consent, form=form)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "consent/revoke.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+@requires(Perm.CONSENT_VIEW)
+def disclosure_report(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access, participant = _participant_page(request, program_id, participant_id, Perm.CONSENT_VIEW)
+    disclosures = list(selectors.disclosure_list(program=access.program, participant=participant))
+    audit_record(
+        actor=_user(request), action="read", obj=participant, detail={"view": "disclosure_report"}
+    )
+    context = _context(access, participant, rows=[_report_row(d) for d in disclosures])
+    return render(request, "consent/disclosures.html", context)
+
+
+REPORT_COLUMNS = ["Date and time (UTC)", "Recipient", "Information", "Purpose", "Basis", "User"]
+
+
+def _report_row(d: Disclosure) -> dict[str, Any]:
+    purpose = str(d.get_purpose_display())
+    if d.purpose_text:
+        purpose = f"{purpose}: {d.purpose_text}"
+    basis = str(d.get_basis_display())
+    if d.consent is not None:
+        basis = f"{basis}, consent {d.consent.external_id}"
+    details = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(d.basis_details.items()))
+    return {
+        "disclosure": d,
+        "when": d.disclosed_at.strftime("%Y-%m-%d %H:%M"),
+        "recipient": d.recipient_name,
+        "information": "; ".join(str(InfoCategory(c).label) for c in d.information),
+        "purpose": purpose,
+        "basis": f"{basis} ({details})" if details else basis,
+        "user": str(d.disclosed_by),
+        "notice": d.notice.version,
+    }
+
+
+@require_http_methods(["GET"])
+@requires(Perm.CONSENT_VIEW)
+def disclosure_report_csv(
+    request: HttpRequest, program_id: UUID, participant_id: UUID
+) -> HttpResponse:
+    access, participant = _participant_page(request, program_id, participant_id, Perm.CONSENT_VIEW)
+    disclosures = list(selectors.disclosure_list(program=access.program, participant=participant))
+    audit_record(
+        actor=_user(request),
+        action="export",
+        obj=participant,
+        detail={"view": "disclosure_report_csv", "rows": len(disclosures)},
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*REPORT_COLUMNS, "Notice version", "Content SHA-256", "Disclosure id"])
+    for d in disclosures:
+        row = _report_row(d)
+        writer.writerow(
+            [
+                d.disclosed_at.isoformat(),
+                *(row[k] for k in ("recipient", "information", "purpose", "basis", "user")),
+                row["notice"],
+                d.content_sha256,
+                d.external_id,
+            ]
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    # Opaque ids only in the filename: no names in downloads' metadata (AU-04).
+    response["Content-Disposition"] = f'attachment; filename="disclosures-{participant_id}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Perm.RECORD_DISCLOSE)
+def release_summary(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access, participant = _participant_page(
+        request, program_id, participant_id, Perm.RECORD_DISCLOSE
+    )
+    # AUTH-07: disclosing records needs a fresh re-authentication (403 reauth_required).
+    require_recent_auth(request)
+    consents = selectors.active_consents(program=access.program, participant=participant)
+    form = ReleaseForm(request.POST or None, consents=consents)
+    if request.method == "POST" and form.is_valid():
+        try:
+            return _release(request, access, participant, form)
+        except ActionError as error:
+            _apply_action_errors(form, error)
+    context = _context(
+        access,
+        participant,
+        form=form,
+        information=[InfoCategory(c).label for c in SUMMARY_INFORMATION],
+    )
+    status = 422 if request.method == "POST" else 200
+    return render(request, "consent/release.html", context, status=status)
+
+
+def _release(
+    request: HttpRequest, access: ProgramAccess, participant: Participant, form: ReleaseForm
+) -> HttpResponse:
+    data = form.cleaned_data
+    notice = selectors.current_notice()
+    if notice is None:
+        raise ActionError({"basis": "No §2.32 notice is stored; nothing may be released."})
+    content = summary_document(
+        notice=notice,
+        participant=participant,
+        episode=participant_selectors.current_episode(participant),
+        request=ReleaseRequest(
+            recipient=data["recipient"],
+            purpose=data["purpose"],
+            purpose_text=data["purpose_text"],
+            basis_label=str(DisclosureBasis(data["basis"]).label),
+            released_on=program_today(access.program),
+            consent=data["consent"] if data["basis"] == DisclosureBasis.CONSENT else None,
+        ),
+    )
+    disclosure = actions.disclosure_authorize_and_record(
+        actor=_user(request),
+        participant=participant,
+        recipient=data["recipient"],
+        information=list(SUMMARY_INFORMATION),
+        purpose=data["purpose"],
+        purpose_text=data["purpose_text"],
+        basis=data["basis"],
+        consent=data["consent"],
+        basis_details=form.basis_details(),
+        content=content,
+        content_format=SUMMARY_FORMAT,
+    )
+    response = HttpResponse(content, content_type=f"{SUMMARY_FORMAT}; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="part2-release-{disclosure.external_id}.txt"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GroupworkConfig(AppConfig):
+    name = "openiop.groupwork"
+    label = "groupwork"
