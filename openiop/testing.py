@@ -167,3 +167,71 @@ def verified_client(user: User | None, *, stepped_up: bool = False) -> Any:
         session["openiop_reauth_at"] = time.time()
     session.save()
     return client
+
+
+def make_group_session(
+    world: World,
+    *,
+    members: int = 3,
+    plan_code: str = "cbt-02",
+    starts_at: Any = None,
+    minutes: int = 180,
+) -> tuple[Any, list[Participant], list[Any]]:
+    """A group session in program A with `members` participants on its roster."""
+    from datetime import datetime as _dt
+
+    from django.utils import timezone
+
+    from openiop.groupwork import actions as gw
+
+    start = starts_at or timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    assert isinstance(start, _dt)
+    session = gw.session_create(
+        actor=world.clinician_a,
+        program=world.program_a,
+        kind="group",
+        title="Skills group",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=minutes),
+        facilitator=world.clinician_a,
+        track=world.track_a,
+        plan_code=plan_code,
+    )
+    people = [world.participant_a]
+    surnames = [
+        "Brindlecombe",
+        "Cinderholt",
+        "Dapplemere",
+        "Elderwick",
+        "Fernshaw",
+        "Galeford",
+        "Heatherby",
+        "Ivoryridge",
+        "Junipermere",
+        "Kestrelholt",
+        "Larkshaw",
+        "Mossby",
+    ]
+    firsts = [
+        "Bailey",
+        "Corin",
+        "Dorian",
+        "Emery",
+        "Finley",
+        "Gale",
+        "Harper",
+        "Indigo",
+        "Jules",
+        "Kit",
+        "Lane",
+        "Marlo",
+    ]
+    for i in range(members - 1):
+        person, _ = admit(
+            world.program_a, world.track_a, world.clinician_a, first=firsts[i], last=surnames[i]
+        )
+        people.append(person)
+    rows = [
+        gw.attendance_add(actor=world.clinician_a, session=session, participant=p) for p in people
+    ]
+    return session, people, rows

@@ -1,0 +1,61 @@
+"""Group-work writes, split by sub-domain (sessions, attendance, notes)."""
+
+from openiop.groupwork.actions.attendance import (
+    FEEDBACK_THEMES,
+    attendance_absent,
+    attendance_add,
+    attendance_arrive,
+    attendance_depart,
+    attendance_remove,
+    practice_record_save,
+    session_close,
+)
+from openiop.groupwork.actions.notes import (
+    PeerNamedError,
+    note_addendum_add,
+    note_cosign,
+    note_draft,
+    note_guard_override,
+    note_replace_peers,
+    note_sign,
+    note_sign_all,
+    note_update,
+    note_verify_hash,
+)
+from openiop.groupwork.actions.sessions import (
+    roster_peers,
+    schedule_create,
+    schedule_generate_week,
+    session_agenda_toggle,
+    session_create,
+    session_set_status,
+    session_shared_note_save,
+)
+
+__all__ = [
+    "FEEDBACK_THEMES",
+    "PeerNamedError",
+    "attendance_absent",
+    "attendance_add",
+    "attendance_arrive",
+    "attendance_depart",
+    "attendance_remove",
+    "note_addendum_add",
+    "note_cosign",
+    "note_draft",
+    "note_guard_override",
+    "note_replace_peers",
+    "note_sign",
+    "note_sign_all",
+    "note_update",
+    "note_verify_hash",
+    "practice_record_save",
+    "roster_peers",
+    "schedule_create",
+    "schedule_generate_week",
+    "session_agenda_toggle",
+    "session_close",
+    "session_create",
+    "session_set_status",
+    "session_shared_note_save",
+]

@@ -1,0 +1,199 @@
+"""Roster and attendance: arrival and departure times give minutes attended; a participant
+can be added (walk-in) or taken off at any time and nothing recorded is ever lost."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from openiop.accounts.models import User
+from openiop.audit.actions import audit_record
+from openiop.core.errors import ActionError, ConflictError
+from openiop.groupwork.minutes import attended_minutes
+from openiop.groupwork.models import Attendance, AttendanceStatus, PracticeRecord, Session
+from openiop.participants.models import Enrollment, Participant
+
+ALLOWED_EARLY_MINUTES = 60  # arrival may be logged up to an hour before the start
+
+
+def _recompute(attendance: Attendance) -> None:
+    session = attendance.session
+    attendance.minutes = attended_minutes(
+        session_start=session.starts_at,
+        session_end=session.ends_at,
+        arrived_at=attendance.arrived_at,
+        departed_at=attendance.departed_at,
+    )
+
+
+def _save(attendance: Attendance, actor: User, detail: dict[str, object]) -> Attendance:
+    _recompute(attendance)
+    attendance.save()
+    audit_record(actor=actor, action="update", obj=attendance, detail=detail)
+    return attendance
+
+
+@transaction.atomic
+def attendance_add(
+    *, actor: User, session: Session, participant: Participant, walk_in: bool = False
+) -> Attendance:
+    """Put a participant on the roster (or back on it, keeping what was recorded)."""
+    if participant.program_id != session.program_id:
+        raise ActionError({"participant": "This participant is not in the session's program."})
+    if not Enrollment.objects.filter(participant=participant, discharged_on__isnull=True).exists():
+        raise ActionError({"participant": "Only participants with an open episode can attend."})
+    existing = (
+        Attendance.objects.select_for_update()
+        .filter(session=session, participant=participant)
+        .first()
+    )
+    if existing is not None:
+        if existing.removed:
+            existing.removed = False
+            return _save(existing, actor, {"roster": "restored"})
+        raise ConflictError({"participant": "Already on this session's roster."})
+    on_roster = session.attendance.filter(removed=False).count()
+    if on_roster >= session.capacity and not walk_in:
+        raise ActionError(
+            {"participant": f"The session is full ({session.capacity}); add as a walk-in."}
+        )
+    try:
+        with transaction.atomic():
+            attendance = Attendance.objects.create(
+                program=session.program,
+                session=session,
+                participant=participant,
+                walk_in=walk_in,
+                created_by=actor,
+            )
+    except IntegrityError:
+        raise ConflictError({"participant": "Already on this session's roster."}) from None
+    audit_record(actor=actor, action="create", obj=attendance, detail={"walk_in": walk_in})
+    return attendance
+
+
+@transaction.atomic
+def attendance_remove(*, actor: User, attendance: Attendance) -> Attendance:
+    """Take someone off the roster; their row (and anything typed) stays for the record."""
+    attendance.removed = True
+    return _save(attendance, actor, {"roster": "removed"})
+
+
+def _check_time(session: Session, at: datetime, field: str) -> None:
+    earliest = session.starts_at.timestamp() - ALLOWED_EARLY_MINUTES * 60
+    if at.timestamp() < earliest or at > session.ends_at + (session.ends_at - session.starts_at):
+        raise ActionError({field: "That time is outside this session. Check the hour and AM/PM."})
+
+
+@transaction.atomic
+def attendance_arrive(*, actor: User, attendance: Attendance, at: datetime) -> Attendance:
+    _check_time(attendance.session, at, "arrived_at")
+    if attendance.departed_at is not None and at > attendance.departed_at:
+        raise ActionError({"arrived_at": "Arrival must be before departure."})
+    attendance.arrived_at = at
+    attendance.status = AttendanceStatus.PRESENT
+    attendance.absence_reason = ""
+    return _save(attendance, actor, {"arrived": True})
+
+
+@transaction.atomic
+def attendance_depart(*, actor: User, attendance: Attendance, at: datetime) -> Attendance:
+    _check_time(attendance.session, at, "departed_at")
+    if attendance.arrived_at is None:
+        raise ActionError({"departed_at": "Record the arrival first."})
+    if at < attendance.arrived_at:
+        raise ActionError({"departed_at": "Departure must be after arrival."})
+    attendance.departed_at = at
+    return _save(attendance, actor, {"departed": True})
+
+
+@transaction.atomic
+def attendance_absent(
+    *, actor: User, attendance: Attendance, reason: str = "", excused: bool = False
+) -> Attendance:
+    """Absent participants get an absence record, never a note (clinical.md section 7)."""
+    attendance.status = AttendanceStatus.EXCUSED if excused else AttendanceStatus.ABSENT
+    attendance.arrived_at = None
+    attendance.departed_at = None
+    attendance.absence_reason = reason.strip()
+    return _save(attendance, actor, {"absent": True, "excused": excused})
+
+
+@transaction.atomic
+def session_close(*, actor: User, session: Session) -> Session:
+    """End the session: whoever is present without a departure time left at the end;
+    whoever never arrived is recorded absent."""
+    from openiop.groupwork.actions.sessions import session_set_status
+    from openiop.groupwork.models import SessionStatus
+
+    for attendance in session.attendance.filter(removed=False).select_for_update():
+        if attendance.status == AttendanceStatus.EXPECTED:
+            attendance_absent(actor=actor, attendance=attendance, reason="Did not attend")
+        elif attendance.status == AttendanceStatus.PRESENT and attendance.departed_at is None:
+            attendance.departed_at = session.ends_at
+            _save(attendance, actor, {"departed": "at end"})
+    return session_set_status(actor=actor, session=session, status=SessionStatus.COMPLETED)
+
+
+FEEDBACK_THEMES = (
+    "clear request",
+    "good eye contact",
+    "calm tone",
+    "stayed on message",
+    "validated the other person",
+    "could be more specific",
+    "apologised too much",
+    "gave in too quickly",
+    "body language matched words",
+    "used the skill steps in order",
+)
+
+
+@transaction.atomic
+def practice_record_save(
+    *,
+    actor: User,
+    session: Session,
+    participant: Participant,
+    skill: str,
+    role_taken: str = "",
+    rating: int | None = None,
+    feedback_themes: list[str] | None = None,
+    comment: str = "",
+) -> PracticeRecord:
+    """Role-play and peer feedback for one participant, never naming the peers involved."""
+    from openiop.groupwork.actions.sessions import roster_peers
+    from openiop.groupwork.guard import find_peer_mentions
+
+    errors: dict[str, str] = {}
+    if not skill.strip():
+        errors["skill"] = "Say which skill was practised."
+    if rating is not None and not 1 <= rating <= 5:
+        errors["rating"] = "Rate from 1 (not yet) to 5 (fluent)."
+    themes = [t.strip() for t in (feedback_themes or []) if t.strip()]
+    peers = [p for p in roster_peers(session) if p.record_number != participant.record_number]
+    for name, text in (
+        ("comment", comment),
+        ("role_taken", role_taken),
+        ("feedback_themes", " ; ".join(themes)),
+    ):
+        if find_peer_mentions(text, peers):
+            errors[name] = "Names another group member; describe the peer as 'a peer'."
+    if not session.attendance.filter(participant=participant, removed=False).exists():
+        errors["participant"] = "Add the participant to the roster first."
+    if errors:
+        raise ActionError(errors)
+    record = PracticeRecord.objects.create(
+        program=session.program,
+        session=session,
+        participant=participant,
+        skill=skill.strip(),
+        role_taken=role_taken.strip(),
+        rating=rating,
+        feedback_themes=themes,
+        comment=comment.strip(),
+        created_by=actor,
+    )
+    audit_record(actor=actor, action="create", obj=record)
+    return record

@@ -1,0 +1,137 @@
+"""The weekly hours ledger: attended minutes per participant per ISO week, by modality,
+checked against the program's rule pack (clinical.md section 1)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from openiop.groupwork.models import Attendance, AttendanceStatus, SessionKind, SessionStatus
+from openiop.participants.models import Participant
+from openiop.programs.models import Program
+
+MODALITIES = (SessionKind.GROUP, SessionKind.INDIVIDUAL, SessionKind.FAMILY)
+
+
+def iso_week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_bounds(program: Program, week_start: date) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00 in the program's own time zone."""
+    tz = zoneinfo.ZoneInfo(program.time_zone)
+    start = datetime.combine(week_start, time.min, tzinfo=tz)
+    return start, start + timedelta(days=7)
+
+
+@dataclass
+class LedgerRow:
+    participant_id: int
+    minutes: dict[str, int] = field(default_factory=lambda: {m.value: 0 for m in MODALITIES})
+    scheduled_remaining: int = 0
+    required: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.minutes.values())
+
+    @property
+    def shortfall(self) -> int:
+        return max(self.required - self.total, 0)
+
+    @property
+    def meets_minimum(self) -> bool:
+        return self.total >= self.required
+
+    @property
+    def at_risk(self) -> bool:
+        """Even attending everything still scheduled this week would not close the gap."""
+        return not self.meets_minimum and self.total + self.scheduled_remaining < self.required
+
+
+def weekly_ledger(
+    *,
+    program: Program,
+    week_start: date,
+    participant_ids: list[int] | None = None,
+    now: datetime | None = None,
+) -> dict[int, LedgerRow]:
+    """Two grouped queries, however many participants or sessions."""
+    start, end = week_bounds(program, week_start)
+    now = now or timezone.now()
+    required = program.rules.min_weekly_minutes(program.population)
+    rows: dict[int, LedgerRow] = defaultdict(lambda: LedgerRow(0, required=required))
+    week = Attendance.objects.filter(
+        program=program, session__starts_at__gte=start, session__starts_at__lt=end, removed=False
+    )
+    if participant_ids is not None:
+        week = week.filter(participant_id__in=participant_ids)
+    attended = week.filter(status=AttendanceStatus.PRESENT).values(
+        "participant_id", "session__kind"
+    )
+    for item in attended.annotate(total=Sum("minutes")):
+        row = rows[item["participant_id"]]
+        row.participant_id = item["participant_id"]
+        row.minutes[item["session__kind"]] += item["total"] or 0
+    upcoming = (
+        week.filter(
+            status=AttendanceStatus.EXPECTED,
+            session__starts_at__gte=now,
+        )
+        .exclude(session__status=SessionStatus.CANCELLED)
+        .values_list("participant_id", "session__starts_at", "session__ends_at")
+    )
+    for participant_id, starts_at, ends_at in upcoming:
+        row = rows[participant_id]
+        row.participant_id = participant_id
+        row.scheduled_remaining += int((ends_at - starts_at).total_seconds() // 60)
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class UnderMinimum:
+    participant: Participant
+    row: LedgerRow
+
+
+def under_minimum(
+    *, program: Program, week_start: date, now: datetime | None = None
+) -> list[UnderMinimum]:
+    """Active participants under the weekly minimum, biggest shortfall first."""
+    active = list(
+        Participant.objects.filter(
+            program=program, enrollments__discharged_on__isnull=True
+        ).distinct()
+    )
+    ledger = weekly_ledger(program=program, week_start=week_start, now=now)
+    required = program.rules.min_weekly_minutes(program.population)
+    result = []
+    for participant in active:
+        row = ledger.get(participant.pk) or LedgerRow(participant.pk, required=required)
+        if not row.meets_minimum:
+            result.append(UnderMinimum(participant, row))
+    return sorted(result, key=lambda u: (-u.row.shortfall, u.participant.legal_last_name))
+
+
+def participant_weeks(
+    *, participant: Participant, weeks: int = 6, today: date | None = None
+) -> list[tuple[date, LedgerRow]]:
+    """The last few ISO weeks of one participant, newest first (for the chart)."""
+    program = participant.program
+    current = iso_week_start(today or timezone.localdate())
+    result = []
+    for back in range(weeks):
+        week_start = current - timedelta(weeks=back)
+        ledger = weekly_ledger(
+            program=program, week_start=week_start, participant_ids=[participant.pk]
+        )
+        row = ledger.get(participant.pk) or LedgerRow(
+            participant.pk, required=program.rules.min_weekly_minutes(program.population)
+        )
+        result.append((week_start, row))
+    return result
