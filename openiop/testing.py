@@ -108,6 +108,8 @@ class World:
     enrollment_a: Enrollment
     participant_b: Participant
     enrollment_b: Enrollment
+    session_a: Any = None
+    note_a: Any = None
 
 
 def build_world() -> World:
@@ -126,7 +128,7 @@ def build_world() -> World:
     participant_user = make_user(kind=UserKind.PARTICIPANT, first="Avery")
     participant_a.user = participant_user
     participant_a.save(update_fields=["user"])
-    return World(
+    world = World(
         program_a=program_a,
         program_b=program_b,
         track_a=track_a,
@@ -143,6 +145,22 @@ def build_world() -> World:
         participant_b=participant_b,
         enrollment_b=enrollment_b,
     )
+    _add_past_group(world)
+    return world
+
+
+def _add_past_group(world: World) -> None:
+    """Yesterday's group with participant A present and a draft note, so every session,
+    attendance and note route has a real row to resolve in the route-walking tests."""
+    from django.utils import timezone
+
+    from openiop.groupwork import actions as gw
+
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(days=1)
+    session, _, rows = make_group_session(world, members=1, starts_at=start)
+    gw.attendance_arrive(actor=world.clinician_a, attendance=rows[0], at=start)
+    world.session_a = session
+    world.note_a = gw.note_draft(actor=world.clinician_a, session=session, attendance=rows[0])
 
 
 def verified_client(user: User | None, *, stepped_up: bool = False) -> Any:

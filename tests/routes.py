@@ -50,6 +50,35 @@ def _consent_id(world: World) -> str:
     return str(consent.external_id if consent else uuid.uuid4())
 
 
+def _plan_ids(world: World) -> dict[str, str]:
+    """Program A's first treatment plan and its first problem, goal and objective, or random
+    ids when the test made none (still a 404)."""
+    from openiop.treatment.models import Goal, Objective, Problem, TreatmentPlan
+
+    plans = TreatmentPlan.objects.filter(participant=world.participant_a)
+    rows = {
+        "plan_id": plans.order_by("id").first(),
+        "problem_id": Problem.objects.filter(plan__in=plans).order_by("id").first(),
+        "goal_id": Goal.objects.filter(problem__plan__in=plans).order_by("id").first(),
+        "objective_id": Objective.objects.filter(goal__problem__plan__in=plans)
+        .order_by("id")
+        .first(),
+    }
+    return {k: str(row.external_id if row else uuid.uuid4()) for k, row in rows.items()}
+
+
+def _session_ids(world: World) -> dict[str, str]:
+    """Program A's first session with a roster row and a note, or random ids (a 404)."""
+    from openiop.groupwork.models import Attendance, Note, Session
+
+    session = Session.objects.filter(program=world.program_a).order_by("id").first()
+    attendance = Attendance.objects.filter(session=session).order_by("id").first()
+    note = Note.objects.filter(session=session).order_by("id").first()
+    rows = {"session_id": session, "attendance_id": attendance, "note_id": note}
+    ids = {k: str(row.external_id if row else uuid.uuid4()) for k, row in rows.items()}
+    return {**ids, "block": "0"}
+
+
 def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route]:
     values = {
         "program_id": str(world.program_a.external_id),
@@ -57,6 +86,8 @@ def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route
         "enrollment_id": str(world.enrollment_a.external_id),
         "membership_id": str(world.clinician_a.memberships.get().external_id),
         "consent_id": _consent_id(world),
+        **_plan_ids(world),
+        **_session_ids(world),
     }
     routes = []
     for name, template in _walk(get_resolver().url_patterns):
@@ -79,6 +110,8 @@ def api_operations(world: World) -> list[tuple[str, str]]:
         "participant_id": str(world.participant_a.external_id),
         "enrollment_id": str(world.enrollment_a.external_id),
         "consent_id": _consent_id(world),
+        **_plan_ids(world),
+        **_session_ids(world),
     }
     schema = api.get_openapi_schema()
     ops = []
@@ -123,7 +156,27 @@ def valid_body(method: str, path: str, world: World) -> dict[str, object]:
             "date_of_birth": "1990-01-01",
             **episode,
         }
+    if "/plans" in path:
+        return _plan_body(path, today)
     raise AssertionError(f"no sample body for {method} {path}; add one")
+
+
+def _plan_body(path: str, today: str) -> dict[str, object]:
+    """Treatment-plan writes: every edit carries the plan version it was based on."""
+    bodies: dict[str, dict[str, object]] = {
+        "/plans": {"effective_on": today, "review_on": today},
+        "/activate": {"version": 1},
+        "/reviews": {"version": 1, "reviewed_on": today, "next_review_on": today, "note": "ok"},
+        "/problems": {"version": 1, "statement": "Low mood"},
+        "/goals": {"version": 1, "statement": "Sleep", "measure": "diary", "target_date": today},
+        "/objectives": {"version": 1, "statement": "Use a coping skill", "target_date": today},
+        "/interventions": {"version": 1, "description": "CBT group", "frequency": "weekly"},
+        "/status": {"version": 1, "status": "achieved", "reason": "done"},
+    }
+    for suffix, body in bodies.items():
+        if path.endswith(suffix):
+            return body
+    raise AssertionError(f"no sample body for {path}; add one")
 
 
 def web_route_views() -> dict[str, object]:

@@ -10,6 +10,7 @@ from openiop.accounts.actions import membership_grant
 from openiop.accounts.roles import ASSIGNABLE_ROLES, Perm, role_matrix
 from openiop.consent.tests.helpers import make_consent
 from openiop.testing import World, make_user
+from openiop.treatment.tests.helpers import make_plan
 from tests.routes import PUBLIC_ROUTES, web_route_views, web_routes
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,7 @@ def _routes_with_permissions(world: World) -> list[tuple[str, str, Perm]]:
 @pytest.mark.parametrize("role", ASSIGNABLE_ROLES, ids=lambda r: r.value)
 def test_AC_03_each_role_reaches_exactly_what_the_matrix_grants(world: World, client_for, role):
     make_consent(world)  # so consent detail routes resolve to a real record
+    make_plan(world)  # so treatment-plan routes resolve to a real plan, problem, goal...
     user = make_user(first=role.value)
     membership_grant(actor=None, user=user, program=world.program_a, role=role)
     client = client_for(user, stepped_up=True)

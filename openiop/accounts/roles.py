@@ -31,6 +31,12 @@ class Perm(enum.StrEnum):
     RECORD_DISCLOSE = "record.disclose"
     # GRP-02: who was in a group is itself confidential; facilitators and supervisors only.
     ROSTER_VIEW = "roster.view"
+    SESSION_RUN = "session.run"
+    NOTE_WRITE = "note.write"
+    NOTE_COSIGN = "note.cosign"
+    # Treatment plans are clinical content: intake and billing never read them.
+    PLAN_VIEW = "plan.view"
+    PLAN_EDIT = "plan.edit"
 
 
 class Role(enum.StrEnum):

@@ -17,6 +17,7 @@ from openiop.consent.api import router as consent_router
 from openiop.core.errors import ActionError
 from openiop.participants.api import router as participants_router
 from openiop.programs.api import router as programs_router
+from openiop.treatment.api import router as treatment_router
 
 api = NinjaAPI(
     title="OpenIOP API",
@@ -94,3 +95,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/programs", programs_router)
 api.add_router("/programs", participants_router)
 api.add_router("/programs", consent_router)
+api.add_router("/programs", treatment_router)

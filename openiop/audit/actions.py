@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from openiop.audit.chain import chain_fields, link_hash
-from openiop.audit.models import AuditEvent, AuditHead
+from openiop.audit.models import AuditAction, AuditCheckpoint, AuditEvent, AuditHead
+from openiop.core.errors import ActionError
 from openiop.core.middleware import current_break_glass, current_request_id
 
 if TYPE_CHECKING:
@@ -145,3 +147,86 @@ def audit_record_reads(
         entry_for(action="read", obj=obj, program=program, detail={"view": view}) for obj in objects
     ]
     return audit_append(actor=actor, entries=entries)
+
+
+# AU-05: audit records are kept at least six years (HIPAA 45 CFR 164.316(b)(2)(i)).
+RETENTION_YEARS = 6
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    """The same wall-clock instant `years` calendar years earlier; 29 February becomes
+    28 February. This matches PostgreSQL's `now() - interval '6 years'`, which the purge
+    trigger applies independently."""
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February in a non-leap target year
+        return moment.replace(year=moment.year - years, day=28)
+
+
+def audit_purge(*, actor: User, before: datetime) -> int:
+    """Remove events older than `before` once they are past retention; returns how many.
+
+    Only a prefix of the chain is removed (every row up to the first one at or after
+    `before`), the last removed row's sequence number and hash become an `AuditCheckpoint`
+    that `audit verify` starts from, and the purge itself is appended as an event naming the
+    checkpoint, all in one transaction.
+    """
+    if timezone.is_naive(before):
+        raise ActionError({"before": "Give a time zone-aware date and time."})
+    # Taken before the transaction starts, so PostgreSQL's now() in the trigger is later
+    # and its six-year cut-off never stricter than this one.
+    oldest_allowed = years_before(timezone.now(), RETENTION_YEARS)
+    if before > oldest_allowed:
+        raise ActionError(
+            {
+                "before": f"Audit events are kept for {RETENTION_YEARS} years: choose a date "
+                f"on or before {oldest_allowed:%Y-%m-%d %H:%M} UTC."
+            }
+        )
+    with transaction.atomic():
+        AuditHead.objects.select_for_update().get_or_create(id=1)
+        first_kept = (
+            AuditEvent.objects.filter(occurred_at__gte=before)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+            .first()
+        )
+        candidates = AuditEvent.objects.order_by("-seq")
+        if first_kept is not None:
+            candidates = candidates.filter(seq__lt=first_kept)
+        last = candidates.values_list("seq", "hash").first()
+        purged = 0
+        if last is not None:
+            purged = _delete_through(last[0])
+            AuditCheckpoint.objects.create(
+                seq=last[0], hash=last[1], before=before, purged=purged, created_at=timezone.now()
+            )
+        audit_append(
+            actor=actor,
+            entries=[
+                AuditEntry(
+                    action=AuditAction.PURGE,
+                    object_type="audit.auditevent",
+                    detail={
+                        "before": before.isoformat(),
+                        "purged": purged,
+                        "through_seq": last[0] if last else None,
+                        "through_hash": last[1] if last else None,
+                    },
+                )
+            ],
+        )
+    return purged
+
+
+def _delete_through(seq: int) -> int:
+    """The one sanctioned delete of audit rows: raw SQL past the ORM guard, and on
+    PostgreSQL under the transaction-local flag the append-only trigger recognises."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL openiop.audit_purge = 'on'")
+        cursor.execute("DELETE FROM audit_auditevent WHERE seq <= %s", [seq])
+        deleted = cursor.rowcount
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL openiop.audit_purge = 'off'")
+    return deleted

@@ -122,6 +122,8 @@ def consent_create(request: HttpRequest, program_id: UUID, participant_id: UUID)
             return redirect(_url("detail", program_id, participant, consent_id=consent.external_id))
     _, statement = selectors.revocation_statement()
     context = _context(access, participant, form=form, revocation_statement=statement)
+    if request.method == "GET":
+        audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "form"})
     status = 422 if request.method == "POST" else 200
     return render(request, "consent/create.html", context, status=status)
 
@@ -269,6 +271,8 @@ def release_summary(request: HttpRequest, program_id: UUID, participant_id: UUID
         form=form,
         information=[InfoCategory(c).label for c in SUMMARY_INFORMATION],
     )
+    if request.method == "GET":
+        audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "form"})
     status = 422 if request.method == "POST" else 200
     return render(request, "consent/release.html", context, status=status)
 

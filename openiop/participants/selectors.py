@@ -69,6 +69,11 @@ def participant_list(*, program: Program, filters: ParticipantFilters) -> QueryS
     )
 
 
+def participant_search(term: str) -> Q:
+    """Name or record-number words, all of which must match."""
+    return _search(term)
+
+
 def _search(term: str) -> Q:
     query = Q()
     for word in term.split()[:4]:

@@ -34,6 +34,7 @@ from openiop.participants.forms import (
     PhaseChangeForm,
 )
 from openiop.participants.models import Participant, Phase
+from openiop.treatment.selectors import chart_plan
 
 
 def _user(request: HttpRequest) -> User:
@@ -142,6 +143,7 @@ def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UU
         "can_change_phase": access.can(Perm.ENROLLMENT_CHANGE_PHASE) and episode is not None,
         "can_discharge": access.can(Perm.ENROLLMENT_DISCHARGE) and episode is not None,
         "can_readmit": access.can(Perm.PARTICIPANT_ADMIT) and episode is None,
+        "treatment_plan": chart_plan(access=access, participant=participant),
     }
     return render(request, "participants/chart.html", context)
 
@@ -248,7 +250,14 @@ def _episode_page(
     enrollment = selectors.enrollment_get(
         program=access.program, participant=participant, enrollment_id=enrollment_id
     )
+    _audit_form_read(request, participant)
     return access, participant, enrollment
+
+
+def _audit_form_read(request: HttpRequest, participant: Participant) -> None:
+    """Form pages show the participant's name: opening one is a read (AU-01)."""
+    if request.method == "GET":
+        audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "form"})
 
 
 @require_http_methods(["GET", "POST"])
@@ -334,6 +343,7 @@ def enrollment_readmit(
     access = _access(request, program_id, Perm.PARTICIPANT_ADMIT)
     program = access.program
     participant = selectors.participant_get(program=program, participant_id=participant_id)
+    _audit_form_read(request, participant)
     form = EpisodeForm(
         request.POST or None,
         tracks=selectors.tracks_for_program(program=program),

@@ -59,6 +59,9 @@ class TreatmentPlan(BaseModel):
                 condition=Q(status="active"),
                 name="plan_one_active_per_episode",
             ),
+            models.CheckConstraint(
+                name="plan_status_valid", condition=Q(status__in=PlanStatus.values)
+            ),
         ]
         ordering = ["-effective_on", "-id"]
 
@@ -96,6 +99,10 @@ class Goal(BaseModel):
     class Meta:
         ordering = ["position", "id"]
 
+    @property
+    def participant(self) -> Participant:
+        return self.problem.plan.participant
+
 
 class Objective(BaseModel):
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
@@ -109,6 +116,10 @@ class Objective(BaseModel):
 
     class Meta:
         ordering = ["position", "id"]
+
+    @property
+    def participant(self) -> Participant:
+        return self.goal.participant
 
 
 class Intervention(BaseModel):
@@ -125,3 +136,71 @@ class Intervention(BaseModel):
 
     class Meta:
         ordering = ["id"]
+
+    @property
+    def participant(self) -> Participant:
+        return self.objective.participant
+
+
+class PlanReview(BaseModel):
+    """A recorded review of the plan with the participant: what was found, and when next."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="reviews")
+    reviewed_on = models.DateField()
+    next_review_on = models.DateField()
+    note = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="plan_review_next_after_reviewed",
+                condition=Q(next_review_on__gt=models.F("reviewed_on")),
+            ),
+        ]
+        ordering = ["-reviewed_on", "-id"]
+
+    @property
+    def participant(self) -> Participant:
+        return self.plan.participant
+
+
+class StatusChange(BaseModel):
+    """History of problem, goal and objective status changes, each with its reason, so the
+    plan shows how care changed instead of silently overwriting a status."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="status_changes")
+    problem = models.ForeignKey(
+        Problem, on_delete=models.PROTECT, null=True, blank=True, related_name="status_changes"
+    )
+    goal = models.ForeignKey(
+        Goal, on_delete=models.PROTECT, null=True, blank=True, related_name="status_changes"
+    )
+    objective = models.ForeignKey(
+        Objective, on_delete=models.PROTECT, null=True, blank=True, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=16, choices=ItemStatus.choices)
+    to_status = models.CharField(max_length=16, choices=ItemStatus.choices)
+    reason = models.TextField()
+
+    class Meta:
+        constraints = [
+            # Exactly one of problem, goal, objective is the subject of the change.
+            models.CheckConstraint(
+                name="status_change_one_subject",
+                condition=(
+                    Q(problem__isnull=False, goal__isnull=True, objective__isnull=True)
+                    | Q(problem__isnull=True, goal__isnull=False, objective__isnull=True)
+                    | Q(problem__isnull=True, goal__isnull=True, objective__isnull=False)
+                ),
+            ),
+            models.CheckConstraint(
+                name="status_change_to_valid", condition=Q(to_status__in=ItemStatus.values)
+            ),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def participant(self) -> Participant:
+        return self.plan.participant

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openiop.accounts import mfa

@@ -4,10 +4,11 @@ from datetime import date
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from openiop.audit.actions import audit_record
 from openiop.audit.models import AuditEvent, AuditHead
+from openiop.audit.tests.tamper import raw_as_attacker, run_cli
 from openiop.audit.verify import audit_verify
 from openiop.participants import actions
 from openiop.participants.models import Participant
@@ -17,9 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _raw(sql: str, params: list) -> None:
-    # Tampering goes around the ORM, as an attacker with database access would.
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    # Tampering goes around the ORM (and, on PostgreSQL, around the append-only triggers),
+    # as an attacker with superuser access to the database would.
+    raw_as_attacker(sql, params)
 
 
 def _make_events(n: int, world: World) -> None:
@@ -65,9 +66,7 @@ def test_audit_verify_command_exit_codes(world: World, capsys):
     assert "intact" in capsys.readouterr().out
     _raw("UPDATE audit_auditevent SET object_id = %s WHERE seq = %s", ["x", 3])
     with pytest.raises(SystemExit) as exc:
-        from openiop.cli import main
-
-        main(["audit", "verify"])
+        run_cli(["audit", "verify"])
     assert exc.value.code == 1
     assert "sequence 3" in capsys.readouterr().err
 

@@ -81,7 +81,7 @@ def _skill_assessment(practice: list[PracticeRecord]) -> str:
     """A starting point for the clinician's own assessment, from the facilitator ratings."""
     rated = [r for r in practice if r.rating]
     if not rated:
-        return "Participated in the group; add observations of engagement and skill use."
+        return ""  # nothing observed to build on: the clinician writes the assessment
     best = max(rated, key=lambda r: r.rating or 0)
     level = {5: "fluently", 4: "independently", 3: "with some prompting"}.get(
         best.rating or 0, "with support"

@@ -1,0 +1,645 @@
+"""The session runner and group notes: one htmx screen for the facilitator.
+
+Roster actions swap only the roster row they change and notes autosave field by field, so
+adding or removing someone never disturbs text being typed elsewhere on the screen."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.models import User
+from openiop.accounts.roles import Perm
+from openiop.accounts.stepup import require_recent_auth
+from openiop.audit.actions import audit_record, audit_record_reads
+from openiop.core.errors import ActionError
+from openiop.groupwork import actions as gw
+from openiop.groupwork import selectors
+from openiop.groupwork.forms import (
+    AbsentForm,
+    AddendumForm,
+    OverrideForm,
+    PracticeForm,
+    SharedNoteForm,
+    TimeForm,
+)
+from openiop.groupwork.ledger import iso_week_start, under_minimum
+from openiop.groupwork.models import NOTE_SECTIONS, Attendance, AttendanceStatus, Note, Session
+from openiop.participants import selectors as participant_selectors
+from openiop.participants.actions import program_today
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _session(
+    request: HttpRequest, program_id: UUID, session_id: UUID, perm: Perm
+) -> tuple[ProgramAccess, Session]:
+    access = program_access(_user(request), program_id)
+    access.require(perm)
+    return access, selectors.session_get(program=access.program, session_id=session_id)
+
+
+def _tz(session: Session) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(session.program.time_zone)
+
+
+def _runner_url(session: Session) -> str:
+    return reverse(
+        "groupwork:runner",
+        kwargs={"program_id": session.program.external_id, "session_id": session.external_id},
+    )
+
+
+def _errors_text(error: ActionError) -> str:
+    return " ".join(f"{msg}" for msgs in error.errors.values() for msg in msgs)
+
+
+def _entry_context(
+    session: Session, entry: selectors.RosterEntry, error: str = ""
+) -> dict[str, Any]:
+    plan = selectors.plan_of(session)
+    skills = list(plan.skills) if plan else []
+    roles = sorted({r for s in (plan.role_play_scenarios if plan else ()) for r in s.roles})
+    return {
+        "session": session,
+        "program": session.program,
+        "e": entry,
+        "tz": session.program.time_zone,
+        "row_error": error,
+        "practice_form": PracticeForm(skills=skills or ["Group participation"], roles=roles),
+    }
+
+
+def _row_response(
+    request: HttpRequest, session: Session, attendance_id: Any, error: str = ""
+) -> HttpResponse:
+    entries = {str(e.attendance.external_id): e for e in selectors.roster(session=session)}
+    entry = entries[str(attendance_id)]
+    status = 422 if error else 200
+    return render(
+        request, "groupwork/_roster_row.html", _entry_context(session, entry, error), status=status
+    )
+
+
+def _roster_response(request: HttpRequest, session: Session, error: str = "") -> HttpResponse:
+    return render(
+        request,
+        "groupwork/_roster.html",
+        _runner_context(session, error=error),
+        status=422 if error else 200,
+    )
+
+
+def _runner_context(session: Session, error: str = "") -> dict[str, Any]:
+    entries = selectors.roster(session=session)
+    plan = selectors.plan_of(session)
+    skills = list(plan.skills) if plan else []
+    roles = sorted({r for s in (plan.role_play_scenarios if plan else ()) for r in s.roles})
+    return {
+        "session": session,
+        "program": session.program,
+        "plan": plan,
+        "entries": entries,
+        "present": [
+            e
+            for e in entries
+            if e.attendance.status == AttendanceStatus.PRESENT and not e.attendance.removed
+        ],
+        "practice_skills": skills,
+        "practice_roles": roles,
+        "practice_form": PracticeForm(skills=skills or ["Group participation"], roles=roles),
+        "shared_form": SharedNoteForm(
+            initial={
+                "shared_topic": session.shared_topic or (plan.title if plan else ""),
+                "shared_interventions": session.shared_interventions,
+                "shared_process": session.shared_process,
+            }
+        ),
+        "sections": NOTE_SECTIONS,
+        "roster_error": error,
+        "tz": session.program.time_zone,
+    }
+
+
+@require_http_methods(["GET"])
+@requires(Perm.ROSTER_VIEW)
+def sessions_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
+    access = program_access(_user(request), program_id)
+    access.require(Perm.ROSTER_VIEW)
+    today = program_today(access.program)
+    start, _ = selectors.today_range(access.program, today - timedelta(days=today.weekday()))
+    sessions = list(
+        selectors.sessions_between(
+            program=access.program, start=start, end=start + timedelta(days=7)
+        )
+    )
+    todays = [
+        s
+        for s in sessions
+        if s.starts_at.astimezone(zoneinfo.ZoneInfo(access.program.time_zone)).date() == today
+    ]
+    context = {
+        "program": access.program,
+        "access": access,
+        "sessions": sessions,
+        "todays": todays,
+        "tz": access.program.time_zone,
+        "week_start": start.date(),
+    }
+    return render(request, "groupwork/sessions.html", context)
+
+
+@require_http_methods(["GET"])
+@requires(Perm.ROSTER_VIEW)
+def runner(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    access, session = _session(request, program_id, session_id, Perm.ROSTER_VIEW)
+    context = _runner_context(session)
+    audit_record_reads(
+        actor=_user(request),
+        objects=[e.participant for e in context["entries"]],
+        program=access.program,
+        view="session_runner",
+    )
+    context.update(
+        {
+            "access": access,
+            "can_run": access.can(Perm.SESSION_RUN),
+            "can_write": access.can(Perm.NOTE_WRITE),
+            "can_override": access.can(Perm.NOTE_COSIGN),
+        }
+    )
+    return render(request, "groupwork/runner.html", context)
+
+
+def _local_time(session: Session, form: TimeForm) -> datetime:
+    day = session.starts_at.astimezone(_tz(session)).date()
+    return datetime.combine(day, form.cleaned_data["at"], tzinfo=_tz(session))
+
+
+def _attendance_action(
+    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID, verb: str
+) -> HttpResponse:
+    _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    attendance = selectors.attendance_get(session=session, attendance_id=attendance_id)
+    actor = _user(request)
+    try:
+        if verb == "arrive_now":
+            gw.attendance_arrive(
+                actor=actor,
+                attendance=attendance,
+                at=min(max(timezone.now(), session.starts_at), session.ends_at),
+            )
+        elif verb in ("arrive", "depart"):
+            form = TimeForm(request.POST)
+            if not form.is_valid():
+                raise ActionError({"at": "Enter a time like 09:15."})
+            at = _local_time(session, form)
+            if verb == "arrive":
+                gw.attendance_arrive(actor=actor, attendance=attendance, at=at)
+            else:
+                gw.attendance_depart(actor=actor, attendance=attendance, at=at)
+        elif verb == "absent":
+            absent = AbsentForm(request.POST)
+            absent.is_valid()
+            gw.attendance_absent(
+                actor=actor,
+                attendance=attendance,
+                reason=absent.cleaned_data.get("reason", ""),
+                excused=bool(absent.cleaned_data.get("excused")),
+            )
+        elif verb == "remove":
+            gw.attendance_remove(actor=actor, attendance=attendance)
+            return _roster_response(request, session)
+    except ActionError as error:
+        return _row_response(request, session, attendance.external_id, _errors_text(error))
+    return _row_response(request, session, attendance.external_id)
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def attendance_arrive_now(
+    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+) -> HttpResponse:
+    return _attendance_action(request, program_id, session_id, attendance_id, "arrive_now")
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def attendance_arrive(
+    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+) -> HttpResponse:
+    return _attendance_action(request, program_id, session_id, attendance_id, "arrive")
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def attendance_depart(
+    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+) -> HttpResponse:
+    return _attendance_action(request, program_id, session_id, attendance_id, "depart")
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def attendance_absent(
+    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+) -> HttpResponse:
+    return _attendance_action(request, program_id, session_id, attendance_id, "absent")
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def attendance_remove(
+    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+) -> HttpResponse:
+    return _attendance_action(request, program_id, session_id, attendance_id, "remove")
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def start_session(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    """One click: everyone still expected is marked present from the start time."""
+    _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    actor = _user(request)
+    for attendance in session.attendance.filter(removed=False, status=AttendanceStatus.EXPECTED):
+        gw.attendance_arrive(actor=actor, attendance=attendance, at=session.starts_at)
+    if session.status == "scheduled":
+        gw.session_set_status(actor=actor, session=session, status="in_progress")
+    return _roster_response(request, session)
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def walk_in(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    access, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    participant_id = request.POST.get("participant", "")
+    try:
+        participant = participant_selectors.participant_get(
+            program=access.program, participant_id=participant_id
+        )
+    except Exception:  # noqa: BLE001 - any bad id is the same "choose someone" error
+        return _roster_response(
+            request, session, error="Add someone: choose a participant from the list."
+        )
+    try:
+        row = gw.attendance_add(
+            actor=_user(request), session=session, participant=participant, walk_in=True
+        )
+        now = min(max(timezone.now(), session.starts_at), session.ends_at)
+        gw.attendance_arrive(actor=_user(request), attendance=row, at=now)
+    except ActionError as error:
+        return _roster_response(request, session, error=_errors_text(error))
+    return _roster_response(request, session)
+
+
+@require_http_methods(["GET"])
+@requires(Perm.SESSION_RUN)
+def walk_in_search(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    """Find someone to add; only the (audited) matches are shown, never the whole census."""
+    access, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    query = request.GET.get("q", "").strip()[:60]
+    candidates = (
+        list(selectors.walk_in_candidates(session=session, query=query)[:8])
+        if len(query) >= 2
+        else []
+    )
+    audit_record_reads(
+        actor=_user(request), objects=candidates, program=access.program, view="walk_in_search"
+    )
+    return render(
+        request,
+        "groupwork/_walk_in_results.html",
+        {"candidates": candidates, "query": query, "session": session, "program": session.program},
+    )
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def practice_save(
+    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+) -> HttpResponse:
+    _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    attendance = selectors.attendance_get(session=session, attendance_id=attendance_id)
+    plan = selectors.plan_of(session)
+    skills = list(plan.skills) if plan else ["Group participation"]
+    roles = sorted({r for s in (plan.role_play_scenarios if plan else ()) for r in s.roles})
+    form = PracticeForm(request.POST, skills=skills, roles=roles)
+    if not form.is_valid():
+        first = next(iter(form.errors))
+        return _row_response(
+            request,
+            session,
+            attendance.external_id,
+            f"{form.fields[first].label or first}: {form.errors[first][0]}",
+        )
+    try:
+        gw.practice_record_save(
+            actor=_user(request),
+            session=session,
+            participant=attendance.participant,
+            **form.cleaned_data,
+        )
+    except ActionError as error:
+        return _row_response(request, session, attendance.external_id, _errors_text(error))
+    return _row_response(request, session, attendance.external_id)
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def agenda_toggle(
+    request: HttpRequest, program_id: UUID, session_id: UUID, block: int
+) -> HttpResponse:
+    _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    done = block not in session.agenda_done
+    try:
+        gw.session_agenda_toggle(
+            actor=_user(request), session=session, block_index=block, done=done
+        )
+    except ActionError as error:
+        return HttpResponse(_errors_text(error), status=422)
+    return render(
+        request,
+        "groupwork/_agenda.html",
+        {
+            "session": session,
+            "plan": selectors.plan_of(session),
+            "program": session.program,
+            "can_run": True,
+        },
+    )
+
+
+@require_http_methods(["POST"])
+@requires(Perm.NOTE_WRITE)
+def shared_save(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    _, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+    form = SharedNoteForm(request.POST)
+    form.is_valid()
+    try:
+        gw.session_shared_note_save(
+            actor=_user(request),
+            session=session,
+            topic=form.cleaned_data.get("shared_topic", ""),
+            interventions=form.cleaned_data.get("shared_interventions", ""),
+            process=form.cleaned_data.get("shared_process", ""),
+        )
+    except ActionError as error:
+        return render(
+            request, "groupwork/_save_status.html", {"error": _errors_text(error)}, status=422
+        )
+    return render(request, "groupwork/_save_status.html", {"saved_at": timezone.now()})
+
+
+@require_http_methods(["POST"])
+@requires(Perm.NOTE_WRITE)
+def notes_draft_all(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    access, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+    for attendance in session.attendance.filter(
+        removed=False, status=AttendanceStatus.PRESENT
+    ).select_related("participant"):
+        gw.note_draft(actor=_user(request), session=session, attendance=attendance)
+    return _notes_response(request, access, session)
+
+
+def _notes_response(
+    request: HttpRequest, access: ProgramAccess, session: Session, status: int = 200, **extra: Any
+) -> HttpResponse:
+    context = _runner_context(session)
+    context.update(
+        {
+            "access": access,
+            "can_write": access.can(Perm.NOTE_WRITE),
+            "can_override": access.can(Perm.NOTE_COSIGN),
+            **extra,
+        }
+    )
+    return render(request, "groupwork/_notes.html", context, status=status)
+
+
+@require_http_methods(["POST"])
+@requires(Perm.NOTE_WRITE)
+def note_save(
+    request: HttpRequest, program_id: UUID, session_id: UUID, note_id: UUID
+) -> HttpResponse:
+    """Autosave: one note's sections with its version (a stale save is refused, IN-03)."""
+    _, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+    note = selectors.note_get(session=session, note_id=note_id)
+    keys = [key for key, _ in NOTE_SECTIONS[note.format]]
+    sections = {key: request.POST.get(key, "") for key in keys if key in request.POST}
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        return render(
+            request,
+            "groupwork/_note_status.html",
+            {"note": note, "error": "version: reload the page."},
+            status=422,
+        )
+    try:
+        note = gw.note_update(
+            actor=_user(request), note=note, expected_version=version, sections=sections
+        )
+    except ActionError as error:
+        return render(
+            request,
+            "groupwork/_note_status.html",
+            {"note": note, "error": _errors_text(error)},
+            status=409 if error.code == "conflict" else 422,
+        )
+    findings = gw.notes.guard_findings(note)
+    return render(
+        request,
+        "groupwork/_note_status.html",
+        {"note": note, "findings": findings, "saved_at": timezone.now()},
+    )
+
+
+@require_http_methods(["POST"])
+@requires(Perm.NOTE_WRITE)
+def note_replace_peers(
+    request: HttpRequest, program_id: UUID, session_id: UUID, note_id: UUID
+) -> HttpResponse:
+    access, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+    note = selectors.note_get(session=session, note_id=note_id)
+    try:
+        note = gw.note_replace_peers(actor=_user(request), note=note, expected_version=note.version)
+    except ActionError as error:
+        return HttpResponse(_errors_text(error), status=409)
+    return render(
+        request,
+        "groupwork/_note_form.html",
+        {
+            "note": note,
+            "session": session,
+            "program": session.program,
+            "sections": NOTE_SECTIONS,
+            "can_write": True,
+            "can_override": access.can(Perm.NOTE_COSIGN),
+        },
+    )
+
+
+@require_http_methods(["POST"])
+@requires(Perm.NOTE_COSIGN)
+def note_override(
+    request: HttpRequest, program_id: UUID, session_id: UUID, note_id: UUID
+) -> HttpResponse:
+    _access, session = _session(request, program_id, session_id, Perm.NOTE_COSIGN)
+    note = selectors.note_get(session=session, note_id=note_id)
+    form = OverrideForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ActionError({"reason": "Give the reason for the override."})
+        gw.note_guard_override(actor=_user(request), note=note, reason=form.cleaned_data["reason"])
+    except ActionError as error:
+        return HttpResponse(_errors_text(error), status=422)
+    messages.success(request, "Override recorded; the note can be signed.")
+    return redirect(_runner_url(session))
+
+
+@require_http_methods(["POST"])
+@requires(Perm.NOTE_WRITE)
+def notes_sign_all(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    """Sign every ready draft; needs a fresh re-authentication (AUTH-07)."""
+    _access, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+    require_recent_auth(request)
+    signed, refused = gw.note_sign_all(actor=_user(request), session=session)
+    if refused:
+        messages.warning(
+            request, f"Signed {len(signed)} notes; {len(refused)} need attention (see below)."
+        )
+    else:
+        messages.success(request, f"Signed {len(signed)} notes.")
+    return redirect(_runner_url(session) + "#notes")
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def session_close(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    gw.session_close(actor=_user(request), session=session)
+    messages.success(request, "Session closed: absences recorded and minutes final.")
+    return redirect(_runner_url(session))
+
+
+@require_http_methods(["GET"])
+@requires(Perm.NOTE_READ_BODY)
+def session_print(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    access, session = _session(request, program_id, session_id, Perm.NOTE_READ_BODY)
+    access.require(Perm.ROSTER_VIEW)
+    context = _runner_context(session)
+    audit_record_reads(
+        actor=_user(request),
+        objects=[e.participant for e in context["entries"]],
+        program=access.program,
+        view="session_print",
+    )
+    context["access"] = access
+    return render(request, "groupwork/print.html", context)
+
+
+@require_http_methods(["GET"])
+@requires(Perm.PARTICIPANT_LIST)
+def ledger_view(request: HttpRequest, program_id: UUID) -> HttpResponse:
+    """Who is under the weekly minimum this week, by how much, and who is at risk."""
+    access = program_access(_user(request), program_id)
+    access.require(Perm.PARTICIPANT_LIST)
+    week_start = iso_week_start(program_today(access.program))
+    rows = under_minimum(program=access.program, week_start=week_start)
+    audit_record_reads(
+        actor=_user(request),
+        objects=[r.participant for r in rows],
+        program=access.program,
+        view="ledger",
+    )
+    required = access.program.rules.min_weekly_minutes(access.program.population)
+    chart = {
+        "type": "bar",
+        "horizontal": True,
+        "stacked": True,
+        "xTitle": "Minutes this week",
+        "labels": [r.participant.display_name for r in rows[:25]],
+        "datasets": [
+            {"label": "Attended", "data": [r.row.total for r in rows[:25]], "color": "#1a7f37"},
+            {
+                "label": "Still scheduled",
+                "data": [r.row.scheduled_remaining for r in rows[:25]],
+                "color": "#0b5cad",
+            },
+            {
+                "label": "Gap to minimum",
+                "data": [max(r.row.shortfall - r.row.scheduled_remaining, 0) for r in rows[:25]],
+                "color": "#b42318",
+            },
+        ],
+    }
+    context = {
+        "program": access.program,
+        "access": access,
+        "rows": rows,
+        "required": required,
+        "week_start": week_start,
+        "chart": chart,
+    }
+    return render(request, "groupwork/ledger.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Perm.NOTE_READ_BODY)
+def note_detail(
+    request: HttpRequest, program_id: UUID, participant_id: UUID, note_id: UUID
+) -> HttpResponse:
+    access = program_access(_user(request), program_id)
+    access.require(Perm.NOTE_READ_BODY)
+    participant = participant_selectors.participant_get(
+        program=access.program, participant_id=participant_id
+    )
+    note = selectors.participant_notes(participant=participant).filter(external_id=note_id).first()
+    if note is None:
+        from django.http import Http404
+
+        raise Http404("note not found")
+    form = AddendumForm(request.POST or None)
+    if request.method == "POST":
+        access.require(Perm.NOTE_WRITE)
+        if form.is_valid():
+            try:
+                gw.note_addendum_add(actor=_user(request), note=note, **form.cleaned_data)
+            except ActionError as error:
+                for field, msgs in error.errors.items():
+                    for msg in msgs:
+                        form.add_error(field if field in form.fields else None, msg)
+            else:
+                messages.success(request, "Addendum added.")
+                return redirect(request.path)
+    else:
+        audit_record(actor=_user(request), action="read", obj=note, detail={"view": "note"})
+    context = {
+        "program": access.program,
+        "access": access,
+        "participant": participant,
+        "note": note,
+        "form": form,
+        "sections": NOTE_SECTIONS,
+        "hash_ok": gw.note_verify_hash(note),
+        "can_write": access.can(Perm.NOTE_WRITE),
+    }
+    return render(
+        request, "groupwork/note_detail.html", context, status=422 if form.errors else 200
+    )
+
+
+__all__ = ["Attendance", "Note"]
