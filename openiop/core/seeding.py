@@ -18,10 +18,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from openiop.accounts.actions import membership_grant, user_create, user_set_break_glass
 from openiop.accounts.models import User, UserKind
 from openiop.accounts.roles import Role
+from openiop.groupwork.seeding import seed_group_work
 from openiop.participants import actions as participant_actions
 from openiop.participants.models import DischargeReason, Phase, StepDownDestination
 from openiop.programs.actions import organisation_create, program_create, track_create
 from openiop.programs.models import Program, Track
+from openiop.treatment.seeding import seed_treatment_plans
 
 DEMO_PASSWORD = "openiop-demo-2026"  # noqa: S105 - published demo credential
 
@@ -122,6 +124,7 @@ class SeedResult:
     logins: list[DemoLogin] = field(default_factory=list)
     participants: int = 0
     episodes: int = 0
+    sessions: int = 0
 
 
 @dataclass
@@ -343,6 +346,7 @@ def seed(
     seed_value: int,
     today: date,
     progress: Callable[[str], None] = lambda _msg: None,
+    history_weeks: int = 2,
 ) -> SeedResult:
     rng = random.Random(seed_value)
     result = SeedResult()
@@ -383,6 +387,16 @@ def seed(
                 )
             if (index + 1) % 25 == 0 or index + 1 == count:
                 progress(f"{program.name}: {index + 1}/{count} participants")
+        seed_treatment_plans(rng=rng, system=system, today=today)
+        result.sessions += seed_group_work(
+            program=program,
+            system=system,
+            facilitators=clinicians,
+            today=today,
+            rng=rng,
+            history_weeks=history_weeks,
+            progress=progress,
+        )
     return result
 
 

@@ -24,6 +24,7 @@ from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.consent.actions import part2_notice_receipt_record
 from openiop.core.errors import ActionError
+from openiop.groupwork.chart import chart_groupwork
 from openiop.participants import actions, selectors
 from openiop.participants.forms import (
     AdmitForm,
@@ -144,6 +145,7 @@ def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UU
         "can_discharge": access.can(Perm.ENROLLMENT_DISCHARGE) and episode is not None,
         "can_readmit": access.can(Perm.PARTICIPANT_ADMIT) and episode is None,
         "treatment_plan": chart_plan(access=access, participant=participant),
+        **chart_groupwork(access=access, participant=participant),
     }
     return render(request, "participants/chart.html", context)
 

@@ -25,7 +25,7 @@ def _snapshot() -> list[tuple]:
 
 def _seed_and_snapshot(seed_value: int) -> list[tuple]:
     with transaction.atomic():
-        seed(participants=20, weeks=12, seed_value=seed_value, today=ANCHOR)
+        seed(participants=20, weeks=12, seed_value=seed_value, today=ANCHOR, history_weeks=0)
         snap = _snapshot()
         transaction.set_rollback(True)
     return snap
@@ -41,17 +41,23 @@ def test_seed_is_deterministic():
 
 
 def test_seed_creates_rolling_admissions_and_discharges():
-    seed(participants=40, weeks=20, seed_value=1, today=ANCHOR)
+    seed(participants=30, weeks=20, seed_value=1, today=ANCHOR, history_weeks=1)
     episodes = Enrollment.objects.all()
     assert episodes.filter(discharged_on__isnull=True).exists()
     assert episodes.filter(discharged_on__isnull=False).exists()
     assert len({e.admitted_on for e in episodes}) > 10
+    # Group work: past sessions held and documented, late arrivals, signed notes.
+    from openiop.groupwork.models import Attendance, Note
+
+    assert Note.objects.filter(status="signed").exists()
+    assert Attendance.objects.filter(status="present", minutes__lt=90).exists()
+    assert Attendance.objects.filter(status="absent").exists()
     assert audit_verify().ok
 
 
 def test_seed_command_prints_logins(capsys):
-    call_command("seed", participants=5, weeks=4, seed=1)
+    call_command("seed", participants=5, weeks=4, seed=1, history_weeks=0)
     out = capsys.readouterr().out
     assert "casey.clinician" in out and "openiop-demo-2026" in out
-    call_command("seed", participants=5, weeks=4, seed=1, if_empty=True)
+    call_command("seed", participants=5, weeks=4, seed=1, if_empty=True, history_weeks=0)
     assert "not seeding" in capsys.readouterr().out

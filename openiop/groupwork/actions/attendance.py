@@ -3,9 +3,10 @@ can be added (walk-in) or taken off at any time and nothing recorded is ever los
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
@@ -34,6 +35,16 @@ def _save(attendance: Attendance, actor: User, detail: dict[str, object]) -> Att
     return attendance
 
 
+def _in_care_on(participant: Participant, session: Session) -> bool:
+    """An episode of care covers the session's day (sessions may be recorded afterwards)."""
+    day = session.starts_at.date()
+    return (
+        Enrollment.objects.filter(participant=participant, admitted_on__lte=day + timedelta(days=1))
+        .filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=day - timedelta(days=1)))
+        .exists()
+    )
+
+
 @transaction.atomic
 def attendance_add(
     *, actor: User, session: Session, participant: Participant, walk_in: bool = False
@@ -41,8 +52,10 @@ def attendance_add(
     """Put a participant on the roster (or back on it, keeping what was recorded)."""
     if participant.program_id != session.program_id:
         raise ActionError({"participant": "This participant is not in the session's program."})
-    if not Enrollment.objects.filter(participant=participant, discharged_on__isnull=True).exists():
-        raise ActionError({"participant": "Only participants with an open episode can attend."})
+    if not _in_care_on(participant, session):
+        raise ActionError(
+            {"participant": "This participant was not in care on the session's date."}
+        )
     existing = (
         Attendance.objects.select_for_update()
         .filter(session=session, participant=participant)

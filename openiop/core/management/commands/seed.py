@@ -23,6 +23,12 @@ class Command(BaseCommand):
             help="anchor date (YYYY-MM-DD); default today",
         )
         parser.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
+        parser.add_argument(
+            "--history-weeks",
+            type=int,
+            default=2,
+            help="weeks of past group sessions (attendance, notes) before this one",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["participants"] < 1 or options["weeks"] < 1:
@@ -37,11 +43,12 @@ class Command(BaseCommand):
             participants=options["participants"],
             weeks=options["weeks"],
             seed_value=options["seed"],
+            history_weeks=options["history_weeks"],
             today=today,
             progress=self.stdout.write,
         )
         self.stdout.write(
             f"Seeded {len(result.programs)} programs, {result.participants} participants, "
-            f"{result.episodes} episodes of care."
+            f"{result.episodes} episodes of care, {result.sessions} sessions."
         )
         print_demo_logins(self.stdout.write)
