@@ -95,12 +95,9 @@ def _row_response(
 
 
 def _roster_response(request: HttpRequest, session: Session, error: str = "") -> HttpResponse:
-    return render(
-        request,
-        "groupwork/_roster.html",
-        _runner_context(session, error=error),
-        status=422 if error else 200,
-    )
+    # Only users who may run the session reach the roster actions that answer with this.
+    context = {**_runner_context(session, error=error), "can_run": True}
+    return render(request, "groupwork/_roster.html", context, status=422 if error else 200)
 
 
 def _runner_context(session: Session, error: str = "") -> dict[str, Any]:
