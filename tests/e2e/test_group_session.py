@@ -78,8 +78,8 @@ def test_run_a_ten_person_group_within_the_interaction_budget(page, live_server)
     firsts = ["Bailey", "Corin", "Dorian", "Emery", "Finley", "Gale", "Harper", "Indigo"]
     lasts = ["Brindle", "Cinder", "Dapple", "Elder", "Fernby", "Galeholt", "Heathby", "Ivorly"]
     people = [world.participant_a] + [
-        admit(world.program_a, world.track_a, world.clinician_a, first=f, last=l)[0]
-        for f, l in zip(firsts, lasts, strict=True)
+        admit(world.program_a, world.track_a, world.clinician_a, first=f, last=last)[0]
+        for f, last in zip(firsts, lasts, strict=True)
     ]
     for person in people:
         gw.attendance_add(actor=world.clinician_a, session=session, participant=person)
@@ -123,7 +123,7 @@ def test_run_a_ten_person_group_within_the_interaction_budget(page, live_server)
         field = page.get_by_label(f"Assessment for {person.display_name}")
         ui.fill(
             field,
-            f"Practised assertive requests; observation {index + 1} about {person.pronouns or 'their'} progress.",
+            f"Practised assertive requests; observation {index + 1}: steady progress.",
         )
     for note in notes:
         expect(page.locator(f"#note-status-{note.external_id}")).to_contain_text("Saved")

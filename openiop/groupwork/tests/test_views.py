@@ -141,7 +141,8 @@ def test_ledger_page_and_twins(world: World, client_for):
 def test_print_and_note_detail(world: World, client_for):
     client = client_for(world.clinician_a)
     assert client.get(_base(world, world.session_a) + "print/").status_code == 200
-    detail = f"/p/{world.program_a.external_id}/participants/{world.participant_a.external_id}/notes/{world.note_a.external_id}/"
+    program, participant = world.program_a.external_id, world.participant_a.external_id
+    detail = f"/p/{program}/participants/{participant}/notes/{world.note_a.external_id}/"
     assert client.get(detail).status_code == 200
     assert client_for(world.billing_a).get(detail).status_code == 403  # AC-03: no note bodies
     assert client_for(world.intake_a).get(detail).status_code == 403
