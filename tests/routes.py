@@ -147,6 +147,8 @@ def valid_body(method: str, path: str, world: World) -> dict[str, object]:
         }
     if path.endswith("/enrollments"):
         return episode
+    if "/sessions" in path:
+        return _session_body(method, path, world)
     if method == "PATCH":
         return {"version": 1, "pronouns": "they/them"}
     if path.endswith("/participants"):
@@ -197,3 +199,26 @@ def web_route_views() -> dict[str, object]:
 
     walk(get_resolver().url_patterns)
     return views
+
+
+def _session_body(method: str, path: str, world: World) -> dict[str, object]:
+    """Group-work writes (sessions, roster, attendance, practice, notes)."""
+    participant = str(world.participant_a.external_id)
+    when = "2026-11-20T14:30:00+00:00"
+    if path.endswith("/sessions"):
+        return {
+            "kind": "individual",
+            "title": "1:1",
+            "starts_at": when,
+            "ends_at": "2026-11-20T15:30:00+00:00",
+            "facilitator": str(world.clinician_a.external_id),
+        }
+    if path.endswith("/roster"):
+        return {"participant": participant}
+    if path.endswith(("/arrive", "/depart")):
+        return {"at": when}
+    if path.endswith("/practice"):
+        return {"participant": participant, "skill": "DEAR MAN"}
+    if method == "PATCH":
+        return {"version": 1, "sections": {"assessment": "Engaged."}}
+    return {}

@@ -161,7 +161,27 @@ def _write_ops(world: World) -> list[tuple[str, str]]:
 
 
 def _prepare(method: str, path: str, world: World) -> None:
-    """State a valid body needs: a new episode needs the current one closed first."""
+    """State a valid body needs: a new episode needs the current one closed first, and
+    drafting notes needs someone present who has no note yet."""
+    if method == "POST" and path.endswith("/notes/draft"):
+        from openiop.groupwork import actions as gw
+        from openiop.testing import admit
+
+        person, _ = admit(
+            world.program_a, world.track_a, world.clinician_a, first="Drafty", last="Notewell"
+        )
+        row = gw.attendance_add(actor=world.director_a, session=world.session_a, participant=person)
+        gw.attendance_arrive(actor=world.director_a, attendance=row, at=world.session_a.starts_at)
+    if method == "POST" and path.endswith("/notes/sign-all"):
+        from openiop.groupwork import actions as gw
+
+        note = world.note_a
+        gw.note_update(
+            actor=world.director_a,
+            note=note,
+            expected_version=note.version,
+            sections={"assessment": "Engaged and practised the skill."},
+        )
     if method == "POST" and path.endswith("/enrollments"):
         participant_actions.enrollment_discharge(
             actor=world.director_a,

@@ -15,6 +15,7 @@ from ninja.security import django_auth
 from openiop.accounts.stepup import ReauthRequired
 from openiop.consent.api import router as consent_router
 from openiop.core.errors import ActionError
+from openiop.groupwork.api import router as groupwork_router
 from openiop.participants.api import router as participants_router
 from openiop.programs.api import router as programs_router
 from openiop.treatment.api import router as treatment_router
@@ -96,3 +97,4 @@ api.add_router("/programs", programs_router)
 api.add_router("/programs", participants_router)
 api.add_router("/programs", consent_router)
 api.add_router("/programs", treatment_router)
+api.add_router("/programs", groupwork_router)
