@@ -72,6 +72,8 @@ def program_home(request: HttpRequest, program_id: UUID) -> HttpResponse:
         "can_list": access.can(Perm.PARTICIPANT_LIST),
         "can_admit": access.can(Perm.PARTICIPANT_ADMIT),
         "can_audit": access.can(Perm.AUDIT_VIEW),
+        "can_run_groups": access.can(Perm.ROSTER_VIEW),
+        "can_manage_staff": access.can(Perm.STAFF_MANAGE),
         "rules": program.rules,
     }
     return render(request, "participants/program_home.html", context)

@@ -281,3 +281,12 @@ def test_readmit_while_open_names_problem(world: World, client_for):
     )
     assert response.status_code == 422
     assert b"already has an open episode" in response.content
+
+
+def test_program_home_links_follow_the_role(world: World, client_for):
+    clinician = client_for(world.clinician_a).get(url("program_home", world)).content
+    assert b"Today's sessions" in clinician and b"Staff and roles" not in clinician
+    director = client_for(world.director_a).get(url("program_home", world)).content
+    assert b"Staff and roles" in director and b"Audit log" in director
+    billing = client_for(world.billing_a).get(url("program_home", world)).content
+    assert b"Today's sessions" not in billing and b"Weekly hours" in billing
