@@ -223,9 +223,9 @@ def _check_participants(
         if not meets and not reasons:
             problems.append(f"{pid} misses the minimum without a reason")
         for kind, key in _KINDS.items():
-            if person.get(key, 0) and (pid, kind) not in booked:
-                if not any(kind in reason for reason in reasons):
-                    problems.append(f"{pid}: {kind} session left out without a reason")
+            left_out = person.get(key, 0) and (pid, kind) not in booked
+            if left_out and not any(kind in reason for reason in reasons):
+                problems.append(f"{pid}: {kind} session left out without a reason")
     return meeting
 
 

@@ -79,14 +79,14 @@ def _covers(clinician: dict[str, Any], day: int, start: int, end: int) -> bool:
 
 
 def _groups(
-    rng: random.Random, count: int, clinicians: list[dict[str, Any]]
+    rng: random.Random, count: int, clinicians: list[dict[str, Any]], block_share: float
 ) -> list[dict[str, Any]]:
     groups = []
     tracks = ["AM", "PM", "EVE"]
     for index in range(count):
         track = tracks[index % 3] if index < 3 else rng.choices(tracks, weights=(4, 3, 4))[0]
         slots = _TRACK_SLOTS[track]
-        start, end = slots[0] if rng.random() < 0.6 else rng.choice(slots[1:])
+        start, end = slots[0] if rng.random() < block_share else rng.choice(slots[1:])
         day = _WEEKDAYS[index % 5] if index < 15 else rng.choice(_WEEKDAYS)
         able = [c for c in clinicians if _covers(c, day, start, end)] or clinicians
         groups.append(
@@ -168,14 +168,19 @@ def generate_instance(
     groups: int | None = None,
     availability: str = "loose",
     seed: int = 0,
+    block_share: float = 1.0,
 ) -> dict[str, Any]:
     """A JSON-ready `openiop.plan-week/1` document; same arguments -> same document.
 
     Clinicians and groups default to the benchmark's ratio (15 and 40 per 200 participants).
+    `block_share` is the share of groups that are whole 3-hour program blocks (the unit of the
+    contract's example and of clinical.md's "typical week: 3 days x 3 h"); the others are
+    90-120 minute groups (e.g. relapse prevention, family education), which make the planning
+    problem markedly harder because minutes no longer come in equal steps.
     """
     if availability not in ("loose", "tight"):
         raise ValueError(f"availability must be 'loose' or 'tight', not {availability!r}")
-    rng = random.Random(f"{participants}-{clinicians}-{groups}-{availability}-{seed}")
+    rng = random.Random(f"{participants}-{clinicians}-{groups}-{availability}-{seed}-{block_share}")
     n_clinicians = clinicians if clinicians is not None else max(2, round(participants * 15 / 200))
     n_groups = groups if groups is not None else max(4, round(participants * 40 / 200))
     clinician_docs = _clinicians(rng, n_clinicians)
@@ -188,6 +193,6 @@ def generate_instance(
             "max_group_size": 12,
         },
         "clinicians": clinician_docs,
-        "groups": _groups(rng, n_groups, clinician_docs),
+        "groups": _groups(rng, n_groups, clinician_docs, block_share),
         "participants": _participants(rng, participants, clinician_docs, availability == "tight"),
     }

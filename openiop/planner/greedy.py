@@ -41,6 +41,34 @@ class _Booker:
             for cid, groups in candidates.facilitated.items()
         }
 
+    @classmethod
+    def from_plan(cls, plan_input: PlanInput, candidates: Candidates, plan: Plan) -> _Booker:
+        """A booker that continues from an existing (valid) plan."""
+        booker = cls(plan_input, candidates)
+        for participant in plan_input.participants:
+            busy = booker.busy.setdefault(participant.id, [])
+            for group in plan.groups_of(participant.id):
+                booker.places[group.id] -= 1
+                busy.append((group.week_start, group.week_end))
+                booker.plan.groups.setdefault(participant.id, []).append(group)
+            for session in plan.sessions_of(participant.id):
+                busy.append((session.week_start, session.week_end))
+                booker.clinician_busy.setdefault(session.clinician, []).append(
+                    (session.week_start, session.week_end)
+                )
+                booker.plan.sessions.setdefault(participant.id, []).append(session)
+        return booker
+
+    def fill_up(self) -> None:
+        """Book every session that still fits, then top up with groups that have places."""
+        for participant in self.plan_input.participants:
+            for request in self.candidates.session_requests(participant):
+                self.try_session(request)
+        for participant in self.plan_input.participants:
+            groups = self.candidates.eligible_groups(participant)
+            for group in sorted(groups, key=lambda g: (g.week_start, g.id)):
+                self.try_group(participant, group)
+
     def planned(self, participant: Participant) -> int:
         return self.plan.planned_minutes(participant.id)
 
@@ -61,8 +89,29 @@ class _Booker:
         self.plan.groups.setdefault(participant.id, []).append(group)
         return True
 
+    def drop_group(self, participant: Participant, group: Group) -> None:
+        self.places[group.id] += 1
+        self.busy[participant.id].remove((group.week_start, group.week_end))
+        self.plan.groups[participant.id].remove(group)
+
+    def release(self, participant: Participant) -> None:
+        """Undo every booking of one participant."""
+        for group in self.plan.groups.pop(participant.id, []):
+            self.places[group.id] += 1
+        self.release_sessions(participant)
+        self.busy[participant.id] = []
+
+    def release_sessions(self, participant: Participant) -> None:
+        for session in self.plan.sessions.pop(participant.id, []):
+            self.clinician_busy[session.clinician].remove((session.week_start, session.week_end))
+            busy = self.busy.get(participant.id, [])
+            if (session.week_start, session.week_end) in busy:
+                busy.remove((session.week_start, session.week_end))
+
     def try_session(self, request: SessionRequest) -> bool:
         participant = request.participant
+        if any(s.kind == request.kind for s in self.plan.sessions_of(participant.id)):
+            return False  # already booked
         if self.planned(participant) + request.minutes > self.plan_input.planning_room(participant):
             return False
         busy = self.busy.setdefault(participant.id, [])
@@ -85,6 +134,14 @@ class _Booker:
                 )
                 return True
         return False
+
+
+def fill_up(plan_input: PlanInput, candidates: Candidates, plan: Plan) -> Plan:
+    """The plan plus every session and group place that can still be added without moving
+    anything (never lowers any objective)."""
+    booker = _Booker.from_plan(plan_input, candidates, plan)
+    booker.fill_up()
+    return booker.plan
 
 
 def greedy_choice(plan_input: PlanInput, candidates: Candidates) -> Plan:

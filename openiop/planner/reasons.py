@@ -153,15 +153,13 @@ def _shortfall(
                 f"{label} groups inside their windows add up to {fitting_total} min, but only "
                 f"{group_bound} min of them can be attended without clashes"
             )
-        sessions_note = (
-            f" on top of {session_minutes} min of individual/family sessions"
+        needs = (
+            f"needs {group_need} min from groups, after {session_minutes} min of "
+            "individual/family sessions"
             if session_minutes
-            else ""
+            else f"needs {group_need} min"
         )
-        return (
-            f"{already}available windows hold only {group_bound} min of {label} groups "
-            f"(needs {group_need} min{sessions_note})"
-        )
+        return f"{already}available windows hold only {group_bound} min of {label} groups ({needs})"
 
     # The data allows it; something in this plan is in the way.
     own = {g.id for g in plan.groups_of(participant.id)}
@@ -192,7 +190,10 @@ def _shortfall(
                 f"with other participants, so the {request.kind} session cannot count"
             )
         if parts:
-            return f"{already}{'; '.join(parts)}"
+            # Other people's bookings are in the way; without an optimality proof a better
+            # arrangement may exist, and the director should know that.
+            maybe = f" ({incomplete}, so a better arrangement may exist)" if incomplete else ""
+            return f"{already}{'; '.join(parts)}{maybe}"
     if incomplete:
         return f"{incomplete} before a plan reaching {required} min was found for them"
     return (

@@ -309,7 +309,7 @@ def _integer(value: Any, path: str, minimum: int = 0) -> int:
         if minimum == 0:
             raise PlanInputError(path, f"{value} is negative")
         raise PlanInputError(path, f"{value} is less than {minimum}")
-    return value
+    return int(value)
 
 
 def _time(value: Any, path: str, allow_midnight_end: bool) -> int:
@@ -327,7 +327,7 @@ def _time(value: Any, path: str, allow_midnight_end: bool) -> int:
 def _day(value: Any, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
         raise PlanInputError(path, f"{_show(value)} is not a day (0 = Monday to 6 = Sunday)")
-    return value
+    return int(value)
 
 
 def _span(obj: Mapping[str, Any], path: str) -> tuple[int, int, int]:

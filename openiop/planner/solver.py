@@ -2,36 +2,50 @@
 
 Model (one week, times in minutes after Monday 00:00):
 
-* x[p, g] (bool): participant p joins group g. Only created for groups of p's tracks that lie
-  inside one of p's windows (hard constraint 1), so constraint 1 holds by construction.
-* For each requested individual/family session: a presence literal, a start variable whose
-  domain is exactly the quarter-hour starts inside a participant window and a clinician window
-  that avoid the groups the clinician leads, and an optional fixed-size interval (constraint 4).
-* Per participant: AtMostOne over every set of their groups covering a common instant (the
-  maximal cliques of an interval graph, which is the tightest linear form of "no overlapping
-  groups"), plus one NoOverlap over group and session intervals when they have sessions
-  (constraint 2). Per clinician: NoOverlap over all their sessions (constraint 4).
-* Per group: sum of x <= min(capacity, max_group_size) (constraint 3).
-* Per participant: planned minutes <= max_minutes - attended (constraint 5), and a literal
+* join[p, g] (bool): participant p joins group g. Only created for groups of p's tracks lying
+  inside one of p's windows, so hard constraint 1 holds by construction.
+* Each requested individual/family session is an optional interval: a presence literal and a
+  start variable whose domain is exactly the allowed starts (quarter hours inside a participant
+  window and a clinician window, clear of the groups the clinician leads: hard constraint 4).
+* Per group: sum of joins <= min(capacity, max_group_size) (hard constraint 3).
+* Per participant: AtMostOne over each maximal set of their groups running at a common instant
+  (the maximal cliques of an interval graph: exact, and the tightest linear form of "no two
+  overlap"), plus AddNoOverlap over their session intervals and the groups those could hit
+  (hard constraint 2). Per clinician: AddNoOverlap over their session intervals (4).
+* Per participant: planned minutes <= max_minutes - attended (hard constraint 5), and a literal
   meet[p] that forces planned minutes >= what is still needed. Participants who cannot reach
   the minimum even with the program to themselves get no literal at all.
 
-Lexicographic objective, solved in three stages rather than with one weighted sum: stage 1
-maximises the number meeting the minimum, then that count is fixed (== when proven optimal,
->= the value found otherwise) while stage 2 maximises sessions placed, and then stage 3
-maximises planned minutes with both fixed. We chose stages because (a) stage 1 alone is a much
-smaller and easier optimisation, so its bound - reported as `bound_meeting_minimum` - is proven
-quickly and is exactly the solver's bound on objective 1, whereas a weighted sum mixes
-objective 1's bound with the weights of objectives 2-3; (b) each stage is hinted with the
-previous solution, so no stage can end worse than the one before. The status is OPTIMAL only
-when all three stages were proven optimal.
+With `slots=True` each session additionally gets one literal per allowed start (a time-indexed
+encoding, linked to the interval), and the clash rules for participants and clinicians become
+AtMostOne cliques over groups and start literals. That model is larger but its LP relaxation
+is much tighter on sessions: on 50 participants it proves the session/minutes stage optimal in
+seconds where the interval-only model does not in a minute. The interval-only model is much
+faster for objective 1, so each stage uses the model that suits it.
+
+Lexicographic objective, in two stages:
+
+1. maximise the number meeting the minimum (interval model), hinted with the better of the
+   first-fit and a capacity-aware heuristic plan (warmstart.py). Because this stage optimises
+   objective 1 alone, CP-SAT's best bound is exactly the proven `bound_meeting_minimum`.
+2. fix that count (== when proven optimal, >= the value found otherwise) and maximise
+   W * sessions + minutes (time-indexed model) with W = 1 + the total room for minutes, which is
+   strictly lexicographic: one more session outweighs any possible change in minutes. The hint
+   is stage 1's plan plus every session and place that still fits (stage 1 ignores sessions).
+
+Objective 1 gets its own stage because it matters most and is the one with a reported bound;
+objectives 2 and 3 share one weighted stage because a separate stage each would spend time on
+presolve twice for no gain in correctness. Every stage is hinted with a feasible plan at least
+as good as the previous one, so no stage can make the plan worse. The status is OPTIMAL only
+when both stages were proven optimal.
 
 Determinism: CP-SAT's default parallel portfolio is not reproducible, so we use
-`interleave_search`, which runs the workers in deterministic batches (documented as
-independent of num_workers), with a fixed seed, and we budget each stage in *deterministic*
-time (CP-SAT's work counter), splitting the budget by the deterministic time actually used.
-The wall-clock limit is only a safety net; as long as it does not fire before the deterministic
-budget (it is sized so that it normally does not), the same input and seed give the same plan.
+`interleave_search`, which runs the workers in deterministic batches (documented as independent
+of num_workers), with the seed as `random_seed`, and we budget the stages in *deterministic*
+time (CP-SAT's work counter), giving stage 2 what stage 1 did not use. The wall-clock limit is
+a hard cap; as long as it does not fire before the deterministic budget (sized so that it
+normally does not), the same input and seed give the same plan. Instances solved to optimality
+within the limit always reproduce.
 """
 
 from __future__ import annotations
@@ -43,29 +57,40 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from openiop.planner.candidates import Candidates, SessionRequest, overlaps
-from openiop.planner.greedy import greedy_choice
+from openiop.planner.candidates import Candidates, SessionRequest
+from openiop.planner.greedy import fill_up, greedy_choice
 from openiop.planner.plan import Plan, count_meeting
 from openiop.planner.result import bound_from_data, build_result
-from openiop.planner.schema import MINUTES_PER_DAY, Group, PlanInput, PlanResult, Session
+from openiop.planner.schema import MINUTES_PER_DAY, PlanInput, PlanResult, Session
+from openiop.planner.warmstart import warm_start
 
 DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_WORKERS = 2
 # Deterministic time units granted per second of --time-limit. CP-SAT's unit is meant to be
-# "about a second" on a typical machine; we grant somewhat less so that on a loaded 2-core box
-# the deterministic budget, not the wall clock, normally ends the search (keeps it reproducible).
-DTIME_PER_SECOND = 0.5
-# Share of the remaining budget given to stages 1 and 2 (stage 3 gets all that is left).
-STAGE_SHARES = (0.6, 0.5)
+# "about a second" of one core, but with interleaved search on a shared 2-core machine we
+# measured 0.1-0.55 (typically 0.3) units per wall second; we grant little enough that the
+# deterministic budget, not the wall clock, normally ends the search (keeps runs reproducible).
+DTIME_PER_SECOND = 0.2
+# Share of the time limit stage 1 (objective 1, the priority) may use; stage 2 gets the rest.
+STAGE1_SHARE = 0.6
 
 _TIME_LIMIT_NOTE = "the planner reached its time limit"
 
 
 @dataclass
 class _SessionVars:
+    """Decision variables of one requested session.
+
+    `slots` maps each allowed start to a literal "the session starts here" (time-indexed
+    encoding); `present` is true iff one of them is. `start`/`interval` are the optional
+    interval view of the same decision, linked to the slots.
+    """
+
     request: SessionRequest
     present: cp_model.IntVar
+    slots: dict[int, cp_model.IntVar]  # empty with the interval-only encoding
     start: cp_model.IntVar
+    interval: cp_model.IntervalVar
 
 
 @dataclass
@@ -90,55 +115,102 @@ class _Model:
         return sum(self.planned)
 
 
-def _cliques(groups: Sequence[Group]) -> list[list[Group]]:
-    """Maximal sets of groups sharing an instant (checked at each group start)."""
-    cliques: list[list[Group]] = []
-    for group in sorted(groups, key=lambda g: (g.week_start, g.id)):
-        clique = [
-            g for g in groups if g.week_start <= group.week_start < g.week_end
-        ]  # all groups running when `group` starts
-        if len(clique) > 1 and not any(set(map(id, clique)) <= set(map(id, c)) for c in cliques):
-            cliques.append(sorted(clique, key=lambda g: (g.week_start, g.id)))
-    return cliques
+# An item on someone's timeline: fixed [start, end) occupied when `literal` is true.
+_Item = tuple[int, int, cp_model.IntVar]
 
 
-def build_model(plan_input: PlanInput, candidates: Candidates) -> _Model:
+def _add_timeline(model: cp_model.CpModel, items: Sequence[_Item]) -> None:
+    """At most one item at any instant, as AtMostOne over the maximal cliques.
+
+    All items have fixed times, so "no two overlap" is an interval graph, whose maximal cliques
+    are the sets of items running at some item's start. One AtMostOne per distinct clique is
+    exact and is the strongest linear form (LP relaxation) of pairwise non-overlap.
+    """
+    if len(items) < 2:
+        return
+    ordered = sorted(items, key=lambda item: item[0])
+    points = sorted({item[0] for item in items})
+    active: list[_Item] = []
+    nxt = 0
+    previous: frozenset[int] = frozenset()
+    for point in points:
+        while nxt < len(ordered) and ordered[nxt][0] <= point:
+            active.append(ordered[nxt])
+            nxt += 1
+        active = [item for item in active if item[1] > point]
+        key = frozenset(item[2].index for item in active)
+        if len(active) > 1 and not key <= previous:
+            model.add_at_most_one(item[2] for item in active)
+        previous = key
+
+
+def _session_vars(model: cp_model.CpModel, request: SessionRequest, slots: bool) -> _SessionVars:
+    """Variables of one session: start literals (if `slots`) and the optional interval."""
+    name = f"{request.kind}[{request.participant.id}]"
+    present = model.new_bool_var(name)
+    start = model.new_int_var_from_domain(
+        cp_model.Domain.from_values(request.starts), f"{name}.start"
+    )
+    interval = model.new_optional_fixed_size_interval_var(
+        start, request.minutes, present, f"{name}.interval"
+    )
+    svars = _SessionVars(request, present, {}, start, interval)
+    if slots:
+        svars.slots = {t: model.new_bool_var(f"{name}@{t}") for t in request.starts}
+        model.add(sum(svars.slots.values()) == present)
+        model.add(start == sum(t * lit for t, lit in svars.slots.items())).only_enforce_if(present)
+    return svars
+
+
+def _session_clashes_group(svars: _SessionVars, start: int, end: int) -> bool:
+    minutes = svars.request.minutes
+    return any(t < end and start < t + minutes for t in svars.request.starts)
+
+
+def build_model(plan_input: PlanInput, candidates: Candidates, slots: bool = True) -> _Model:
+    """The CP-SAT model; `slots` selects the time-indexed session encoding (see docstring)."""
     m = _Model(cp_model.CpModel())
     model = m.model
-    by_clinician: dict[str, list[_SessionVars]] = {}
+    clinician_items: dict[str, list[_Item]] = {}
+    clinician_sessions: dict[str, list[_SessionVars]] = {}
     members: dict[str, list[cp_model.IntVar]] = {g.id: [] for g in plan_input.groups}
 
     for participant in plan_input.participants:
-        groups = candidates.eligible_groups(participant)
-        joins = {}
-        for group in groups:
-            var = model.new_bool_var(f"join[{participant.id},{group.id}]")
-            joins[group.id] = var
-            m.joins[(participant.id, group.id)] = var
-            members[group.id].append(var)
-        for clique in _cliques(groups):
-            model.add_at_most_one(joins[g.id] for g in clique)
+        items: list[_Item] = []
+        group_minutes = []
+        for group in candidates.eligible_groups(participant):
+            join = model.new_bool_var(f"join[{participant.id},{group.id}]")
+            m.joins[(participant.id, group.id)] = join
+            members[group.id].append(join)
+            items.append((group.week_start, group.week_end, join))
+            group_minutes.append(group.minutes * join)
+        group_items = list(items)
 
         own_sessions = []
         for request in candidates.session_requests(participant):
             if not request.starts:
                 continue  # no slot exists at all; the reasons will say so
-            present = model.new_bool_var(f"{request.kind}[{participant.id}]")
-            start = model.new_int_var_from_domain(
-                cp_model.Domain.from_values(request.starts),
-                f"{request.kind}_start[{participant.id}]",
-            )
-            svars = _SessionVars(request, present, start)
+            svars = _session_vars(model, request, slots)
+            for t, lit in svars.slots.items():
+                items.append((t, t + request.minutes, lit))
+                clinician_items.setdefault(request.clinician, []).append(
+                    (t, t + request.minutes, lit)
+                )
+            clinician_sessions.setdefault(request.clinician, []).append(svars)
             own_sessions.append(svars)
             m.sessions.append(svars)
-            by_clinician.setdefault(request.clinician, []).append(svars)
+        _add_timeline(model, items)
+        if own_sessions and not slots:
+            # Sessions vs groups and vs each other; only groups a session could hit matter.
+            intervals = [s.interval for s in own_sessions]
+            for start, end, join in group_items:
+                if any(_session_clashes_group(s, start, end) for s in own_sessions):
+                    intervals.append(
+                        model.new_optional_fixed_size_interval_var(start, end - start, join, "")
+                    )
+            model.add_no_overlap(intervals)
 
-        if own_sessions:
-            _add_participant_no_overlap(model, groups, joins, own_sessions)
-
-        planned = sum(g.minutes * joins[g.id] for g in groups) + sum(
-            s.request.minutes * s.present for s in own_sessions
-        )
+        planned = sum(group_minutes) + sum(s.request.minutes * s.present for s in own_sessions)
         m.planned.append(planned)
         model.add(planned <= plan_input.planning_room(participant))
         needed = plan_input.still_needed(participant)
@@ -153,41 +225,12 @@ def build_model(plan_input: PlanInput, candidates: Candidates) -> _Model:
     for group in plan_input.groups:
         if len(members[group.id]) > plan_input.seats(group):
             model.add(sum(members[group.id]) <= plan_input.seats(group))
-    for svars_list in by_clinician.values():
+    for items in clinician_items.values():
+        _add_timeline(model, items)
+    for svars_list in clinician_sessions.values():
         if len(svars_list) > 1:
-            model.add_no_overlap(_interval(model, s) for s in svars_list)
+            model.add_no_overlap(s.interval for s in svars_list)
     return m
-
-
-def _interval(model: cp_model.CpModel, svars: _SessionVars) -> cp_model.IntervalVar:
-    # One interval object per NoOverlap is fine: CP-SAT links them through the same variables.
-    return model.new_optional_fixed_size_interval_var(
-        svars.start, svars.request.minutes, svars.present, f"iv_{svars.start.name}"
-    )
-
-
-def _add_participant_no_overlap(
-    model: cp_model.CpModel,
-    groups: Sequence[Group],
-    joins: dict[str, cp_model.IntVar],
-    sessions: Sequence[_SessionVars],
-) -> None:
-    """Sessions vs groups and vs each other (groups vs groups is covered by the cliques)."""
-    intervals = [_interval(model, s) for s in sessions]
-    for group in groups:
-        # Only groups that some session start could actually hit need to be in the constraint.
-        if any(
-            overlaps(t, t + s.request.minutes, group.week_start, group.week_end)
-            for s in sessions
-            for t in s.request.starts
-        ):
-            intervals.append(
-                model.new_optional_fixed_size_interval_var(
-                    group.week_start, group.minutes, joins[group.id], f"iv_{group.id}"
-                )
-            )
-    if len(intervals) > 1:
-        model.add_no_overlap(intervals)
 
 
 # -------------------------------------------------------------------------------- solving
@@ -207,6 +250,8 @@ def _hint(m: _Model, plan: Plan) -> None:
     for svars in m.sessions:
         start = booked.get((svars.request.participant.id, svars.request.kind))
         m.model.add_hint(svars.present, start is not None)
+        for t, slot in svars.slots.items():
+            m.model.add_hint(slot, t == start)
         m.model.add_hint(svars.start, start if start is not None else svars.request.starts[0])
     for participant_id, meet in m.meet.items():
         m.model.add_hint(meet, plan.planned_minutes(participant_id) >= m.needed[participant_id])
@@ -219,8 +264,7 @@ def _read_plan(m: _Model, solver: cp_model.CpSolver, plan_input: PlanInput) -> P
             plan.groups.setdefault(participant_id, []).append(plan_input.group_by_id[group_id])
     for svars in m.sessions:
         if solver.boolean_value(svars.present):
-            start = solver.value(svars.start)
-            day, minute = divmod(start, MINUTES_PER_DAY)
+            day, minute = divmod(solver.value(svars.start), MINUTES_PER_DAY)
             request = svars.request
             plan.sessions.setdefault(request.participant.id, []).append(
                 Session(
@@ -247,15 +291,60 @@ def _parameters(seed: int, workers: int, dtime: float, wall: float, log: bool) -
     return solver
 
 
-def _evaluate(m: _Model, plan: Plan, index: int) -> int:
-    """Objective `index` (0 meeting, 1 sessions, 2 minutes) of a plan, for the hinted fallback."""
-    if index == 0:
-        return m.already_meeting + sum(
-            plan.planned_minutes(pid) >= needed for pid, needed in m.needed.items()
+def _starting_plan(plan_input: PlanInput, candidates: Candidates) -> Plan:
+    """The better (lexicographically) of the first-fit and the capacity-aware heuristic plans."""
+
+    def key(plan: Plan) -> tuple[int, int, int]:
+        return (
+            count_meeting(plan_input, plan),
+            sum(len(s) for s in plan.sessions.values()),
+            sum(plan.planned_minutes(p.id) for p in plan_input.participants),
         )
-    if index == 1:
-        return sum(len(sessions) for sessions in plan.sessions.values())
-    return sum(plan.planned_minutes(pid) for pid in plan.groups.keys() | plan.sessions.keys())
+
+    return max(warm_start(plan_input, candidates), greedy_choice(plan_input, candidates), key=key)
+
+
+@dataclass
+class _Stage:
+    plan: Plan
+    value: int
+    optimal: bool
+    bound: float | None = None  # proven upper bound on this stage's objective
+
+
+def _run_stage(
+    m: _Model,
+    objective: cp_model.LinearExprT,
+    start: Plan,
+    solver: cp_model.CpSolver,
+    plan_input: PlanInput,
+) -> _Stage:
+    _hint(m, start)
+    m.model.maximize(objective)
+    status = solver.solve(m.model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _Stage(
+            plan=_read_plan(m, solver, plan_input),
+            value=round(solver.objective_value),
+            optimal=status == cp_model.OPTIMAL,
+            bound=solver.best_objective_bound,
+        )
+    if status == cp_model.UNKNOWN:  # no solution in time: keep the (feasible) start plan
+        return _Stage(plan=start, value=-1, optimal=False)
+    # INFEASIBLE or MODEL_INVALID cannot happen for a correct model: fail loudly.
+    raise RuntimeError(f"planner model is {solver.status_name(status)}")
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    """Measurements for the benchmark (seconds are wall clock)."""
+
+    start_meeting: int  # participants meeting the minimum in the heuristic starting plan
+    stage1_seconds: float  # until objective 1 was proven optimal or the stage stopped
+    stage1_optimal: bool
+    stage2_seconds: float
+    stage2_optimal: bool
+    deterministic_time: float
 
 
 def solve(
@@ -265,48 +354,74 @@ def solve(
     workers: int = DEFAULT_WORKERS,
     log: bool = False,
 ) -> PlanResult:
-    """Plan the week with CP-SAT (three lexicographic stages, see module docstring)."""
+    """Plan the week with CP-SAT (lexicographic stages, see module docstring)."""
+    return solve_with_stats(plan_input, time_limit, seed, workers, log)[0]
+
+
+def solve_with_stats(
+    plan_input: PlanInput,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    seed: int = 0,
+    workers: int = DEFAULT_WORKERS,
+    log: bool = False,
+) -> tuple[PlanResult, SolveStats]:
+    """`solve` plus timings of the stages."""
     started = time.monotonic()
     candidates = Candidates(plan_input)
-    plan = greedy_choice(plan_input, candidates)  # always-feasible starting point and fallback
+    dtime_budget = time_limit * DTIME_PER_SECOND
+
+    # Stage 1: objective 1 alone, on the compact interval model.
+    start = _starting_plan(plan_input, candidates)
+    first_model = build_model(plan_input, candidates, slots=False)
+    wall_left = time_limit - (time.monotonic() - started)
+    first_solver = _parameters(
+        seed, workers, dtime_budget * STAGE1_SHARE, wall_left * STAGE1_SHARE, log
+    )
+    first = _run_stage(first_model, first_model.meeting_expr(), start, first_solver, plan_input)
+    stage1_end = time.monotonic()
     bound = bound_from_data(plan_input, candidates)
-    m = build_model(plan_input, candidates)
-    objectives = (m.meeting_expr(), m.sessions_expr(), m.minutes_expr())
-    dtime_left = time_limit * DTIME_PER_SECOND
-    optimal = [False, False, False]
-    for index, objective in enumerate(objectives):
-        wall_left = time_limit - (time.monotonic() - started)
-        if wall_left <= 0:
-            break
-        share = STAGE_SHARES[index] if index < len(STAGE_SHARES) else 1.0
-        _hint(m, plan)
-        m.model.maximize(objective)
-        solver = _parameters(seed, workers, dtime_left * share, wall_left, log)
-        status = solver.solve(m.model)
-        dtime_left = max(0.0, dtime_left - solver.deterministic_time)
-        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            plan = _read_plan(m, solver, plan_input)
-            value = round(solver.objective_value)
-            if index == 0:
-                # best_objective_bound is a proven upper bound on objective 1 only because
-                # stage 1 optimises objective 1 alone.
-                bound = min(bound, math.floor(solver.best_objective_bound + 1e-6))
-        elif status == cp_model.UNKNOWN:
-            value = _evaluate(m, plan, index)  # keep the hinted plan (feasible by construction)
-        else:  # INFEASIBLE or MODEL_INVALID cannot happen for a correct model: fail loudly
-            raise RuntimeError(
-                f"planner model is {solver.status_name(status)} at stage {index + 1}"
-            )
-        optimal[index] = status == cp_model.OPTIMAL
-        # Keep what this stage achieved while optimising the next, lower-priority objective.
-        m.model.add(objective == value if optimal[index] else objective >= value)
-    note = None if all(optimal) else _TIME_LIMIT_NOTE
-    return build_result(
+    if first.bound is not None:
+        bound = min(bound, math.floor(first.bound + 1e-6))
+    meeting = count_meeting(plan_input, first.plan)
+
+    # Stage 2: objectives 2 and 3 with objective 1 held, on the time-indexed model. Stage 1
+    # ignores sessions, so first put back every session/place that fits without moving anyone.
+    plan = fill_up(plan_input, candidates, first.plan)
+    second_model = build_model(plan_input, candidates, slots=True)
+    held = second_model.meeting_expr()
+    second_model.model.add(held == meeting if first.optimal else held >= meeting)
+    # Weight making sessions strictly dominate minutes: one more session is worth more than any
+    # possible difference in planned minutes (total room is an upper bound on planned minutes).
+    weight = 1 + sum(plan_input.planning_room(p) for p in plan_input.participants)
+    objective = cp_model.LinearExpr.weighted_sum(
+        [second_model.sessions_expr(), second_model.minutes_expr()], [weight, 1]
+    )
+    wall_left = time_limit - (time.monotonic() - started)
+    second = _Stage(plan=plan, value=-1, optimal=False)
+    dtime_used = first_solver.deterministic_time
+    if wall_left > 0:
+        second_solver = _parameters(
+            seed, workers, max(0.0, dtime_budget - dtime_used), wall_left, log
+        )
+        second = _run_stage(second_model, objective, plan, second_solver, plan_input)
+        dtime_used += second_solver.deterministic_time
+
+    optimal = first.optimal and second.optimal
+    stats = SolveStats(
+        start_meeting=count_meeting(plan_input, start),
+        stage1_seconds=stage1_end - started,
+        stage1_optimal=first.optimal,
+        stage2_seconds=time.monotonic() - stage1_end,
+        stage2_optimal=second.optimal,
+        deterministic_time=dtime_used,
+    )
+    result = build_result(
         plan_input,
         candidates,
-        plan,
-        status="OPTIMAL" if all(optimal) else "FEASIBLE",
-        bound_meeting_minimum=max(bound, count_meeting(plan_input, plan)),
-        incomplete_meeting=None if optimal[0] else note,
-        incomplete_sessions=None if optimal[1] and optimal[0] else note,
+        second.plan,
+        status="OPTIMAL" if optimal else "FEASIBLE",
+        bound_meeting_minimum=max(bound, count_meeting(plan_input, second.plan)),
+        incomplete_meeting=None if first.optimal else _TIME_LIMIT_NOTE,
+        incomplete_sessions=None if optimal else _TIME_LIMIT_NOTE,
     )
+    return result, stats
