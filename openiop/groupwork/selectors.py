@@ -63,6 +63,10 @@ class RosterEntry:
     week: LedgerRow | None = None
     flags: list[str] = field(default_factory=list)
     goals: list[Goal] = field(default_factory=list)
+    module_done: int = 0
+    module_total: int = 0
+    module_missed: list[str] = field(default_factory=list)
+    module_needed: list[str] = field(default_factory=list)
 
     @property
     def attention(self) -> tuple[int, int, str]:
@@ -101,6 +105,9 @@ def roster(*, session: Session) -> list[RosterEntry]:
         problem__plan__participant_id__in=ids, problem__plan__status="active"
     ).select_related("problem__plan"):
         goals.setdefault(goal.problem.plan.participant_id, []).append(goal)
+    progress = curriculum_progress(participant_ids=ids, program=session.program)
+    plan = plan_of(session)
+    module_codes = [p.code for p in library().plans_for_module(plan.module)] if plan else []
     by_participant: dict[int, list[PracticeRecord]] = {}
     for record in practice:
         by_participant.setdefault(record.participant_id, []).append(record)
@@ -115,10 +122,37 @@ def roster(*, session: Session) -> list[RosterEntry]:
             week=week.get(a.participant_id),
             goals=goals.get(a.participant_id, []),
         )
+        done_codes, missed_codes = progress.get(a.participant_id, (set(), set()))
+        entry.module_total = len(module_codes)
+        entry.module_done = len(done_codes & set(module_codes))
+        entry.module_needed = [c for c in module_codes if c not in done_codes]
+        entry.module_missed = [c for c in module_codes if c in missed_codes and c not in done_codes]
         if entry.missed_recently >= 2:
             entry.flags.append(f"missed {entry.missed_recently} sessions in 4 weeks")
         entries.append(entry)
     return sorted(entries, key=lambda e: e.attention)
+
+
+def curriculum_progress(
+    *, participant_ids: list[int], program: Program
+) -> dict[int, tuple[set[str], set[str]]]:
+    """Rolling membership: for each participant, the curriculum plans they have attended
+    (completed) and the ones they missed, from one query over their attendance."""
+    rows = (
+        Attendance.objects.filter(
+            program=program, participant_id__in=participant_ids, removed=False
+        )
+        .exclude(session__plan_code="")
+        .filter(
+            status__in=[AttendanceStatus.PRESENT, AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED]
+        )
+        .values_list("participant_id", "session__plan_code", "status")
+    )
+    result: dict[int, tuple[set[str], set[str]]] = {}
+    for participant_id, code, status in rows:
+        done, missed = result.setdefault(participant_id, (set(), set()))
+        (done if status == AttendanceStatus.PRESENT else missed).add(code)
+    return result
 
 
 def walk_in_candidates(*, session: Session, query: str) -> QuerySet[Participant]:

@@ -29,10 +29,16 @@ urlpatterns = [
     path(N, views.note_save, name="note_save"),
     path(N + "replace-peers/", views.note_replace_peers, name="note_replace_peers"),
     path(N + "override/", views.note_override, name="note_override"),
+    path(N + "sign/", views.note_sign_one, name="note_sign"),
     path(
         "participants/<uuid:participant_id>/notes/<uuid:note_id>/",
         views.note_detail,
         name="note_detail",
+    ),
+    path(
+        "participants/<uuid:participant_id>/notes/<uuid:note_id>/cosign/",
+        views.note_cosign,
+        name="note_cosign",
     ),
     path("ledger/", views.ledger_view, name="ledger"),
 ]

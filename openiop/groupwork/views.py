@@ -34,7 +34,14 @@ from openiop.groupwork.forms import (
     TimeForm,
 )
 from openiop.groupwork.ledger import iso_week_start, under_minimum
-from openiop.groupwork.models import NOTE_SECTIONS, Attendance, AttendanceStatus, Note, Session
+from openiop.groupwork.models import (
+    NOTE_SECTIONS,
+    Attendance,
+    AttendanceStatus,
+    Note,
+    NoteCosignature,
+    Session,
+)
 from openiop.participants import selectors as participant_selectors
 from openiop.participants.actions import program_today
 
@@ -524,6 +531,50 @@ def notes_sign_all(request: HttpRequest, program_id: UUID, session_id: UUID) -> 
 
 
 @require_http_methods(["POST"])
+@requires(Perm.NOTE_WRITE)
+def note_sign_one(
+    request: HttpRequest, program_id: UUID, session_id: UUID, note_id: UUID
+) -> HttpResponse:
+    """Sign one note; needs a fresh re-authentication (AUTH-07)."""
+    _, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+    require_recent_auth(request)
+    note = selectors.note_get(session=session, note_id=note_id)
+    try:
+        gw.note_sign(actor=_user(request), note=note)
+    except ActionError as error:
+        messages.error(request, f"{note.participant.display_name}: {_errors_text(error)}")
+    else:
+        messages.success(request, f"Signed the note for {note.participant.display_name}.")
+    return redirect(_runner_url(session) + f"#note-{note.external_id}")
+
+
+@require_http_methods(["POST"])
+@requires(Perm.NOTE_COSIGN)
+def note_cosign(
+    request: HttpRequest, program_id: UUID, participant_id: UUID, note_id: UUID
+) -> HttpResponse:
+    """A supervisor co-signs a signed note (kept apart from the locked note itself)."""
+    access = program_access(_user(request), program_id)
+    access.require(Perm.NOTE_COSIGN)
+    require_recent_auth(request)
+    participant = participant_selectors.participant_get(
+        program=access.program, participant_id=participant_id
+    )
+    note = selectors.participant_notes(participant=participant).filter(external_id=note_id).first()
+    if note is None:
+        from django.http import Http404
+
+        raise Http404("note not found")
+    try:
+        gw.note_cosign(actor=_user(request), note=note)
+    except ActionError as error:
+        messages.error(request, _errors_text(error))
+    else:
+        messages.success(request, "Co-signed.")
+    return redirect(request.path.rsplit("cosign/", 1)[0])
+
+
+@require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
 def session_close(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
     _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
@@ -633,6 +684,10 @@ def note_detail(
         "sections": NOTE_SECTIONS,
         "hash_ok": gw.note_verify_hash(note),
         "can_write": access.can(Perm.NOTE_WRITE),
+        "can_cosign": access.can(Perm.NOTE_COSIGN),
+        "cosignature": NoteCosignature.objects.filter(note=note)
+        .select_related("supervisor")
+        .first(),
     }
     return render(
         request, "groupwork/note_detail.html", context, status=422 if form.errors else 200

@@ -146,3 +146,41 @@ def test_print_and_note_detail(world: World, client_for):
     assert client.get(detail).status_code == 200
     assert client_for(world.billing_a).get(detail).status_code == 403  # AC-03: no note bodies
     assert client_for(world.intake_a).get(detail).status_code == 403
+
+
+def test_rolling_membership_shows_who_still_needs_the_module(world: World, client_for):
+    from openiop.groupwork.selectors import curriculum_progress, roster
+
+    session, people, rows = make_group_session(world, members=2, plan_code="cbt-02")
+    gw.attendance_arrive(actor=world.clinician_a, attendance=rows[0], at=session.starts_at)
+    gw.attendance_absent(actor=world.clinician_a, attendance=rows[1], reason="Sick")
+    progress = curriculum_progress(participant_ids=[p.pk for p in people], program=world.program_a)
+    assert "cbt-02" in progress[people[0].pk][0] and "cbt-02" in progress[people[1].pk][1]
+    later, _, _ = make_group_session(
+        world, members=1, plan_code="cbt-03", starts_at=session.ends_at
+    )
+    gw.attendance_add(actor=world.clinician_a, session=later, participant=people[1])
+    entries = {e.participant.pk: e for e in roster(session=later)}
+    assert entries[people[1].pk].module_missed == ["cbt-02"]
+    assert "cbt-02" not in entries[people[0].pk].module_needed
+    page = client_for(world.clinician_a).get(_base(world, later))
+    assert b"missed cbt-02" in page.content
+
+
+def test_sign_one_and_cosign(world: World, client_for):
+    note = world.note_a
+    gw.note_update(
+        actor=world.clinician_a,
+        note=note,
+        expected_version=note.version,
+        sections={"assessment": "Engaged."},
+    )
+    sign = _base(world, world.session_a) + f"notes/{note.external_id}/sign/"
+    assert client_for(world.clinician_a).post(sign).status_code == 403  # step-up first
+    assert client_for(world.clinician_a, stepped_up=True).post(sign).status_code == 302
+    assert Note.objects.get(pk=note.pk).status == NoteStatus.SIGNED
+    program, participant = world.program_a.external_id, world.participant_a.external_id
+    cosign = f"/p/{program}/participants/{participant}/notes/{note.external_id}/cosign/"
+    assert client_for(world.clinician_a, stepped_up=True).post(cosign).status_code == 403
+    assert client_for(world.supervisor_a, stepped_up=True).post(cosign).status_code == 302
+    assert Note.objects.get(pk=note.pk).cosignature.supervisor == world.supervisor_a
