@@ -121,17 +121,29 @@ def under_minimum(
 def participant_weeks(
     *, participant: Participant, weeks: int = 6, today: date | None = None
 ) -> list[tuple[date, LedgerRow]]:
-    """The last few ISO weeks of one participant, newest first (for the chart)."""
+    """The last few ISO weeks of one participant, newest first (for the chart), from one
+    query over those weeks' attendance plus the current week's remaining schedule."""
     program = participant.program
-    current = iso_week_start(today or timezone.localdate())
-    result = []
-    for back in range(weeks):
-        week_start = current - timedelta(weeks=back)
-        ledger = weekly_ledger(
-            program=program, week_start=week_start, participant_ids=[participant.pk]
-        )
-        row = ledger.get(participant.pk) or LedgerRow(
-            participant.pk, required=program.rules.min_weekly_minutes(program.population)
-        )
-        result.append((week_start, row))
-    return result
+    tz = zoneinfo.ZoneInfo(program.time_zone)
+    current = iso_week_start(today or timezone.now().astimezone(tz).date())
+    oldest = current - timedelta(weeks=weeks - 1)
+    start, _ = week_bounds(program, oldest)
+    _, end = week_bounds(program, current)
+    required = program.rules.min_weekly_minutes(program.population)
+    rows = {
+        current - timedelta(weeks=back): LedgerRow(participant.pk, required=required)
+        for back in range(weeks)
+    }
+    attended = Attendance.objects.filter(
+        participant=participant,
+        status=AttendanceStatus.PRESENT,
+        removed=False,
+        session__starts_at__gte=start,
+        session__starts_at__lt=end,
+    ).values_list("session__starts_at", "session__kind", "minutes")
+    for starts_at, kind, minutes in attended:
+        rows[iso_week_start(starts_at.astimezone(tz).date())].minutes[kind] += minutes
+    this_week = weekly_ledger(program=program, week_start=current, participant_ids=[participant.pk])
+    if participant.pk in this_week:
+        rows[current].scheduled_remaining = this_week[participant.pk].scheduled_remaining
+    return sorted(rows.items(), key=lambda item: item[0], reverse=True)

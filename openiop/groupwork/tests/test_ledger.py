@@ -128,3 +128,14 @@ def test_at_risk_when_remaining_schedule_cannot_close_the_gap(world: World, pers
     assert row.scheduled_remaining == 180 and row.total == 180 and row.at_risk
     listed = under_minimum(program=world.program_a, week_start=MONDAY, now=now)
     assert person in [u.participant for u in listed]
+
+
+def test_participant_weeks_for_the_chart(world: World, person):
+    from openiop.groupwork.ledger import participant_weeks
+
+    _attend(world, person, [180, 120])
+    _attend(world, person, [60], start_day=MONDAY - timedelta(days=7))
+    weeks = dict(participant_weeks(participant=person, weeks=3, today=MONDAY + timedelta(days=3)))
+    assert weeks[MONDAY].total == 300 and not weeks[MONDAY].meets_minimum
+    assert weeks[MONDAY - timedelta(days=7)].total == 60
+    assert weeks[MONDAY - timedelta(days=14)].total == 0
