@@ -223,6 +223,26 @@ def _report(
         "Greedy is the first-fit baseline (`openiop.planner.greedy`): participants in file "
         "order, earliest groups first, no look-ahead.",
         "",
+        "## How to read this",
+        "",
+        "- The CP-SAT planner (`openiop.planner.solver`) solves objective 1 alone first, on a "
+        "compact model, starting from the best of the greedy plan and two capacity-aware "
+        "heuristic plans; then it holds that count and maximises sessions placed and planned "
+        "minutes (one weighted, strictly lexicographic stage) on a time-indexed model. It "
+        "budgets its work in CP-SAT *deterministic time* (0.2 units per second of the limit) "
+        "so that the same input and seed give the same plan; that is why most runs end well "
+        "before the wall-clock limit, and why a faster machine does more search in the same "
+        "seconds only if the limit is raised.",
+        "- When objective 1 is not proven, the gap between *meeting minimum* and *bound* is "
+        "how many more participants an optimal plan might reach at most.",
+        "- *sessions placed* and *planned minutes* can be lower for CP-SAT than for greedy: "
+        "they rank below objective 1, so CP-SAT gives them up when that lets more "
+        "participants reach the minimum.",
+        "- Loose availability makes group places the bottleneck: deciding who gets the last "
+        "places is a hard combinatorial problem, and proving that no arrangement serves one "
+        "more participant is what takes the time. Mixed group lengths make it harder still, "
+        "because minutes no longer add up in equal steps (the LP relaxation is weaker).",
+        "",
         "## Target",
         "",
         f"Target: {TARGET}.",

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "openiop.consent",
     "openiop.treatment",
     "openiop.groupwork",
+    "openiop.calendars",
+    "openiop.scheduling",
 ]
 
 MIDDLEWARE = [

@@ -10,9 +10,12 @@ urlpatterns = [
     path("p/<uuid:program_id>/", include("openiop.participants.urls")),
     path("p/<uuid:program_id>/", include((staff_urlpatterns, "staff"))),
     path("p/<uuid:program_id>/", include("openiop.groupwork.urls")),
+    path("p/<uuid:program_id>/", include("openiop.scheduling.urls")),
     path("p/<uuid:program_id>/consent/", include("openiop.consent.urls")),
     path("p/<uuid:program_id>/", include("openiop.treatment.urls")),
     path("p/<uuid:program_id>/audit/", include("openiop.audit.urls")),
+    path("p/<uuid:program_id>/", include("openiop.calendars.urls")),
+    path("calendar/", include("openiop.calendars.feed_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,7 @@ authorisation tests are generated from the URL configuration rather than listed 
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +15,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from openiop.testing import World
 
 # Routes that anyone may open without logging in (AC-01 allowlist).
-PUBLIC_ROUTES = {"accounts:login", "accounts:logout", "accounts:locked", "core:healthz"}
+PUBLIC_ROUTES = {
+    "accounts:login",
+    "accounts:logout",
+    "accounts:locked",
+    "core:healthz",
+    "calendar_feed:ics",
+}
 # The API's schema and docs describe the interface, not data; the docs page is behind login.
 PUBLIC_API_PATHS = {"/api/v1/openapi.json"}
 
@@ -80,6 +87,23 @@ def _session_ids(world: World) -> dict[str, str]:
     return {**ids, "block": "0"}
 
 
+def _feed_secret(world: World) -> str:
+    """A live calendar feed secret for participant A. Only a hash is stored, so the walker
+    makes a fresh feed (revoking any earlier one) to have a public route that answers 200."""
+    from openiop.calendars.actions import feed_create_for_participant
+
+    _, secret = feed_create_for_participant(actor=world.director_a, participant=world.participant_a)
+    return secret
+
+
+def _run_id(world: World) -> dict[str, str]:
+    """Program A's latest planner run, or a random id (a 404)."""
+    from openiop.scheduling.models import PlanRun
+
+    run = PlanRun.objects.filter(program=world.program_a).order_by("-id").first()
+    return {"run_id": str(run.external_id if run else uuid.uuid4())}
+
+
 def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route]:
     values = {
         "program_id": str(world.program_a.external_id),
@@ -89,6 +113,9 @@ def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route
         "consent_id": _consent_id(world),
         **_plan_ids(world),
         **_session_ids(world),
+        **_run_id(world),
+        # The feed route is not program-scoped: make a feed only when it will be walked.
+        "secret": "" if program_scoped_only else _feed_secret(world),
     }
     routes = []
     for name, template in _walk(get_resolver().url_patterns):
@@ -113,6 +140,7 @@ def api_operations(world: World) -> list[tuple[str, str]]:
         "consent_id": _consent_id(world),
         **_plan_ids(world),
         **_session_ids(world),
+        "secret": secrets.token_urlsafe(32),  # no API path takes one; an unknown feed
     }
     schema = api.get_openapi_schema()
     ops = []

@@ -26,6 +26,19 @@ def test_AC_01_public_allowlist_is_exactly_the_declared_public_routes():
     assert public == PUBLIC_ROUTES
 
 
+def _plan_run(world: World) -> None:
+    from datetime import timedelta
+
+    from openiop.groupwork.ledger import iso_week_start
+    from openiop.participants.actions import program_today
+    from openiop.scheduling.actions import plan_run_create
+
+    week = iso_week_start(program_today(world.program_a)) + timedelta(weeks=1)
+    plan_run_create(
+        actor=world.director_a, program=world.program_a, week_start=week, kind="week", time_limit=2
+    )
+
+
 def _routes_with_permissions(world: World) -> list[tuple[str, str, Perm]]:
     views = web_route_views()
     result = []
@@ -39,6 +52,7 @@ def _routes_with_permissions(world: World) -> list[tuple[str, str, Perm]]:
 @pytest.mark.parametrize("role", ASSIGNABLE_ROLES, ids=lambda r: r.value)
 def test_AC_03_each_role_reaches_exactly_what_the_matrix_grants(world: World, client_for, role):
     make_consent(world)  # so consent detail routes resolve to a real record
+    _plan_run(world)
     make_plan(world)  # so treatment-plan routes resolve to a real plan, problem, goal...
     user = make_user(first=role.value)
     membership_grant(actor=None, user=user, program=world.program_a, role=role)

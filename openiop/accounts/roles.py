@@ -34,9 +34,12 @@ class Perm(enum.StrEnum):
     SESSION_RUN = "session.run"
     NOTE_WRITE = "note.write"
     NOTE_COSIGN = "note.cosign"
+    SCHEDULE_MANAGE = "schedule.manage"
     # Treatment plans are clinical content: intake and billing never read them.
     PLAN_VIEW = "plan.view"
     PLAN_EDIT = "plan.edit"
+    # Calendar feeds: create and revoke a participant's subscription link.
+    FEED_MANAGE = "feed.manage"
 
 
 class Role(enum.StrEnum):

@@ -23,6 +23,7 @@ from openiop.participants import actions as participant_actions
 from openiop.participants.models import DischargeReason, Phase, StepDownDestination
 from openiop.programs.actions import organisation_create, program_create, track_create
 from openiop.programs.models import Program, Track
+from openiop.scheduling.seeding import seed_availability
 from openiop.treatment.seeding import seed_treatment_plans
 
 DEMO_PASSWORD = "openiop-demo-2026"  # noqa: S105 - published demo credential
@@ -388,6 +389,7 @@ def seed(
             if (index + 1) % 25 == 0 or index + 1 == count:
                 progress(f"{program.name}: {index + 1}/{count} participants")
         seed_treatment_plans(rng=rng, system=system, today=today)
+        seed_availability(program=program, system=system, rng=rng)
         result.sessions += seed_group_work(
             program=program,
             system=system,

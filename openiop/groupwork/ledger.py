@@ -45,6 +45,11 @@ class LedgerRow:
         return max(self.required - self.total, 0)
 
     @property
+    def booked_shortfall(self) -> int:
+        """Minutes still missing even if everything booked this week is attended."""
+        return max(self.required - self.total - self.scheduled_remaining, 0)
+
+    @property
     def meets_minimum(self) -> bool:
         return self.total >= self.required
 

@@ -22,6 +22,7 @@ from openiop.accounts.models import User
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record, audit_record_reads
+from openiop.calendars.chart import chart_calendar
 from openiop.consent.actions import part2_notice_receipt_record
 from openiop.core.errors import ActionError
 from openiop.groupwork.chart import chart_groupwork
@@ -74,6 +75,7 @@ def program_home(request: HttpRequest, program_id: UUID) -> HttpResponse:
         "can_audit": access.can(Perm.AUDIT_VIEW),
         "can_run_groups": access.can(Perm.ROSTER_VIEW),
         "can_manage_staff": access.can(Perm.STAFF_MANAGE),
+        "can_plan": access.can(Perm.SCHEDULE_MANAGE),
         "rules": program.rules,
     }
     return render(request, "participants/program_home.html", context)
@@ -148,6 +150,7 @@ def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UU
         "can_readmit": access.can(Perm.PARTICIPANT_ADMIT) and episode is None,
         "treatment_plan": chart_plan(access=access, participant=participant),
         **chart_groupwork(access=access, participant=participant),
+        **chart_calendar(access=access, participant=participant),
     }
     return render(request, "participants/chart.html", context)
 

@@ -5,8 +5,9 @@ groups that fit until their minimum is covered (counting the sessions they will 
 session in the earliest slot where participant and clinician are both free, then, in a second
 pass, top everyone up with any groups that still have places. It never revisits a decision.
 
-It serves two purposes: a comparison point for the benchmark, and a feasible starting plan that
-the CP-SAT planner is hinted with (so CP-SAT can only do better, never worse).
+It serves two purposes: a comparison point for the benchmark, and one of the feasible starting
+plans the CP-SAT planner is hinted with (so CP-SAT can only do better, never worse). `Booker`
+also does the bookkeeping for the heuristic in warmstart.py.
 """
 
 from __future__ import annotations
@@ -26,14 +27,19 @@ from openiop.planner.schema import (
 _GREEDY_NOTE = "the first-fit (greedy) planner gave up"
 
 
-class _Booker:
-    """Tracks free places and busy times while the greedy planner books."""
+class Booker:
+    """Books groups and sessions one by one, checking every hard constraint as it goes.
+
+    Tracks free places, group members and busy times of participants and clinicians, so a
+    plan built only through it is feasible by construction.
+    """
 
     def __init__(self, plan_input: PlanInput, candidates: Candidates) -> None:
         self.plan_input = plan_input
         self.candidates = candidates
         self.plan = Plan()
         self.places = {g.id: plan_input.seats(g) for g in plan_input.groups}
+        self.members: dict[str, list[Participant]] = {g.id: [] for g in plan_input.groups}
         self.busy: dict[str, list[tuple[int, int]]] = {}
         # A clinician is busy during the groups they lead and the sessions booked so far.
         self.clinician_busy: dict[str, list[tuple[int, int]]] = {
@@ -42,13 +48,14 @@ class _Booker:
         }
 
     @classmethod
-    def from_plan(cls, plan_input: PlanInput, candidates: Candidates, plan: Plan) -> _Booker:
+    def from_plan(cls, plan_input: PlanInput, candidates: Candidates, plan: Plan) -> Booker:
         """A booker that continues from an existing (valid) plan."""
         booker = cls(plan_input, candidates)
         for participant in plan_input.participants:
             busy = booker.busy.setdefault(participant.id, [])
             for group in plan.groups_of(participant.id):
                 booker.places[group.id] -= 1
+                booker.members[group.id].append(participant)
                 busy.append((group.week_start, group.week_end))
                 booker.plan.groups.setdefault(participant.id, []).append(group)
             for session in plan.sessions_of(participant.id):
@@ -85,12 +92,14 @@ class _Booker:
         ):
             return False
         self.places[group.id] -= 1
+        self.members[group.id].append(participant)
         busy.append((group.week_start, group.week_end))
         self.plan.groups.setdefault(participant.id, []).append(group)
         return True
 
     def drop_group(self, participant: Participant, group: Group) -> None:
         self.places[group.id] += 1
+        self.members[group.id].remove(participant)
         self.busy[participant.id].remove((group.week_start, group.week_end))
         self.plan.groups[participant.id].remove(group)
 
@@ -98,6 +107,7 @@ class _Booker:
         """Undo every booking of one participant."""
         for group in self.plan.groups.pop(participant.id, []):
             self.places[group.id] += 1
+            self.members[group.id].remove(participant)
         self.release_sessions(participant)
         self.busy[participant.id] = []
 
@@ -139,14 +149,14 @@ class _Booker:
 def fill_up(plan_input: PlanInput, candidates: Candidates, plan: Plan) -> Plan:
     """The plan plus every session and group place that can still be added without moving
     anything (never lowers any objective)."""
-    booker = _Booker.from_plan(plan_input, candidates, plan)
+    booker = Booker.from_plan(plan_input, candidates, plan)
     booker.fill_up()
     return booker.plan
 
 
 def greedy_choice(plan_input: PlanInput, candidates: Candidates) -> Plan:
     """The greedy plan (feasible for every hard constraint by construction)."""
-    booker = _Booker(plan_input, candidates)
+    booker = Booker(plan_input, candidates)
     for participant in plan_input.participants:
         needed = plan_input.still_needed(participant)
         requests = candidates.session_requests(participant)

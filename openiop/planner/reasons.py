@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from openiop.planner.candidates import (
     Candidates,
     SessionRequest,
+    inside_one,
     max_non_overlapping_minutes,
     overlaps,
 )
@@ -94,7 +95,7 @@ def explain(
 
 
 def _tracks_label(tracks: Sequence[str]) -> str:
-    """ "AM-track", "AM- or PM-track", "AM-, PM- or EVE-track"."""
+    """Label such as: AM-track, AM- or PM-track, AM-, PM- or EVE-track."""
     if len(tracks) == 1:
         return f"{tracks[0]}-track"
     head = ", ".join(f"{t}-" for t in tracks[:-1])
@@ -139,6 +140,13 @@ def _shortfall(
         return f"no {label} group is scheduled this week"
     eligible = candidates.eligible_groups(participant)
     if not eligible:
+        inside = [
+            g
+            for g in candidates.track_groups(participant)
+            if inside_one(participant.available, g.week_start, g.week_end)
+        ]
+        if inside:  # they fit, but a capacity or max_group_size of 0 leaves no place
+            return f"{already}the {label} groups inside their windows have no places"
         return f"{already}no {label} group lies inside their available windows"
 
     requests = candidates.session_requests(participant)

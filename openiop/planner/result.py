@@ -46,7 +46,7 @@ def build_result(
             ParticipantResult(
                 id=participant.id,
                 required_minutes=plan_input.required_minutes(participant),
-                total_minutes=total_minutes(plan_input, plan, participant),
+                total_minutes=total_minutes(plan, participant),
                 meets_minimum=meets_minimum(plan_input, plan, participant),
                 reasons=tuple(reasons.get(participant.id, ())),
             )

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import deque
 
 from openiop.planner.candidates import Candidates, overlaps
-from openiop.planner.greedy import _Booker
+from openiop.planner.greedy import Booker
 from openiop.planner.plan import Plan
 from openiop.planner.schema import Group, Participant, PlanInput
 
@@ -37,7 +37,7 @@ def _contention(plan_input: PlanInput, candidates: Candidates) -> dict[str, floa
 
 
 def _pick_groups(
-    booker: _Booker,
+    booker: Booker,
     participant: Participant,
     groups: list[Group],
     target: int,
@@ -59,7 +59,9 @@ def _pick_groups(
     return chosen if minutes >= target else []
 
 
-_MAX_CHAIN = 3  # moves per freed place; longer chains rarely help and cost time
+# Moves per freed place. Longer chains, more passes and other group orders were tried: on the
+# benchmark instances they found almost nothing more and took several times longer.
+_MAX_CHAIN = 3
 
 _Move = tuple[Participant, Group, Group]  # who moves, from which group, to which group
 
@@ -68,33 +70,36 @@ def _clashes(busy: list[tuple[int, int]], group: Group) -> bool:
     return any(overlaps(group.week_start, group.week_end, a, b) for a, b in busy)
 
 
-def _free_a_place(booker: _Booker, target: Group, blocked: str) -> list[_Move] | None:
-    """Moves that free one place in the full group `target` (breadth-first over groups)."""
+def _free_a_place(
+    booker: Booker, target: Group, blocked: str, dead_ends: set[str]
+) -> list[_Move] | None:
+    """Moves that free one place in the full group `target` (breadth-first over groups).
+
+    `dead_ends` collects groups in which no place could be freed; the caller keeps it while
+    nothing has changed, since the search would fail there again.
+    """
     plan_input, candidates = booker.plan_input, booker.candidates
-    members: dict[str, list[Participant]] = {}
-    by_id = {p.id: p for p in plan_input.participants}
-    for pid, groups in booker.plan.groups.items():
-        for group in groups:
-            members.setdefault(group.id, []).append(by_id[pid])
+    if target.id in dead_ends:
+        return None
     parent: dict[str, tuple[str, Participant]] = {}
     depth = {target.id: 0}
     queue = deque([target])
     while queue:
         current = queue.popleft()
-        for mover in members.get(current.id, []):
+        for mover in booker.members[current.id]:
             if mover.id == blocked:
                 continue
-            own = booker.plan.groups_of(mover.id)
+            own = {g.id for g in booker.plan.groups_of(mover.id)}
             busy = list(booker.busy[mover.id])
             busy.remove((current.week_start, current.week_end))
             before = booker.planned(mover)
             needed = plan_input.still_needed(mover)
             room = plan_input.planning_room(mover)
             for alternative in candidates.eligible_groups(mover):
-                if alternative.id in depth or alternative in own or _clashes(busy, alternative):
+                if alternative.id in depth or alternative.id in own:
                     continue
                 after = before - current.minutes + alternative.minutes
-                if after > room or (before >= needed > after):
+                if after > room or (before >= needed > after) or _clashes(busy, alternative):
                     continue
                 depth[alternative.id] = depth[current.id] + 1
                 parent[alternative.id] = (current.id, mover)
@@ -102,6 +107,7 @@ def _free_a_place(booker: _Booker, target: Group, blocked: str) -> list[_Move] |
                     return _chain(plan_input, parent, alternative.id, target.id)
                 if depth[alternative.id] < _MAX_CHAIN:
                     queue.append(alternative)
+    dead_ends.add(target.id)
     return None
 
 
@@ -120,18 +126,43 @@ def _chain(
     return moves if len({m[0].id for m in moves}) == len(moves) else None
 
 
-def _snapshot(
-    booker: _Booker,
-) -> tuple[dict[str, int], dict[str, list[tuple[int, int]]], dict[str, list[Group]]]:
+_Snapshot = tuple[
+    dict[str, int],
+    dict[str, list[tuple[int, int]]],
+    dict[str, list[Group]],
+    dict[str, list[Participant]],
+]
+
+
+def _snapshot(booker: Booker) -> _Snapshot:
     """Copies of the group bookings, to roll back a failed attempt."""
     return (
         dict(booker.places),
         {pid: list(busy) for pid, busy in booker.busy.items()},
         {pid: list(groups) for pid, groups in booker.plan.groups.items()},
+        {gid: list(members) for gid, members in booker.members.items()},
     )
 
 
-def _complete(booker: _Booker, participant: Participant, groups: list[Group]) -> bool:
+def _attempt(
+    booker: Booker, participant: Participant, groups: list[Group], dead_ends: set[str]
+) -> bool:
+    """Book sessions and then groups (in this order of preference) up to the minimum, moving
+    others where needed; roll everything back if the minimum is not reached."""
+    saved = _snapshot(booker)
+    for request in booker.candidates.session_requests(participant):
+        booker.try_session(request)
+    if _complete(booker, participant, groups, dead_ends):
+        dead_ends.clear()  # places moved: earlier dead ends may have opened up
+        return True
+    booker.release_sessions(participant)
+    booker.places, booker.busy, booker.plan.groups, booker.members = saved
+    return False
+
+
+def _complete(
+    booker: Booker, participant: Participant, groups: list[Group], dead_ends: set[str]
+) -> bool:
     """Try to bring a participant to the minimum, freeing places where needed."""
     needed = booker.plan_input.still_needed(participant)
     room = booker.plan_input.planning_room(participant)
@@ -145,7 +176,7 @@ def _complete(booker: _Booker, participant: Participant, groups: list[Group]) ->
         if planned + group.minutes > room:
             continue
         if booker.places[group.id] <= 0:
-            moves = _free_a_place(booker, group, participant.id)
+            moves = _free_a_place(booker, group, participant.id, dead_ends)
             if moves is None:
                 continue
             for mover, old, new in moves:
@@ -155,9 +186,12 @@ def _complete(booker: _Booker, participant: Participant, groups: list[Group]) ->
     return booker.planned(participant) >= needed
 
 
-def warm_start(plan_input: PlanInput, candidates: Candidates) -> Plan:
-    """Feasible plan for every hard constraint (it books through the greedy's checks)."""
-    booker = _Booker(plan_input, candidates)
+def warm_start(plan_input: PlanInput, candidates: Candidates, cheap_first: bool = True) -> Plan:
+    """Feasible plan for every hard constraint (it books through the greedy's checks).
+
+    `cheap_first=False` orders by flexibility first and cost second.
+    """
+    booker = Booker(plan_input, candidates)
     contention = _contention(plan_input, candidates)
     order = {p.id: i for i, p in enumerate(plan_input.participants)}
 
@@ -170,7 +204,9 @@ def warm_start(plan_input: PlanInput, candidates: Candidates) -> Plan:
             r.minutes for r in candidates.session_requests(participant) if r.starts
         )
         spare = candidates.minutes_bound(participant) - needed
-        return (from_groups, spare, order[participant.id])
+        if cheap_first:
+            return (from_groups, spare, order[participant.id])
+        return (spare, from_groups, order[participant.id])
 
     hopeful = [p for p in plan_input.participants if candidates.can_possibly_meet(p)]
     short: list[tuple[Participant, list[Group]]] = []
@@ -197,12 +233,8 @@ def warm_start(plan_input: PlanInput, candidates: Candidates) -> Plan:
         if booker.planned(participant) < needed:
             booker.release(participant)  # do not hold places for someone still short
             short.append((participant, by_contention))
+    dead_ends: set[str] = set()
     for participant, groups in short:  # second chance, moving others out of the way
-        saved = _snapshot(booker)
-        for request in candidates.session_requests(participant):
-            booker.try_session(request)
-        if not _complete(booker, participant, groups):
-            booker.release_sessions(participant)
-            booker.places, booker.busy, booker.plan.groups = saved
+        _attempt(booker, participant, groups, dead_ends)
     booker.fill_up()  # sessions that still fit, then places left over (objectives 2 and 3)
     return booker.plan

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from openiop.planner import check_plan, greedy_plan, parse_input, solve
+from openiop.planner.candidates import Candidates
 from openiop.planner.generate import generate_instance
+from openiop.planner.greedy import fill_up
+from openiop.planner.result import build_result
+from openiop.planner.warmstart import warm_start
 
 INSTANCES = [
     # (participants, clinicians, groups, availability, seed): small enough to stay fast
@@ -54,3 +58,17 @@ def test_mixed_length_groups(availability: str) -> None:
     assert check_plan(doc, cp) == []
     assert check_plan(doc, greedy) == []
     assert cp["objective"]["meeting_minimum"] >= greedy["objective"]["meeting_minimum"]
+
+
+@pytest.mark.parametrize("cheap_first", [True, False])
+@pytest.mark.parametrize(("n", "clinicians", "groups", "availability", "seed"), INSTANCES[2:])
+def test_heuristic_starting_plans_are_valid(
+    n: int, clinicians: int, groups: int, availability: str, seed: int, cheap_first: bool
+) -> None:
+    """The capacity-aware heuristic moves people between groups: its plans must stay valid."""
+    doc = generate_instance(n, clinicians, groups, availability=availability, seed=seed)
+    plan_input = parse_input(doc)
+    candidates = Candidates(plan_input)
+    plan = fill_up(plan_input, candidates, warm_start(plan_input, candidates, cheap_first))
+    result = build_result(plan_input, candidates, plan, "FEASIBLE", len(plan_input.participants))
+    assert check_plan(doc, result.to_json()) == []

@@ -312,6 +312,7 @@ def test_reasons_for_participants_under_the_minimum() -> None:
             group("G-wed", WED, capacity=1),
             group("G-wed-b", WED, "10:00", "13:00"),
             group("G-pm", THU, "13:00", "16:00", track="PM"),
+            group("G-closed", FRI, "13:00", "16:00", track="PM2", capacity=0),
         ],
         [
             person("P-first", weekdays(days=range(3))),  # takes the three single places
@@ -320,6 +321,7 @@ def test_reasons_for_participants_under_the_minimum() -> None:
             person("P-notrack", weekdays(), tracks=("EVE",)),
             person("P-clash", [window(WED, "08:00", "14:00")], population="adolescent"),
             person("P-short", [window(MON, "08:00", "12:00")]),
+            person("P-closed", [window(FRI, "12:00", "17:00")], tracks=("PM2",)),
         ],
     )
     result = plan(doc)
@@ -334,6 +336,7 @@ def test_reasons_for_participants_under_the_minimum() -> None:
         reasons["P-short"]
         == "available windows hold only 180 min of AM-track groups (needs 540 min)"
     )
+    assert reasons["P-closed"] == "the PM2-track groups inside their windows have no places"
 
 
 def test_session_reason_when_clinician_has_no_common_time() -> None:

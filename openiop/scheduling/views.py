@@ -1,0 +1,237 @@
+"""The weekly board, planner runs, and each participant's availability."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.models import User
+from openiop.accounts.roles import Perm
+from openiop.audit.actions import audit_record, audit_record_reads
+from openiop.core.errors import ActionError
+from openiop.groupwork.ledger import iso_week_start
+from openiop.participants import selectors as participant_selectors
+from openiop.participants.actions import program_today
+from openiop.scheduling import actions, selectors
+from openiop.scheduling.models import AvailabilityWindow, PlanningProfile, PlanRunKind
+
+DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
+    access = program_access(_user(request), program_id)
+    access.require(perm)
+    return access
+
+
+def _week(request: HttpRequest, access: ProgramAccess) -> date:
+    this_week = iso_week_start(program_today(access.program))
+    raw = request.GET.get("week") or request.POST.get("week")
+    if not raw:
+        return this_week + timedelta(weeks=1)  # planning is usually for next week
+    try:
+        return iso_week_start(date.fromisoformat(raw))
+    except ValueError:
+        return this_week
+
+
+@require_http_methods(["GET"])
+@requires(Perm.SCHEDULE_MANAGE)
+def board(request: HttpRequest, program_id: UUID) -> HttpResponse:
+    access = _access(request, program_id, Perm.SCHEDULE_MANAGE)
+    week = _week(request, access)
+    this_week = iso_week_start(program_today(access.program))
+    data = selectors.weekly_board(program=access.program, week_start=week)
+    audit_record_reads(
+        actor=_user(request),
+        objects=[p for p, _ in data.under],
+        program=access.program,
+        view="planner_board",
+    )
+    context = {
+        "program": access.program,
+        "access": access,
+        "board": data,
+        "week": week,
+        "previous": week - timedelta(weeks=1),
+        "next": week + timedelta(weeks=1),
+        "is_current": week == this_week,
+        "is_future": week > this_week,
+        "required": access.program.rules.min_weekly_minutes(access.program.population),
+    }
+    return render(request, "scheduling/board.html", context)
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SCHEDULE_MANAGE)
+def run_planner(request: HttpRequest, program_id: UUID) -> HttpResponse:
+    access = _access(request, program_id, Perm.SCHEDULE_MANAGE)
+    week = _week(request, access)
+    kind = (
+        PlanRunKind.MAKEUP if request.POST.get("kind") == PlanRunKind.MAKEUP else PlanRunKind.WEEK
+    )
+    try:
+        actions.week_sessions_prepare(actor=_user(request), program=access.program, week_start=week)
+        run = actions.plan_run_create(
+            actor=_user(request), program=access.program, week_start=week, kind=kind
+        )
+    except ActionError as error:
+        messages.error(request, " ".join(m for msgs in error.errors.values() for m in msgs))
+        return redirect(f"{request.path.rsplit('run/', 1)[0]}?week={week.isoformat()}")
+    return redirect("scheduling:run", program_id=program_id, run_id=run.external_id)
+
+
+@require_http_methods(["GET"])
+@requires(Perm.SCHEDULE_MANAGE)
+def run_detail(request: HttpRequest, program_id: UUID, run_id: UUID) -> HttpResponse:
+    access = _access(request, program_id, Perm.SCHEDULE_MANAGE)
+    run = selectors.plan_run_get(program=access.program, run_id=run_id)
+    rows = selectors.compare(run)
+    audit_record_reads(
+        actor=_user(request),
+        objects=[r.participant for r in rows],
+        program=access.program,
+        view="plan_run",
+    )
+    sessions = selectors.session_labels(run)
+    people = {str(r.participant.external_id): r.participant for r in rows}
+    assignments = [
+        (people.get(a["participant"]), sessions.get(a["group"]))
+        for a in run.output_doc["assignments"]
+    ]
+    chart = {
+        "type": "bar",
+        "horizontal": True,
+        "xTitle": "Minutes this week",
+        "labels": [r.participant.display_name for r in rows[:30]],
+        "datasets": [
+            {"label": "Now", "data": [r.current for r in rows[:30]], "color": "#57606a"},
+            {"label": "With this plan", "data": [r.planned for r in rows[:30]], "color": "#0b5cad"},
+        ],
+    }
+    context = {
+        "program": access.program,
+        "access": access,
+        "run": run,
+        "rows": rows,
+        "chart": chart,
+        "assignments": [a for a in assignments if a[0] and a[1]],
+        "objective": run.output_doc["objective"],
+        "proposed_sessions": [
+            (people.get(s["participant"]), s, run.week_start + timedelta(days=s["day"]))
+            for s in run.output_doc["sessions"]
+            if s["participant"] in people
+        ],
+        "people": people,
+    }
+    return render(request, "scheduling/run.html", context)
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SCHEDULE_MANAGE)
+def run_apply(request: HttpRequest, program_id: UUID, run_id: UUID) -> HttpResponse:
+    access = _access(request, program_id, Perm.SCHEDULE_MANAGE)
+    run = selectors.plan_run_get(program=access.program, run_id=run_id)
+    try:
+        counts = actions.plan_run_apply(actor=_user(request), run=run)
+    except ActionError as error:
+        messages.error(request, " ".join(m for msgs in error.errors.values() for m in msgs))
+    else:
+        messages.success(
+            request,
+            f"Plan applied: {counts['added']} group places and {counts['booked']} "
+            "individual or family sessions booked.",
+        )
+    return redirect(f"/p/{program_id}/planner/?week={run.week_start.isoformat()}")
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Perm.PARTICIPANT_EDIT)
+def availability(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access = _access(request, program_id, Perm.PARTICIPANT_EDIT)
+    participant = participant_selectors.participant_get(
+        program=access.program, participant_id=participant_id
+    )
+    tracks = list(access.program.tracks.filter(is_active=True).order_by("name"))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            windows = _windows_from(request)
+            chosen = [t for t in tracks if str(t.external_id) in request.POST.getlist("tracks")]
+            actions.profile_set(
+                actor=_user(request),
+                participant=participant,
+                tracks=chosen,
+                individual_minutes=_int(
+                    request.POST.get("individual_minutes"), "individual_minutes"
+                ),
+                family_minutes=_int(request.POST.get("family_minutes"), "family_minutes"),
+                commitments=request.POST.get("commitments", ""),
+            )
+            actions.availability_set(actor=_user(request), participant=participant, windows=windows)
+        except ActionError as error:
+            errors = error.errors
+        else:
+            messages.success(request, "Availability saved; the next planner run uses it.")
+            return redirect(
+                "participants:chart", program_id=program_id, participant_id=participant_id
+            )
+    else:
+        audit_record(
+            actor=_user(request), action="read", obj=participant, detail={"view": "availability"}
+        )
+    current = {w.weekday: w for w in AvailabilityWindow.objects.filter(participant=participant)}
+    profile = (
+        PlanningProfile.objects.filter(participant=participant).prefetch_related("tracks").first()
+    )
+    context = {
+        "program": access.program,
+        "access": access,
+        "participant": participant,
+        "errors": errors,
+        "days": [(i, DAY_NAMES[i], current.get(i)) for i in range(7)],
+        "tracks": tracks,
+        "profile": profile,
+        "chosen": {t.pk for t in profile.tracks.all()} if profile else set(),
+    }
+    return render(request, "scheduling/availability.html", context, status=422 if errors else 200)
+
+
+def _int(raw: str | None, field: str) -> int:
+    try:
+        return int(raw or 0)
+    except ValueError:
+        raise ActionError({field: "Enter a number of minutes."}) from None
+
+
+def _windows_from(request: HttpRequest) -> list[tuple[int, time, time, str]]:
+    windows = []
+    for day in range(7):
+        start, end = request.POST.get(f"start_{day}", ""), request.POST.get(f"end_{day}", "")
+        if not start and not end:
+            continue
+        try:
+            windows.append(
+                (
+                    day,
+                    time.fromisoformat(start),
+                    time.fromisoformat(end),
+                    request.POST.get(f"note_{day}", ""),
+                )
+            )
+        except ValueError:
+            raise ActionError(
+                {f"{DAY_NAMES[day]}": "Give both a start and an end time (e.g. 09:00 and 13:00)."}
+            ) from None
+    return windows
