@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "openiop.groupwork",
     "openiop.calendars",
     "openiop.scheduling",
+    "openiop.measures",
+    "openiop.safety",
 ]
 
 MIDDLEWARE = [
@@ -228,3 +230,8 @@ LOGGING = {
 }
 
 OPENIOP_PAGE_SIZE = 50
+
+# Safety workflow (clinical.md section 6): an unacknowledged safety event escalates to the
+# program's directors and supervisors after this long, and again each period after that.
+OPENIOP_SAFETY_ESCALATE_AFTER = timedelta(minutes=30)
+OPENIOP_NOTIFIER = "openiop.safety.notifiers.ConsoleNotifier"

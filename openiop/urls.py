@@ -15,6 +15,8 @@ urlpatterns = [
     path("p/<uuid:program_id>/", include("openiop.treatment.urls")),
     path("p/<uuid:program_id>/audit/", include("openiop.audit.urls")),
     path("p/<uuid:program_id>/", include("openiop.calendars.urls")),
+    path("p/<uuid:program_id>/", include("openiop.measures.urls")),
+    path("p/<uuid:program_id>/safety/", include("openiop.safety.urls")),
     path("calendar/", include("openiop.calendars.feed_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

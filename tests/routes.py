@@ -104,6 +104,46 @@ def _run_id(world: World) -> dict[str, str]:
     return {"run_id": str(run.external_id if run else uuid.uuid4())}
 
 
+def _event_id(world: World) -> dict[str, str]:
+    """Participant A's first safety event. The walker raises one when the test made none, so
+    the event routes resolve (as the feed secret does): each role then meets a real event."""
+    from openiop.safety.actions import safety_event_raise
+    from openiop.safety.models import SafetyEvent
+
+    event = SafetyEvent.objects.filter(participant=world.participant_a).order_by("id").first()
+    if event is None:
+        event = safety_event_raise(
+            actor=world.clinician_a,
+            participant=world.participant_a,
+            source="staff",
+            severity="urgent",
+            detail="Route walker",
+        )
+    return {"event_id": str(event.external_id)}
+
+
+def _assessment_ids(world: World) -> dict[str, str]:
+    """Participant A's first assessment, recorded by the walker when the test made none (no
+    critical item), so assessment routes resolve for every role; and an instrument code."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from openiop.measures.actions import assessment_record
+    from openiop.measures.models import Assessment
+
+    row = Assessment.objects.filter(participant=world.participant_a).order_by("id").first()
+    if row is None:
+        row = assessment_record(
+            actor=world.clinician_a,
+            participant=world.participant_a,
+            instrument="phq9",
+            answers=[0] * 9,
+            administered_at=timezone.now() - timedelta(minutes=1),
+        )
+    return {"assessment_id": str(row.external_id), "instrument": "phq9"}
+
+
 def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route]:
     values = {
         "program_id": str(world.program_a.external_id),
@@ -113,7 +153,9 @@ def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route
         "consent_id": _consent_id(world),
         **_plan_ids(world),
         **_session_ids(world),
+        **_assessment_ids(world),
         **_run_id(world),
+        **_event_id(world),
         # The feed route is not program-scoped: make a feed only when it will be walked.
         "secret": "" if program_scoped_only else _feed_secret(world),
     }
@@ -140,6 +182,8 @@ def api_operations(world: World) -> list[tuple[str, str]]:
         "consent_id": _consent_id(world),
         **_plan_ids(world),
         **_session_ids(world),
+        **_assessment_ids(world),
+        **_event_id(world),
         "secret": secrets.token_urlsafe(32),  # no API path takes one; an unknown feed
     }
     schema = api.get_openapi_schema()
@@ -162,6 +206,12 @@ def valid_body(method: str, path: str, world: World) -> dict[str, object]:
         "admitted_on": today,
         "primary_clinician": str(world.clinician_a.external_id),
     }
+    if path.endswith("/safety-events"):
+        return {"severity": "urgent", "detail": "Staff concern"}
+    if path.endswith("/acknowledge"):
+        return {}
+    if path.endswith("/assessments"):
+        return {"instrument": "phq9", "answers": [0] * 9}
     if path.endswith("/consents"):
         return {"recipient_name": "Dr Lee", "information": ["attendance"]}
     if path.endswith("/revoke"):

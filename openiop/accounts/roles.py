@@ -40,6 +40,12 @@ class Perm(enum.StrEnum):
     PLAN_EDIT = "plan.edit"
     # Calendar feeds: create and revoke a participant's subscription link.
     FEED_MANAGE = "feed.manage"
+    # Outcome measures are clinical content: intake and billing neither read nor enter them.
+    ASSESSMENT_VIEW = "assessment.view"
+    ASSESSMENT_ENTER = "assessment.enter"
+    # Safety events (clinical.md section 6): clinical staff see, acknowledge and act on them.
+    SAFETY_VIEW = "safety.view"
+    SAFETY_ACK = "safety.acknowledge"
 
 
 class Role(enum.StrEnum):

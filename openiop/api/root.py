@@ -16,8 +16,10 @@ from openiop.accounts.stepup import ReauthRequired
 from openiop.consent.api import router as consent_router
 from openiop.core.errors import ActionError
 from openiop.groupwork.api import router as groupwork_router
+from openiop.measures.api import router as measures_router
 from openiop.participants.api import router as participants_router
 from openiop.programs.api import router as programs_router
+from openiop.safety.api import router as safety_router
 from openiop.treatment.api import router as treatment_router
 
 api = NinjaAPI(
@@ -97,4 +99,6 @@ api.add_router("/programs", programs_router)
 api.add_router("/programs", participants_router)
 api.add_router("/programs", consent_router)
 api.add_router("/programs", treatment_router)
+api.add_router("/programs", measures_router)
 api.add_router("/programs", groupwork_router)
+api.add_router("/programs", safety_router)

@@ -19,6 +19,7 @@ from openiop.accounts.actions import membership_grant, user_create, user_set_bre
 from openiop.accounts.models import User, UserKind
 from openiop.accounts.roles import Role
 from openiop.groupwork.seeding import seed_group_work
+from openiop.measures.seeding import seed_assessments
 from openiop.participants import actions as participant_actions
 from openiop.participants.models import DischargeReason, Phase, StepDownDestination
 from openiop.programs.actions import organisation_create, program_create, track_create
@@ -390,6 +391,7 @@ def seed(
                 progress(f"{program.name}: {index + 1}/{count} participants")
         seed_treatment_plans(rng=rng, system=system, today=today)
         seed_availability(program=program, system=system, rng=rng)
+        seed_assessments(program=program, system=system, rng=rng, today=today)
         result.sessions += seed_group_work(
             program=program,
             system=system,

@@ -26,6 +26,7 @@ from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 from openiop.participants.selectors import participant_search
 from openiop.programs.models import Program
+from openiop.safety.selectors import roster_flags
 from openiop.treatment.models import Goal
 
 MISSED_LOOKBACK = timedelta(days=28)
@@ -106,6 +107,7 @@ def roster(*, session: Session) -> list[RosterEntry]:
     ).select_related("problem__plan"):
         goals.setdefault(goal.problem.plan.participant_id, []).append(goal)
     progress = curriculum_progress(participant_ids=ids, program=session.program)
+    safety = roster_flags(program=session.program, participant_ids=ids)  # one query
     plan = plan_of(session)
     module_codes = [p.code for p in library().plans_for_module(plan.module)] if plan else []
     by_participant: dict[int, list[PracticeRecord]] = {}
@@ -127,6 +129,8 @@ def roster(*, session: Session) -> list[RosterEntry]:
         entry.module_done = len(done_codes & set(module_codes))
         entry.module_needed = [c for c in module_codes if c not in done_codes]
         entry.module_missed = [c for c in module_codes if c in missed_codes and c not in done_codes]
+        if a.participant_id in safety:
+            entry.flags.append(safety[a.participant_id])
         if entry.missed_recently >= 2:
             entry.flags.append(f"missed {entry.missed_recently} sessions in 4 weeks")
         entries.append(entry)

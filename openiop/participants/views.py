@@ -26,6 +26,7 @@ from openiop.calendars.chart import chart_calendar
 from openiop.consent.actions import part2_notice_receipt_record
 from openiop.core.errors import ActionError
 from openiop.groupwork.chart import chart_groupwork
+from openiop.measures.chart import chart_measures
 from openiop.participants import actions, selectors
 from openiop.participants.forms import (
     AdmitForm,
@@ -36,6 +37,7 @@ from openiop.participants.forms import (
     PhaseChangeForm,
 )
 from openiop.participants.models import Participant, Phase
+from openiop.safety.selectors import chart_alerts
 from openiop.treatment.selectors import chart_plan
 
 
@@ -142,7 +144,7 @@ def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UU
         "episode": episode,
         "episodes": selectors.episodes_of(participant),
         "phase_history": selectors.phase_history(participant=participant),
-        "alerts": [],  # filled by the safety and measurement work; the slot renders now
+        "alerts": chart_alerts(participant=participant),
         "age": participant.age_on(actions.program_today(access.program)),
         "can_edit": access.can(Perm.PARTICIPANT_EDIT),
         "can_change_phase": access.can(Perm.ENROLLMENT_CHANGE_PHASE) and episode is not None,
@@ -150,6 +152,7 @@ def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UU
         "can_readmit": access.can(Perm.PARTICIPANT_ADMIT) and episode is None,
         "treatment_plan": chart_plan(access=access, participant=participant),
         **chart_groupwork(access=access, participant=participant),
+        **chart_measures(access=access, participant=participant),
         **chart_calendar(access=access, participant=participant),
     }
     return render(request, "participants/chart.html", context)

@@ -1,0 +1,295 @@
+"""Every write to safety events. Views, the API, the measures hook, the escalation task and
+tests call these.
+
+Raising an event, its in-app notifications, its first steps, the escalation job and the
+audit event commit together or not at all; the notifier backend (email, console) runs only
+after the commit, so nobody is alerted about an event that was rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from openiop.accounts.models import Membership, User
+from openiop.accounts.roles import Role
+from openiop.audit.actions import audit_record
+from openiop.core.errors import ActionError, ConflictError
+from openiop.core.seeding import system_user
+from openiop.participants.models import Enrollment, Participant
+from openiop.safety.models import (
+    EventStatus,
+    NotificationReason,
+    SafetyEvent,
+    SafetyEventStep,
+    SafetyNotification,
+    Severity,
+    Source,
+    StepKind,
+)
+from openiop.safety.notifiers import deliver
+
+# Steps staff record by hand on the event page; the rest are written by the workflow.
+RECORDABLE = (StepKind.CSSRS_DONE, StepKind.SAFETY_PLAN_REVIEWED, StepKind.NOTE)
+MAX_DETAIL = 500
+MAX_TEXT = 4000
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _step(
+    event: SafetyEvent, kind: StepKind, by: User | None, text: str = "", at: datetime | None = None
+) -> SafetyEventStep:
+    return SafetyEventStep.objects.create(
+        program=event.program,
+        event=event,
+        kind=kind,
+        by=by,
+        at=at or _now(),
+        text=text,
+        created_by=by,
+    )
+
+
+def _lock(event: SafetyEvent) -> SafetyEvent:
+    return (
+        SafetyEvent.objects.select_for_update()
+        .select_related("program", "participant")
+        .get(pk=event.pk)
+    )
+
+
+def _refresh(original: SafetyEvent, locked: SafetyEvent) -> None:
+    # Callers keep using the object they passed in (views, tests): keep it current.
+    for f in SafetyEvent._meta.concrete_fields:
+        setattr(original, f.attname, getattr(locked, f.attname))
+
+
+def clinician_of_record(participant: Participant) -> User | None:
+    """The primary clinician of the participant's open episode of care."""
+    enrollment = (
+        Enrollment.objects.filter(
+            program=participant.program, participant=participant, discharged_on__isnull=True
+        )
+        .select_related("primary_clinician")
+        .first()
+    )
+    return enrollment.primary_clinician if enrollment else None
+
+
+def _members(program_id: int, **filters: Any) -> list[User]:
+    rows = (
+        Membership.objects.filter(
+            program_id=program_id, is_active=True, user__is_active=True, **filters
+        )
+        .select_related("user")
+        .order_by("user_id")
+    )
+    return [m.user for m in rows]
+
+
+def _notify(
+    event: SafetyEvent, recipients: Iterable[tuple[User, NotificationReason]], by: User | None
+) -> list[SafetyNotification]:
+    seen: set[int] = set()
+    made = []
+    for user, reason in recipients:
+        if user.pk in seen:
+            continue
+        seen.add(user.pk)
+        made.append(
+            SafetyNotification(
+                program=event.program,
+                event=event,
+                recipient=user,
+                reason=reason,
+                level=event.escalation_level,
+                created_by=by,
+            )
+        )
+    SafetyNotification.objects.bulk_create(made)
+    _step(event, StepKind.NOTIFIED, by, f"{len(made)} staff notified ({_reasons(made)})")
+    transaction.on_commit(lambda: deliver(made))
+    return made
+
+
+def _reasons(made: list[SafetyNotification]) -> str:
+    counts: dict[str, int] = {}
+    for n in made:
+        label = NotificationReason(n.reason).label.lower()
+        counts[label] = counts.get(label, 0) + 1
+    return ", ".join(f"{label}: {n}" for label, n in counts.items()) or "nobody to notify"
+
+
+def _schedule_escalation(event: SafetyEvent) -> None:
+    from openiop.safety.tasks import safety_escalate_if_due, schedule
+
+    schedule(safety_escalate_if_due, event)
+
+
+def escalation_due_at(event: SafetyEvent) -> datetime:
+    after = settings.OPENIOP_SAFETY_ESCALATE_AFTER
+    return (event.escalated_at or event.created_at) + after
+
+
+@transaction.atomic
+def safety_event_raise(
+    *,
+    actor: User,
+    participant: Participant,
+    source: str,
+    severity: str,
+    detail: str = "",
+    assessment_id: Any = None,
+) -> SafetyEvent:
+    """Open a safety event, alert the clinician of record and whoever is on call, prompt a
+    same-day C-SSRS (unless a C-SSRS raised it) and schedule escalation."""
+    errors: dict[str, str] = {}
+    if source not in Source.values:
+        errors["source"] = "Choose where the concern came from."
+    if severity not in Severity.values:
+        errors["severity"] = "Choose how urgent this is."
+    detail = detail.strip()
+    if len(detail) > MAX_DETAIL:
+        errors["detail"] = f"Keep the detail under {MAX_DETAIL} characters."
+    if participant.program_id is None:
+        errors["participant"] = "Unknown participant."
+    if errors:
+        raise ActionError(errors)
+    event = SafetyEvent.objects.create(
+        program=participant.program,
+        participant=participant,
+        source=source,
+        severity=severity,
+        detail=detail,
+        assessment_id=assessment_id,
+        created_by=actor,
+    )
+    _step(event, StepKind.CREATED, actor, Source(source).label)
+    if source != Source.CSSRS:
+        _step(
+            event,
+            StepKind.CSSRS_PROMPTED,
+            actor,
+            "Complete a C-SSRS screen today and review the safety plan.",
+        )
+    recipients: list[tuple[User, NotificationReason]] = []
+    clinician = clinician_of_record(participant)
+    if clinician is not None:
+        recipients.append((clinician, NotificationReason.CLINICIAN_OF_RECORD))
+    for user in _members(event.program_id, is_on_call=True):
+        recipients.append((user, NotificationReason.ON_CALL))
+    _notify(event, recipients, actor)
+    _schedule_escalation(event)
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=event,
+        detail={"source": source, "severity": severity},
+    )
+    return event
+
+
+@transaction.atomic
+def safety_event_acknowledge(*, actor: User, event: SafetyEvent) -> SafetyEvent:
+    locked = _lock(event)
+    if locked.status != EventStatus.OPEN:
+        raise ConflictError({"event": "This event has already been acknowledged."})
+    now = _now()
+    locked.status = EventStatus.ACKNOWLEDGED
+    locked.acknowledged_by = actor
+    locked.acknowledged_at = now
+    locked.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "updated_at"])
+    _step(locked, StepKind.ACKNOWLEDGED, actor, at=now)
+    SafetyNotification.objects.filter(event=locked, recipient=actor, read_at__isnull=True).update(
+        read_at=now
+    )
+    audit_record(actor=actor, action="update", obj=locked, detail={"status": locked.status})
+    _refresh(event, locked)
+    return locked
+
+
+@transaction.atomic
+def safety_event_record_step(
+    *, actor: User, event: SafetyEvent, kind: str, text: str = ""
+) -> SafetyEventStep:
+    """Record a C-SSRS done, a safety-plan review or a note on an event not yet closed."""
+    if kind not in [k.value for k in RECORDABLE]:
+        raise ActionError({"kind": "Choose what was done."})
+    text = text.strip()
+    if kind == StepKind.NOTE and not text:
+        raise ActionError({"text": "Write the note."})
+    if len(text) > MAX_TEXT:
+        raise ActionError({"text": f"Keep this under {MAX_TEXT} characters."})
+    locked = _lock(event)
+    if locked.is_closed:
+        raise ConflictError({"event": "This event is closed."})
+    step = _step(locked, StepKind(kind), actor, text)
+    audit_record(actor=actor, action="update", obj=locked, detail={"step": kind})
+    return step
+
+
+@transaction.atomic
+def safety_event_close(*, actor: User, event: SafetyEvent, outcome: str) -> SafetyEvent:
+    """Close an acknowledged event with its outcome (what was done, what happens next)."""
+    outcome = outcome.strip()
+    locked = _lock(event)
+    if locked.is_open:
+        raise ConflictError({"event": "Acknowledge the event before closing it."})
+    if locked.is_closed:
+        raise ConflictError({"event": "This event is already closed."})
+    if not outcome:
+        raise ActionError({"outcome": "Record the outcome before closing the event."})
+    if len(outcome) > MAX_TEXT:
+        raise ActionError({"outcome": f"Keep the outcome under {MAX_TEXT} characters."})
+    now = _now()
+    locked.status = EventStatus.CLOSED
+    locked.closed_by = actor
+    locked.closed_at = now
+    locked.outcome = outcome
+    locked.save(update_fields=["status", "closed_by", "closed_at", "outcome", "updated_at"])
+    _step(locked, StepKind.CLOSED, actor, outcome, at=now)
+    audit_record(actor=actor, action="update", obj=locked, detail={"status": locked.status})
+    _refresh(event, locked)
+    return locked
+
+
+@transaction.atomic
+def safety_event_escalate(event: SafetyEvent) -> bool:
+    """Still unacknowledged: raise the escalation level, alert the program's directors and
+    supervisors, and schedule the next escalation. Returns whether it escalated."""
+    locked = _lock(event)
+    if locked.status != EventStatus.OPEN:
+        return False
+    system = system_user()
+    locked.escalation_level += 1
+    locked.escalated_at = _now()
+    locked.save(update_fields=["escalation_level", "escalated_at", "updated_at"])
+    _step(
+        locked,
+        StepKind.ESCALATED,
+        None,
+        f"Not acknowledged in time: escalation level {locked.escalation_level}.",
+    )
+    roles = [Role.PROGRAM_DIRECTOR.value, Role.SUPERVISOR.value]
+    _notify(
+        locked,
+        [(u, NotificationReason.ESCALATION) for u in _members(locked.program_id, role__in=roles)],
+        None,
+    )
+    _schedule_escalation(locked)
+    audit_record(
+        actor=system,
+        action="update",
+        obj=locked,
+        detail={"escalation_level": locked.escalation_level},
+    )
+    _refresh(event, locked)
+    return True

@@ -1,0 +1,118 @@
+"""Reads of safety events, always scoped by program (and participant where there is one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.http import Http404
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
+
+from openiop.accounts.models import User
+from openiop.participants.models import Participant
+from openiop.programs.models import Program
+from openiop.safety.models import (
+    EventStatus,
+    SafetyEvent,
+    SafetyEventStep,
+    SafetyNotification,
+    Severity,
+)
+
+NOT_CLOSED = (EventStatus.OPEN, EventStatus.ACKNOWLEDGED)
+
+
+def open_events(*, program: Program) -> QuerySet[SafetyEvent]:
+    """Events not yet closed: unacknowledged first, then oldest first."""
+    return (
+        SafetyEvent.objects.filter(program=program, status__in=NOT_CLOSED)
+        .select_related("participant", "acknowledged_by")
+        .annotate(
+            ack_order=Case(
+                When(status=EventStatus.OPEN, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("ack_order", "created_at", "id")
+    )
+
+
+def event_get(*, program: Program, event_id: UUID | str) -> SafetyEvent:
+    """One event of this program with its timeline, or 404."""
+    steps = SafetyEventStep.objects.select_related("by").order_by("at", "id")
+    try:
+        return (
+            SafetyEvent.objects.select_related(
+                "program", "participant", "acknowledged_by", "closed_by"
+            )
+            .prefetch_related(Prefetch("steps", queryset=steps))
+            .get(program=program, external_id=event_id)
+        )
+    except (SafetyEvent.DoesNotExist, ValueError):
+        raise Http404("safety event not found") from None
+
+
+def notifications_for(*, user: User, program: Program, limit: int = 20) -> list[SafetyNotification]:
+    """This staff member's safety notifications in the program, newest first."""
+    return list(
+        SafetyNotification.objects.filter(program=program, recipient=user)
+        .select_related("event", "event__participant")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class Alert:
+    level: str
+    text: str | SafeString
+
+
+def chart_alerts(*, participant: Participant) -> list[Alert]:
+    """The chart header's alerts: one per event not yet closed, in one query."""
+    alerts = []
+    zone = ZoneInfo(participant.program.time_zone)
+    for event in SafetyEvent.objects.filter(
+        program_id=participant.program_id, participant=participant, status__in=NOT_CLOSED
+    ).order_by("created_at", "id"):
+        url = reverse(
+            "safety:detail",
+            kwargs={"program_id": participant.program.external_id, "event_id": event.external_id},
+        )
+        if event.severity == Severity.HIGH:
+            label = "High risk: immediate precautions"
+        else:
+            label = f"Safety event ({event.get_severity_display().lower()})"
+        state = "unacknowledged" if event.is_open else "acknowledged, open"
+        alerts.append(
+            Alert(
+                level="high" if event.is_high_risk or event.is_open else "warn",
+                text=format_html(
+                    '<a href="{}">{}</a>: {}, {} since {}',
+                    url,
+                    label,
+                    event.get_source_display(),
+                    state,
+                    localtime(event.created_at, zone).strftime("%Y-%m-%d %H:%M"),
+                ),
+            )
+        )
+    return alerts
+
+
+def roster_flags(*, program: Program, participant_ids: list[int]) -> dict[int, str]:
+    """Participant id → the runner flag for their open safety events, from one query."""
+    flags: dict[int, str] = {}
+    rows = SafetyEvent.objects.filter(
+        program=program, participant_id__in=participant_ids, status__in=NOT_CLOSED
+    ).values_list("participant_id", "status")
+    for participant_id, status in rows:
+        if status == EventStatus.OPEN or participant_id not in flags:
+            state = "unacknowledged" if status == EventStatus.OPEN else "acknowledged"
+            flags[participant_id] = f"open safety event ({state})"
+    return flags
