@@ -328,6 +328,12 @@ def _starting_plan(plan_input: PlanInput, candidates: Candidates) -> Plan:
     return max(plans, key=key)  # max() keeps the first of equals: deterministic
 
 
+def _stopped_by_wall(solver: cp_model.CpSolver, wall_limit: float, optimal: bool) -> bool:
+    # CP-SAT may also stop a little before its deterministic budget (it does not start a batch
+    # that would overrun it), so only a stage that ran to its wall-clock cap counts as cut.
+    return not optimal and solver.wall_time >= 0.97 * wall_limit
+
+
 @dataclass
 class _Stage:
     plan: Plan
@@ -369,6 +375,9 @@ class SolveStats:
     stage2_seconds: float
     stage2_optimal: bool
     deterministic_time: float
+    # True if the wall clock, not the deterministic budget or a proof, ended a stage: such a
+    # run is not guaranteed to reproduce (typically on an overloaded machine).
+    stopped_by_wall_clock: bool
 
 
 def solve(
@@ -397,17 +406,18 @@ def solve_with_stats(
     # Stage 1: objective 1 alone, on the compact interval model.
     start = _starting_plan(plan_input, candidates)
     first_model = build_model(plan_input, candidates, slots=False)
-    wall_left = time_limit - (time.monotonic() - started)
+    first_wall = (time_limit - (time.monotonic() - started)) * STAGE1_SHARE
     first_solver = _parameters(
         seed,
         workers,
         dtime_budget * STAGE1_SHARE,
-        wall_left * STAGE1_SHARE,
+        first_wall,
         log,
         skip=_STAGE1_SKIPPED_SUBSOLVERS,
     )
     first = _run_stage(first_model, first_model.meeting_expr(), start, first_solver, plan_input)
     stage1_end = time.monotonic()
+    by_wall = _stopped_by_wall(first_solver, first_wall, first.optimal)
     bound = bound_from_data(plan_input, candidates)
     if first.bound is not None:
         bound = min(bound, math.floor(first.bound + 1e-6))
@@ -434,6 +444,9 @@ def solve_with_stats(
         )
         second = _run_stage(second_model, objective, plan, second_solver, plan_input)
         dtime_used += second_solver.deterministic_time
+        by_wall = by_wall or _stopped_by_wall(second_solver, wall_left, second.optimal)
+    else:
+        by_wall = True
 
     optimal = first.optimal and second.optimal
     stats = SolveStats(
@@ -443,6 +456,7 @@ def solve_with_stats(
         stage2_seconds=time.monotonic() - stage1_end,
         stage2_optimal=second.optimal,
         deterministic_time=dtime_used,
+        stopped_by_wall_clock=by_wall,
     )
     result = build_result(
         plan_input,

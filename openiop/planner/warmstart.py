@@ -6,7 +6,9 @@ poor start. This heuristic gets close to it cheaply by avoiding the two mistakes
 
 * it serves first those who need the fewest group minutes (everyone counts the same in
   objective 1, so cheap participants first maximises the count, as in a knapsack with equal
-  values), and among them the least flexible, since flexible people can go elsewhere later;
+  values), and among them the least flexible, since flexible people can go elsewhere later
+  (`cheap_first=False` swaps the two keys, which does better when availability rather than
+  places is the bottleneck; the solver tries both);
 * it gives a participant places only if they then reach the minimum, so places are not spent on
   someone who would fall short anyway; and among the groups that fit, it prefers those with the
   least demand per place, leaving contested groups to people with no alternative;

@@ -383,3 +383,20 @@ def test_search_cut_by_its_budget_is_still_reproducible(monkeypatch: pytest.Monk
     assert first["status"] == "FEASIBLE"
     assert first == second
     assert check_plan(doc, first) == []
+
+
+def test_empty_week_is_a_valid_plan() -> None:
+    result = plan(document([], []))
+    assert result["status"] == "OPTIMAL"
+    assert result["participants"] == [] and result["assignments"] == []
+    assert result["objective"] == {
+        "meeting_minimum": 0,
+        "sessions_placed": 0,
+        "planned_minutes": 0,
+        "bound_meeting_minimum": 0,
+    }
+
+
+def test_no_groups_at_all() -> None:
+    result = plan(document([], [person("P1", weekdays())]))
+    assert by_id(result)["P1"]["reasons"] == ["no AM-track group is scheduled this week"]
