@@ -22,6 +22,7 @@ from openiop.groupwork.models import (
     Session,
     SessionKind,
 )
+from openiop.measures.outcomes import not_on_track_ids
 from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 from openiop.participants.selectors import participant_search
@@ -108,6 +109,7 @@ def roster(*, session: Session) -> list[RosterEntry]:
         goals.setdefault(goal.problem.plan.participant_id, []).append(goal)
     progress = curriculum_progress(participant_ids=ids, program=session.program)
     safety = roster_flags(program=session.program, participant_ids=ids)  # one query
+    off_track = not_on_track_ids(program=session.program, participant_ids=ids)  # two queries
     plan = plan_of(session)
     module_codes = [p.code for p in library().plans_for_module(plan.module)] if plan else []
     by_participant: dict[int, list[PracticeRecord]] = {}
@@ -131,6 +133,8 @@ def roster(*, session: Session) -> list[RosterEntry]:
         entry.module_missed = [c for c in module_codes if c in missed_codes and c not in done_codes]
         if a.participant_id in safety:
             entry.flags.append(safety[a.participant_id])
+        if a.participant_id in off_track:
+            entry.flags.append(off_track[a.participant_id])
         if entry.missed_recently >= 2:
             entry.flags.append(f"missed {entry.missed_recently} sessions in 4 weeks")
         entries.append(entry)

@@ -1,0 +1,384 @@
+"""Expected recovery curves and not-on-track alerts (clinical.md section 5).
+
+Lambert-style feedback: a program's own history defines how participants with a given intake
+score usually move week by week; a participant whose latest score is worse than the upper edge
+of that band is flagged **not on track** so the team looks at them first.
+
+Model (one instrument at a time, PHQ-9 by default), fitted with statsmodels MixedLM:
+
+    score_ij = b0 + b1*L_ij + b2*intake_i + b3*L_ij*intake_i + u0_i + u1_i*L_ij + e_ij
+    L_ij = log(week_ij + 1),  (u0_i, u1_i) ~ N(0, G),  e_ij ~ N(0, sigma^2)
+
+with week = weeks (days / 7, fractional) since the episode's first valid administration of the
+instrument (the intake). The intake row itself is not a response row: its score *is* the intake
+covariate, so including it would add observations with zero residual and shrink sigma^2.
+
+Prediction band for a *new* participant with intake s at week w (their random effects unknown):
+
+    x = [1, L, s, L*s],  z = [1, L],  L = log(w + 1)
+    mean   = x' b
+    var    = x' V_b x      (uncertainty of the fixed effects: V_b = their covariance matrix)
+           + z' G z        (between-participant spread of intercepts and slopes at that week)
+           + sigma^2       (within-participant, week-to-week noise)
+    edge   = mean + z_p * sqrt(var)   for a score where higher is worse (PHQ-9)
+           = mean - z_p * sqrt(var)   where higher is better
+
+z_p is the standard normal quantile of the configured percentile (default 90th: z = 1.2816), so
+about 10 % of participants who follow the program's usual course land above the edge in any one
+week by chance. These percentiles are derived locally from the program's own data; Lambert's
+published OQ-45 band percentiles are proprietary and not used (see docs/outcomes-validation.md).
+
+With thin history (fewer than MIN_PARTICIPANTS episodes with a post-intake score or fewer than
+MIN_ASSESSMENTS post-intake scores) the mixed model is not fitted and a documented rule is used
+instead (`RuleBasedExpectation`); its flags say "rule-based: thin history".
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from django.db.models import Count, Max
+from scipy.stats import norm
+
+from openiop.measures.instruments import get_instrument
+from openiop.measures.models import Assessment
+from openiop.programs.models import Program
+
+DEFAULT_INSTRUMENT = "phq9"
+DEFAULT_PERCENTILE = 90.0
+MIN_PARTICIPANTS = 20
+MIN_ASSESSMENTS = 100
+SECONDS_PER_WEEK = 7 * 24 * 3600
+
+# Fallback rule (thin history). Published IOP/outpatient courses show most of the PHQ-9 drop in
+# the first 4 weeks (clinical.md section 5; seeding.py models the same shape), so:
+RULE_NO_CHANGE_WEEK = 3  # from week 3, a score at or above intake is not on track
+RULE_IMPROVEMENT_WEEK = 4  # from week 4, less than RULE_MIN_IMPROVEMENT of the intake gone ...
+RULE_MIN_IMPROVEMENT = 0.20  # ... is not on track
+# At any week, a reliable deterioration (the instrument's published reliable-change threshold,
+# 6 points for PHQ-9) is not on track.
+
+FE_NAMES = ("Intercept", "np.log1p(week)", "intake", "np.log1p(week):intake")
+FORMULA = "score ~ np.log1p(week) * intake"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one observed score compares with its expectation."""
+
+    week: float
+    score: float
+    intake: float
+    expected: float
+    edge: float  # the worse edge of the band (or the rule's limit)
+    not_on_track: bool
+    method: str  # "model" | "rule-based: <why>"
+    reason: str = ""
+
+    def flag_text(self, instrument_name: str) -> str:
+        week = round(self.week)
+        if self.method == "model":
+            # The edge is the worst score still on track: round it toward "better".
+            if self.edge < self.expected:
+                limit = f"≥ {math.ceil(self.edge)}"
+            else:
+                limit = f"≤ {math.floor(self.edge)}"
+            return f"{instrument_name} not on track (week {week}: {self.score:g}, expected {limit})"
+        return (
+            f"{instrument_name} not on track ({self.method}; week {week}: "
+            f"{self.score:g}, {self.reason})"
+        )
+
+
+class Expectation(Protocol):
+    @property
+    def method(self) -> str: ...
+
+    def judge(
+        self, *, intake: float, week: float, score: float, percentile: float = ...
+    ) -> Verdict: ...
+
+
+# --------------------------------------------------------------------------- the mixed model
+
+
+@dataclass(frozen=True)
+class ExpectedRecovery:
+    """A fitted expected-recovery model, reduced to plain arrays (cheap to cache)."""
+
+    fe: np.ndarray  # b0..b3 in FE_NAMES order
+    cov_fe: np.ndarray  # 4 x 4 covariance of the fixed effects
+    cov_re: np.ndarray  # 2 x 2 (random slope) or 1 x 1 (random intercept only)
+    scale: float  # residual variance sigma^2
+    random_slope: bool
+    higher_is_better: bool
+    n_participants: int
+    n_observations: int
+    converged: bool
+    notes: tuple[str, ...] = field(default=())
+    method: str = "model"
+
+    @property
+    def params(self) -> dict[str, float]:
+        return dict(zip(FE_NAMES, (float(v) for v in self.fe), strict=True))
+
+    def expected(self, intake: float, week: float) -> float:
+        lw = math.log1p(max(week, 0.0))
+        x = np.array([1.0, lw, intake, lw * intake])
+        return float(x @ self.fe)
+
+    def predictive_sd(self, intake: float, week: float) -> float:
+        lw = math.log1p(max(week, 0.0))
+        x = np.array([1.0, lw, intake, lw * intake])
+        z = np.array([1.0, lw]) if self.random_slope else np.array([1.0])
+        var = float(x @ self.cov_fe @ x) + float(z @ self.cov_re @ z) + self.scale
+        return math.sqrt(max(var, 0.0))
+
+    def band(
+        self, intake: float, week: float, percentile: float = DEFAULT_PERCENTILE
+    ) -> tuple[float, float]:
+        """(expected, worse edge) at `percentile` of the predictive distribution."""
+        mean = self.expected(intake, week)
+        zp = float(norm.ppf(percentile / 100.0))
+        sd = self.predictive_sd(intake, week)
+        return mean, (mean - zp * sd) if self.higher_is_better else (mean + zp * sd)
+
+    def judge(
+        self, *, intake: float, week: float, score: float, percentile: float = DEFAULT_PERCENTILE
+    ) -> Verdict:
+        mean, edge = self.band(intake, week, percentile)
+        worse = score < edge if self.higher_is_better else score > edge
+        return Verdict(week, score, intake, mean, edge, worse and week > 0, "model")
+
+
+def _fit(data: pd.DataFrame, re_formula: str | None) -> Any:
+    import statsmodels.formula.api as smf
+
+    model = smf.mixedlm(FORMULA, data, groups=data["participant"], re_formula=re_formula)
+    return model.fit(reml=True)
+
+
+def fit_expected_recovery(df: pd.DataFrame, *, higher_is_better: bool = False) -> ExpectedRecovery:
+    """Fit the growth model on post-intake rows of `df` (columns participant, week, score,
+    intake; week > 0). Random intercept and slope on log(week + 1); if that fit does not
+    converge (ConvergenceWarning, singular matrix), a random intercept only."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    data = df.loc[df["week"] > 0, ["participant", "week", "score", "intake"]].copy()
+    data = data.astype({"week": float, "score": float, "intake": float})
+    notes: list[str] = []
+    result = None
+    random_slope = True
+    for re_formula in ("~np.log1p(week)", "1"):
+        random_slope = re_formula != "1"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            warnings.filterwarnings("ignore", category=RuntimeWarning)
+            try:
+                result = _fit(data, re_formula)
+            except (ConvergenceWarning, np.linalg.LinAlgError, ValueError) as exc:
+                notes.append(f"{re_formula}: {type(exc).__name__}: {exc}".strip())
+                result = None
+                continue
+        if result.converged:
+            break
+        notes.append(f"{re_formula}: did not converge")
+        result = None
+    if result is None:  # last resort: keep the random-intercept fit even with its warning
+        random_slope = False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = _fit(data, "1")  # may raise: expectation_for() then uses the rule
+    k_fe = len(FE_NAMES)
+    fe = np.array([float(result.fe_params[name]) for name in FE_NAMES])
+    cov_all = np.asarray(result.cov_params())
+    k_re = 2 if random_slope else 1
+    return ExpectedRecovery(
+        fe=fe,
+        cov_fe=np.array(cov_all[:k_fe, :k_fe], dtype=float),
+        cov_re=np.array(np.asarray(result.cov_re)[:k_re, :k_re], dtype=float),
+        scale=float(result.scale),
+        random_slope=random_slope,
+        higher_is_better=higher_is_better,
+        n_participants=int(data["participant"].nunique()),
+        n_observations=len(data),
+        converged=bool(result.converged),
+        notes=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------- the fallback rule
+
+
+@dataclass(frozen=True)
+class RuleBasedExpectation:
+    """Thin-history rule (documented in the module docstring and docs/outcomes-validation.md).
+
+    Not on track when, for a score where higher is worse:
+      * score - intake >= the instrument's reliable-change threshold (reliable deterioration), or
+      * week >= 3 and score >= intake (no improvement at all), or
+      * week >= 4 and score > (1 - 20 %) * intake (less than 20 % improvement).
+    The "expected" curve reported is the 20 %-by-week-4 line (linear in between).
+    """
+
+    threshold: float = 6.0
+    higher_is_better: bool = False
+    why: str = "thin history"
+    method: str = "rule"
+
+    def expected(self, intake: float, week: float) -> float:
+        drop = RULE_MIN_IMPROVEMENT * min(max(week, 0.0), RULE_IMPROVEMENT_WEEK) / 4
+        return intake * (1 + drop) if self.higher_is_better else intake * (1 - drop)
+
+    def judge(
+        self, *, intake: float, week: float, score: float, percentile: float = DEFAULT_PERCENTILE
+    ) -> Verdict:
+        sign = -1.0 if self.higher_is_better else 1.0
+        worsening = sign * (score - intake)  # > 0: worse than intake
+        reason = ""
+        edge = intake + sign * self.threshold
+        if week <= 0:
+            pass
+        elif worsening >= self.threshold:
+            reason = f"reliable deterioration from intake {intake:g}"
+        elif week >= RULE_IMPROVEMENT_WEEK and worsening > -RULE_MIN_IMPROVEMENT * intake:
+            edge = intake * (1 - sign * RULE_MIN_IMPROVEMENT)
+            reason = f"less than 20% better than intake {intake:g}"
+        elif week >= RULE_NO_CHANGE_WEEK and worsening >= 0:
+            edge = intake
+            reason = f"no better than intake {intake:g}"
+        expected = self.expected(intake, week)
+        return Verdict(
+            week, score, intake, expected, edge, bool(reason), f"rule-based: {self.why}", reason
+        )
+
+
+def rule_for(instrument: str) -> RuleBasedExpectation:
+    inst = get_instrument(instrument)
+    rc = inst.reliable_change
+    return RuleBasedExpectation(
+        threshold=float(rc.threshold) if rc else 6.0,
+        higher_is_better=bool(inst.higher_is_better),
+    )
+
+
+def history_is_thin(df: pd.DataFrame) -> bool:
+    post = df[df["week"] > 0]
+    return post["participant"].nunique() < MIN_PARTICIPANTS or len(post) < MIN_ASSESSMENTS
+
+
+def expectation_for(df: pd.DataFrame, *, instrument: str = DEFAULT_INSTRUMENT) -> Expectation:
+    """The mixed model when the history is rich enough, else the documented rule."""
+    rule = rule_for(instrument)
+    if history_is_thin(df):
+        return rule
+    try:
+        return fit_expected_recovery(df, higher_is_better=rule.higher_is_better)
+    except (np.linalg.LinAlgError, ValueError):
+        # Neither random-effects structure could be fitted: say so rather than guess.
+        return replace(rule, why="model could not be fitted")
+
+
+# --------------------------------------------------------------------------- the database
+
+Row = tuple[int, int, Any, Any]  # enrollment id, participant id, administered_at, total
+
+
+def episodes_frame(rows: list[Row]) -> pd.DataFrame:
+    """Rows ordered by time -> one row per administration with participant (the episode),
+    person, week since the episode's intake, score and intake score."""
+    first: dict[int, tuple[Any, float]] = {}
+    records = []
+    for enrollment_id, participant_id, at, total in rows:
+        score = float(total)
+        if enrollment_id not in first:
+            first[enrollment_id] = (at, score)
+        t0, intake = first[enrollment_id]
+        week = (at - t0).total_seconds() / SECONDS_PER_WEEK
+        records.append((enrollment_id, participant_id, week, score, intake))
+    return pd.DataFrame(
+        records, columns=["participant", "person", "week", "score", "intake"]
+    ).astype({"week": float, "score": float, "intake": float})
+
+
+# (program id, instrument) -> (fingerprint of the history, fitted expectation)
+_FITS: dict[tuple[int, str], tuple[tuple[Any, ...], Expectation]] = {}
+
+
+def clear_cache() -> None:
+    _FITS.clear()
+
+
+def _valid_rows(program: Program, instrument: str) -> Any:
+    return (
+        Assessment.objects.valid()
+        .filter(program=program, instrument=instrument, total__isnull=False)
+        .order_by("administered_at", "id")
+        .values_list("enrollment_id", "participant_id", "administered_at", "total")
+    )
+
+
+def not_on_track_ids(
+    *,
+    program: Program,
+    participant_ids: list[int],
+    instrument: str = DEFAULT_INSTRUMENT,
+    percentile: float = DEFAULT_PERCENTILE,
+) -> dict[int, str]:
+    """Participant id -> "PHQ-9 not on track (...)" for those whose latest score in their
+    latest episode is worse than expected. Always exactly two queries: a fingerprint of the
+    program's history (latest id, count, latest change: marking entered in error changes
+    updated_at and the count), then either the whole history (refit, when the fingerprint
+    changed) or just these participants' rows (cached model)."""
+    if not participant_ids:
+        return {}
+    key = (program.pk, instrument)
+    stamp = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
+        last=Max("id"), n=Count("id"), changed=Max("updated_at")
+    )
+    fingerprint = (stamp["last"], stamp["n"], stamp["changed"])
+    cached = _FITS.get(key)
+    if cached is not None and cached[0] == fingerprint:
+        expectation = cached[1]
+        frame = episodes_frame(
+            list(_valid_rows(program, instrument).filter(participant_id__in=participant_ids))
+        )
+    else:
+        frame = episodes_frame(list(_valid_rows(program, instrument)))
+        expectation = expectation_for(frame, instrument=instrument)
+        _FITS[key] = (fingerprint, expectation)
+    name = get_instrument(instrument).name.split(" (")[-1].rstrip(")")
+    return judge_latest(frame, set(participant_ids), expectation, name, percentile)
+
+
+def judge_latest(
+    frame: pd.DataFrame,
+    participant_ids: set[int],
+    expectation: Expectation,
+    name: str,
+    percentile: float = DEFAULT_PERCENTILE,
+) -> dict[int, str]:
+    flags: dict[int, str] = {}
+    mine = frame[frame["person"].isin(participant_ids)]
+    if mine.empty:
+        return flags
+    # The latest episode per person is the one whose intake came last; its last row is judged.
+    for person, rows in mine.groupby("person", sort=False):
+        episode = rows["participant"].iloc[-1]
+        latest = rows[rows["participant"] == episode].iloc[-1]
+        if latest["week"] <= 0:
+            continue
+        verdict = expectation.judge(
+            intake=float(latest["intake"]),
+            week=float(latest["week"]),
+            score=float(latest["score"]),
+            percentile=percentile,
+        )
+        if verdict.not_on_track:
+            flags[int(person)] = verdict.flag_text(name)
+    return flags
