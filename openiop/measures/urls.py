@@ -1,6 +1,6 @@
 from django.urls import path
 
-from openiop.measures import views
+from openiop.measures import dashboard_views, views
 
 app_name = "measures"
 
@@ -10,6 +10,7 @@ A = f"{P}a/<uuid:assessment_id>/"
 
 urlpatterns = [
     path("measures/due/", views.due, name="due"),
+    path("outcomes/", dashboard_views.outcomes_dashboard, name="outcomes"),
     path("measures/schedules/", views.schedules, name="schedules"),
     path(P, views.participant_measures, name="participant"),
     path(f"{P}new/<slug:instrument>/", views.assessment_enter, name="enter"),

@@ -78,6 +78,7 @@ def program_home(request: HttpRequest, program_id: UUID) -> HttpResponse:
         "can_run_groups": access.can(Perm.ROSTER_VIEW),
         "can_manage_staff": access.can(Perm.STAFF_MANAGE),
         "can_plan": access.can(Perm.SCHEDULE_MANAGE),
+        "can_outcomes": access.can(Perm.ASSESSMENT_VIEW),
         "rules": program.rules,
     }
     return render(request, "participants/program_home.html", context)
