@@ -230,6 +230,8 @@ LOGGING = {
 }
 
 OPENIOP_PAGE_SIZE = 50
+# How often a staff page asks whether a new safety alert arrived (seconds).
+OPENIOP_SAFETY_POLL_SECONDS = int(env_str("OPENIOP_SAFETY_POLL_SECONDS", "30"))
 
 # Safety workflow (clinical.md section 6): an unacknowledged safety event escalates to the
 # program's directors and supervisors after this long, and again each period after that.

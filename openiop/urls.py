@@ -18,6 +18,7 @@ urlpatterns = [
     path("p/<uuid:program_id>/", include("openiop.measures.urls")),
     path("p/<uuid:program_id>/safety/", include("openiop.safety.urls")),
     path("calendar/", include("openiop.calendars.feed_urls")),
+    path("safety/", include("openiop.safety.badge")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

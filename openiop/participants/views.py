@@ -26,6 +26,7 @@ from openiop.calendars.chart import chart_calendar
 from openiop.consent.actions import part2_notice_receipt_record
 from openiop.core.errors import ActionError
 from openiop.groupwork.chart import chart_groupwork
+from openiop.measures.alerts import chart_outcome_alerts
 from openiop.measures.chart import chart_measures
 from openiop.participants import actions, selectors
 from openiop.participants.forms import (
@@ -145,7 +146,10 @@ def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UU
         "episode": episode,
         "episodes": selectors.episodes_of(participant),
         "phase_history": selectors.phase_history(participant=participant),
-        "alerts": chart_alerts(participant=participant),
+        "alerts": [
+            *chart_alerts(participant=participant),
+            *chart_outcome_alerts(participant=participant),
+        ],
         "age": participant.age_on(actions.program_today(access.program)),
         "can_edit": access.can(Perm.PARTICIPANT_EDIT),
         "can_change_phase": access.can(Perm.ENROLLMENT_CHANGE_PHASE) and episode is not None,
