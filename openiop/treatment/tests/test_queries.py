@@ -39,4 +39,4 @@ def test_plan_query_count_is_constant_as_the_plan_grows(world: World, client_for
     grow(plan, world.clinician_a, problems=3, goals=2, objectives=2)
     large = _count(client, path)
     assert small == large, f"{small} queries for 1 objective, {large} for 13"
-    assert large <= 30
+    assert large <= 40
