@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "openiop.scheduling",
     "openiop.measures",
     "openiop.safety",
+    "openiop.portal",
 ]
 
 MIDDLEWARE = [

@@ -17,8 +17,10 @@ urlpatterns = [
     path("p/<uuid:program_id>/", include("openiop.calendars.urls")),
     path("p/<uuid:program_id>/", include("openiop.measures.urls")),
     path("p/<uuid:program_id>/safety/", include("openiop.safety.urls")),
+    path("p/<uuid:program_id>/", include("openiop.portal.staff_urls")),
     path("calendar/", include("openiop.calendars.feed_urls")),
     path("safety/", include("openiop.safety.badge")),
+    path("me/", include("openiop.portal.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

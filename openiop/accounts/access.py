@@ -100,6 +100,8 @@ def _break_glass_access(user: User, program_id: uuid.UUID | str) -> ProgramAcces
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+# The participant portal: a participant account, and only its own records (AUTH-01).
+PARTICIPANT_SELF = "participant_self"
 
 
 def requires(perm: Perm) -> Callable[[F], F]:
@@ -115,6 +117,13 @@ def requires(perm: Perm) -> Callable[[F], F]:
 def signed_in(view: F) -> F:
     """Any signed-in account (its own settings, log-out, second factor)."""
     view.openiop_access = SIGNED_IN  # type: ignore[attr-defined]
+    return view
+
+
+def participant_self(view: F) -> F:
+    """A participant's own portal page; the view resolves the participant from the account
+    (`portal.selectors.participant_for`), so no URL can name someone else."""
+    view.openiop_access = PARTICIPANT_SELF  # type: ignore[attr-defined]
     return view
 
 

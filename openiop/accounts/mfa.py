@@ -56,8 +56,11 @@ def is_verified(request: HttpRequest) -> bool:
 
 
 def needs_second_factor(user: User) -> bool:
-    """Staff must use a second factor; participants are offered one."""
-    return user.kind == UserKind.STAFF
+    """Staff must use a second factor; participants are offered one, and once they have
+    confirmed an authenticator it is asked for at every log-in."""
+    if user.kind == UserKind.STAFF:
+        return True
+    return user.kind == UserKind.PARTICIPANT and confirmed_device(user) is not None
 
 
 __all__ = ["DEVICE_ID_SESSION_KEY"]

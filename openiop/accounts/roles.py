@@ -46,6 +46,9 @@ class Perm(enum.StrEnum):
     # Safety events (clinical.md section 6): clinical staff see, acknowledge and act on them.
     SAFETY_VIEW = "safety.view"
     SAFETY_ACK = "safety.acknowledge"
+    # What participants record in the portal (check-ins, diary cards, goals, homework,
+    # safety plan) is clinical content: intake and billing never read it.
+    SELFREPORT_VIEW = "selfreport.view"
 
 
 class Role(enum.StrEnum):

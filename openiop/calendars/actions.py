@@ -50,6 +50,19 @@ def feed_create_for_participant(*, actor: User, participant: Participant) -> tup
             {"participant": "You may not manage calendar feeds in this program."},
             code="forbidden",
         )
+    return _new_participant_feed(actor=actor, participant=participant)
+
+
+def feed_create_for_self(*, actor: User, participant: Participant) -> tuple[FeedToken, str]:
+    """A participant makes (or replaces) the feed of their own sessions from the portal."""
+    if participant.user_id is None or participant.user_id != actor.pk:
+        raise ActionError(
+            {"participant": "You may only make your own calendar link."}, code="forbidden"
+        )
+    return _new_participant_feed(actor=actor, participant=participant)
+
+
+def _new_participant_feed(*, actor: User, participant: Participant) -> tuple[FeedToken, str]:
     secret, digest = _new_secret()
     with transaction.atomic():
         live = list(

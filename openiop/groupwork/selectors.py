@@ -26,6 +26,7 @@ from openiop.measures.outcomes import not_on_track_ids
 from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 from openiop.participants.selectors import participant_search
+from openiop.portal.selectors import RunnerPortal, runner_portal
 from openiop.programs.models import Program
 from openiop.safety.selectors import roster_flags
 from openiop.treatment.models import Goal
@@ -69,12 +70,21 @@ class RosterEntry:
     module_total: int = 0
     module_missed: list[str] = field(default_factory=list)
     module_needed: list[str] = field(default_factory=list)
+    # Check-in, diary card and weekly goals from the participant portal.
+    portal: RunnerPortal = field(default_factory=RunnerPortal)
+    safety: bool = False
 
     @property
-    def attention(self) -> tuple[int, int, str]:
-        """Sort key: who needs attention first (safety flags, then setbacks and missed
-        sessions; later work feeds check-ins and not-on-track alerts into `flags`)."""
-        return (-len(self.flags), -self.missed_recently, self.participant.legal_last_name)
+    def attention(self) -> tuple[int, int, int, str]:
+        """Sort key: who needs attention first. An open safety event always comes first,
+        then the number of flags (not on track, check-in, diary card, goal setback, missed
+        sessions), then recent absences."""
+        return (
+            0 if self.safety else 1,
+            -len(self.flags),
+            -self.missed_recently,
+            self.participant.legal_last_name,
+        )
 
 
 def roster(*, session: Session) -> list[RosterEntry]:
@@ -110,6 +120,7 @@ def roster(*, session: Session) -> list[RosterEntry]:
     progress = curriculum_progress(participant_ids=ids, program=session.program)
     safety = roster_flags(program=session.program, participant_ids=ids)  # one query
     off_track = not_on_track_ids(program=session.program, participant_ids=ids)  # two queries
+    portal = runner_portal(session=session, participant_ids=ids)  # three queries
     plan = plan_of(session)
     module_codes = [p.code for p in library().plans_for_module(plan.module)] if plan else []
     by_participant: dict[int, list[PracticeRecord]] = {}
@@ -131,10 +142,13 @@ def roster(*, session: Session) -> list[RosterEntry]:
         entry.module_done = len(done_codes & set(module_codes))
         entry.module_needed = [c for c in module_codes if c not in done_codes]
         entry.module_missed = [c for c in module_codes if c in missed_codes and c not in done_codes]
+        entry.portal = portal[a.participant_id]
         if a.participant_id in safety:
+            entry.safety = True
             entry.flags.append(safety[a.participant_id])
         if a.participant_id in off_track:
             entry.flags.append(off_track[a.participant_id])
+        entry.flags.extend(entry.portal.flags)
         if entry.missed_recently >= 2:
             entry.flags.append(f"missed {entry.missed_recently} sessions in 4 weeks")
         entries.append(entry)

@@ -38,6 +38,7 @@ from openiop.participants.forms import (
     PhaseChangeForm,
 )
 from openiop.participants.models import Participant, Phase
+from openiop.portal.chart import chart_portal
 from openiop.safety.selectors import chart_alerts
 from openiop.treatment.selectors import chart_plan
 
@@ -159,6 +160,7 @@ def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UU
         **chart_groupwork(access=access, participant=participant),
         **chart_measures(access=access, participant=participant),
         **chart_calendar(access=access, participant=participant),
+        **chart_portal(access=access, participant=participant),
     }
     return render(request, "participants/chart.html", context)
 

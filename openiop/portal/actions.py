@@ -1,0 +1,585 @@
+"""Writes from the participant portal (and the clinician's side of the safety plan).
+
+Each action validates every field (errors name the field, IN-05), writes its rows and the
+audit event in one transaction (REL-02) and never puts the participant's own words in the
+audit detail (AU-04). Web views and the API call these same functions, wrapped in
+`idempotency.run_once` for participant submissions (REL-01).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from openiop.accounts.models import User
+from openiop.audit.actions import audit_record
+from openiop.core.errors import ActionError, ConflictError
+from openiop.curriculum.library import library
+from openiop.curriculum.schema import HomeworkField
+from openiop.groupwork.ledger import iso_week_start
+from openiop.groupwork.models import Session
+from openiop.participants.models import Enrollment, Participant
+from openiop.portal.models import (
+    CRAVING_MAX,
+    DIARY_EMOTIONS,
+    EMOTION_MAX,
+    MOOD_MAX,
+    SAFETY_PLAN_FIELDS,
+    UPDATE_STATUSES,
+    URGE_MAX,
+    CheckIn,
+    CheckInKind,
+    DiaryCard,
+    GoalUpdate,
+    HomeworkSubmission,
+    Medication,
+    SafetyPlan,
+    SafetyPlanRevision,
+    WeeklyGoal,
+)
+from openiop.safety.actions import safety_event_raise
+from openiop.safety.models import EventStatus, SafetyEvent, Severity, Source, StepKind
+
+MAX_SHORT_TEXT = 300
+MAX_TEXT = 2000
+DIARY_BACKFILL_DAYS = 7
+
+
+# --- shared validation -------------------------------------------------------------------
+
+
+def program_today(participant: Participant) -> date:
+    zone = zoneinfo.ZoneInfo(participant.program.time_zone)
+    return timezone.now().astimezone(zone).date()
+
+
+def _require_open_episode(participant: Participant) -> None:
+    """Participants record between sessions only while they are in the program."""
+    if not Enrollment.objects.filter(participant=participant, discharged_on__isnull=True).exists():
+        raise ActionError(
+            {
+                "participant": "Your episode of care has ended, so this cannot be saved. "
+                "Please contact the program."
+            }
+        )
+
+
+def _number(errors: dict[str, str], name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors[name] = f"Choose a whole number from {low} to {high}."
+        return low
+    return value
+
+
+def _text(errors: dict[str, str], name: str, value: Any, limit: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[name] = "Enter text."
+        return ""
+    value = value.strip()
+    if len(value) > limit:
+        errors[name] = f"Keep this under {limit} characters (now {len(value)})."
+    return value
+
+
+def _flag(errors: dict[str, str], name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        errors[name] = "Answer yes or no."
+        return False
+    return value
+
+
+def all_skills() -> list[str]:
+    """Every skill named in the curriculum, for 'skills used' pickers."""
+    return sorted({skill for plan in library().plans for skill in plan.skills}, key=str.lower)
+
+
+def _skills(errors: dict[str, str], name: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        errors[name] = "Pick skills from the list."
+        return []
+    known = set(all_skills())
+    unknown = [s for s in value if s not in known]
+    if unknown:
+        errors[name] = f"Not a skill from the curriculum: {unknown[0]}."
+    return sorted(set(value), key=str.lower)
+
+
+def _raise_if(errors: dict[str, str]) -> None:
+    if errors:
+        raise ActionError(errors)
+
+
+# --- check-in ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckInInput:
+    kind: str
+    mood: Any
+    craving: Any
+    used_since_last: Any
+    sleep_hours: Any
+    medication: Any
+    safety_concern: Any
+    use_what: Any = ""
+    use_when: Any = None
+    skills_used: Any = field(default_factory=list)
+    bring_to_group: Any = ""
+
+
+def _sleep(errors: dict[str, str], value: Any) -> Decimal:
+    try:
+        hours = Decimal(str(value)).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        errors["sleep_hours"] = "Enter the hours you slept, e.g. 7 or 6.5."
+        return Decimal(0)
+    if not Decimal(0) <= hours <= Decimal(24):
+        errors["sleep_hours"] = "Enter hours from 0 to 24."
+    return hours
+
+
+def _use(errors: dict[str, str], data: CheckInInput, used: bool) -> tuple[str, datetime | None]:
+    what = _text(errors, "use_what", data.use_what, 200)
+    when = data.use_when
+    if not used:
+        return "", None
+    if not what:
+        errors["use_what"] = "Say what you used, so your clinician can help."
+    if not isinstance(when, datetime):
+        errors["use_when"] = "Say when you used (date and time, roughly is fine)."
+        return what, None
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, zoneinfo.ZoneInfo("UTC"))
+    if when > timezone.now() + timedelta(minutes=5):
+        errors["use_when"] = "This time is in the future."
+    return what, when
+
+
+def next_session_today(participant: Participant) -> Session | None:
+    """The participant's next (or current) session today, for a pre-session check-in."""
+    now = timezone.now()
+    zone = zoneinfo.ZoneInfo(participant.program.time_zone)
+    local = now.astimezone(zone)
+    day_end = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return (
+        Session.objects.filter(
+            program=participant.program,
+            attendance__participant=participant,
+            attendance__removed=False,
+            ends_at__gte=now,
+            starts_at__lt=day_end,
+        )
+        .exclude(status="cancelled")
+        .order_by("starts_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def checkin_submit(*, actor: User, participant: Participant, data: CheckInInput) -> CheckIn:
+    """Store a check-in. A "yes" to the safety question opens a safety event at once, in the
+    same transaction, which alerts the clinician of record and on-call staff and flags the
+    participant on the session runner (clinical.md section 6)."""
+    _require_open_episode(participant)
+    errors: dict[str, str] = {}
+    if data.kind not in CheckInKind.values:
+        errors["kind"] = "Choose a check-in before a session or a daily check-in."
+    mood = _number(errors, "mood", data.mood, 0, MOOD_MAX)
+    craving = _number(errors, "craving", data.craving, 0, CRAVING_MAX)
+    used = _flag(errors, "used_since_last", data.used_since_last)
+    what, when = _use(errors, data, used)
+    sleep = _sleep(errors, data.sleep_hours)
+    if data.medication not in Medication.values:
+        errors["medication"] = "Say whether you took your medication."
+    safety = _flag(errors, "safety_concern", data.safety_concern)
+    skills = _skills(errors, "skills_used", data.skills_used)
+    bring = _text(errors, "bring_to_group", data.bring_to_group, MAX_TEXT)
+    _raise_if(errors)
+    checkin = CheckIn.objects.create(
+        program=participant.program,
+        participant=participant,
+        kind=data.kind,
+        session=next_session_today(participant) if data.kind == CheckInKind.SESSION else None,
+        mood=mood,
+        craving=craving,
+        used_since_last=used,
+        use_what=what,
+        use_when=when,
+        sleep_hours=sleep,
+        skills_used=skills,
+        medication=data.medication,
+        safety_concern=safety,
+        bring_to_group=bring,
+        created_by=actor,
+    )
+    if safety:
+        event = safety_event_raise(
+            actor=actor,
+            participant=participant,
+            source=Source.CHECKIN,
+            severity=Severity.URGENT,
+            detail="Answered yes to the check-in safety question.",
+        )
+        checkin.safety_event_id = event.external_id
+        checkin.save(update_fields=["safety_event_id"])
+    audit_record(
+        actor=actor, action="create", obj=checkin, detail={"kind": data.kind, "safety": safety}
+    )
+    return checkin
+
+
+# --- help button -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def help_request(*, actor: User, participant: Participant) -> SafetyEvent:
+    """'I need help now': an urgent safety event, alerting the clinician of record and
+    on-call staff at once. Allowed even after discharge: nobody is turned away."""
+    return safety_event_raise(
+        actor=actor,
+        participant=participant,
+        source=Source.HELP_BUTTON,
+        severity=Severity.URGENT,
+        detail="Pressed \u201cI need help now\u201d in the portal.",
+    )
+
+
+# --- weekly goals ------------------------------------------------------------------------
+
+
+def active_objectives(participant: Participant) -> list[Any]:
+    from openiop.treatment.models import Objective
+
+    return list(
+        Objective.objects.filter(
+            goal__problem__plan__participant=participant,
+            goal__problem__plan__status="active",
+        )
+        .exclude(status__in=["achieved", "discontinued"])
+        .select_related("goal")
+        .order_by("goal__id", "id")
+    )
+
+
+def _objective(errors: dict[str, str], participant: Participant, objective_id: Any) -> Any:
+    objectives = active_objectives(participant)
+    if not objective_id:
+        if objectives:
+            errors["objective"] = "Choose the treatment-plan objective this goal works towards."
+        return None
+    match = [o for o in objectives if str(o.external_id) == str(objective_id)]
+    if not match:
+        errors["objective"] = "Choose one of the objectives in your current treatment plan."
+        return None
+    return match[0]
+
+
+@transaction.atomic
+def weekly_goal_create(
+    *,
+    actor: User,
+    participant: Participant,
+    text: Any,
+    objective_id: Any = None,
+    share_in_group: Any = True,
+) -> WeeklyGoal:
+    _require_open_episode(participant)
+    errors: dict[str, str] = {}
+    clean = _text(errors, "text", text, MAX_SHORT_TEXT)
+    if not clean and "text" not in errors:
+        errors["text"] = "Write the goal in a few words, e.g. 'walk 20 minutes on 3 days'."
+    objective = _objective(errors, participant, objective_id)
+    share = _flag(errors, "share_in_group", share_in_group)
+    _raise_if(errors)
+    goal = WeeklyGoal.objects.create(
+        program=participant.program,
+        participant=participant,
+        objective=objective,
+        week_start=iso_week_start(program_today(participant)),
+        text=clean,
+        share_in_group=share,
+        created_by=actor,
+    )
+    audit_record(actor=actor, action="create", obj=goal)
+    return goal
+
+
+@transaction.atomic
+def goal_update_add(
+    *, actor: User, goal: WeeklyGoal, status: Any, note: Any = "", share_in_group: Any = True
+) -> GoalUpdate:
+    """Done, partly done or a setback, with a note; the goal shows its latest status and
+    the facilitator's accountability round shows updates the participant chose to share."""
+    _require_open_episode(goal.participant)
+    errors: dict[str, str] = {}
+    if status not in [s.value for s in UPDATE_STATUSES]:
+        errors["status"] = "Choose done, partly done or setback."
+    clean = _text(errors, "note", note, MAX_TEXT)
+    share = _flag(errors, "share_in_group", share_in_group)
+    _raise_if(errors)
+    locked = WeeklyGoal.objects.select_for_update().get(pk=goal.pk)
+    update = GoalUpdate.objects.create(
+        goal=locked, status=status, note=clean, share_in_group=share, created_by=actor
+    )
+    locked.status = status
+    locked.save(update_fields=["status", "updated_at"])
+    goal.status = status
+    audit_record(
+        actor=actor, action="create", obj=update, program=locked.program, detail={"status": status}
+    )
+    return update
+
+
+# --- diary card --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiaryInput:
+    day: Any
+    emotions: Any
+    urge_use: Any
+    urge_self_harm: Any
+    used_substance: Any = False
+    self_harm_action: Any = False
+    actions_taken: Any = ""
+    skills_used: Any = field(default_factory=list)
+    note: Any = ""
+
+
+def _emotions(errors: dict[str, str], value: Any) -> dict[str, int]:
+    names = [name for name, _ in DIARY_EMOTIONS]
+    if not isinstance(value, dict):
+        errors["emotions"] = "Rate each emotion from 0 to 5."
+        return {}
+    extra = set(value) - set(names)
+    if extra:
+        errors["emotions"] = f"Unknown emotion: {sorted(extra)[0]}."
+    return {
+        name: _number(errors, f"emotions.{name}", value.get(name), 0, EMOTION_MAX) for name in names
+    }
+
+
+def _diary_day(errors: dict[str, str], participant: Participant, value: Any) -> date:
+    today = program_today(participant)
+    if not isinstance(value, date):
+        errors["day"] = "Choose the day this card is for."
+        return today
+    if value > today:
+        errors["day"] = "A diary card cannot be filled in for a future day."
+    elif value < today - timedelta(days=DIARY_BACKFILL_DAYS):
+        errors["day"] = f"Cards can be filled in for the last {DIARY_BACKFILL_DAYS} days only."
+    return value
+
+
+@transaction.atomic
+def diary_save(
+    *, actor: User, participant: Participant, data: DiaryInput, version: int | None = None
+) -> DiaryCard:
+    """Create the day's card or correct it. A correction must name the version it was based
+    on, so two devices never silently overwrite each other (IN-03)."""
+    _require_open_episode(participant)
+    errors: dict[str, str] = {}
+    day = _diary_day(errors, participant, data.day)
+    values = {
+        "emotions": _emotions(errors, data.emotions),
+        "urge_use": _number(errors, "urge_use", data.urge_use, 0, URGE_MAX),
+        "urge_self_harm": _number(errors, "urge_self_harm", data.urge_self_harm, 0, URGE_MAX),
+        "used_substance": _flag(errors, "used_substance", data.used_substance),
+        "self_harm_action": _flag(errors, "self_harm_action", data.self_harm_action),
+        "actions_taken": _text(errors, "actions_taken", data.actions_taken, MAX_TEXT),
+        "skills_used": _skills(errors, "skills_used", data.skills_used),
+        "note": _text(errors, "note", data.note, MAX_TEXT),
+    }
+    _raise_if(errors)
+    card = DiaryCard.objects.select_for_update().filter(participant=participant, day=day).first()
+    if card is None:
+        card = DiaryCard.objects.create(
+            program=participant.program,
+            participant=participant,
+            day=day,
+            entered_late=day < program_today(participant),
+            created_by=actor,
+            **values,
+        )
+        audit_record(actor=actor, action="create", obj=card, detail={"day": day.isoformat()})
+        return card
+    if version is not None and version != card.version:
+        raise ConflictError(
+            {
+                "version": f"This day's card was changed elsewhere (now version {card.version}). "
+                "Reload it, then make your change again."
+            }
+        )
+    for name, value in values.items():
+        setattr(card, name, value)
+    card.version += 1
+    card.save()
+    audit_record(actor=actor, action="update", obj=card, detail={"day": day.isoformat()})
+    return card
+
+
+# --- homework ----------------------------------------------------------------------------
+
+
+def _answer(errors: dict[str, str], spec: HomeworkField, value: Any) -> Any:
+    name = f"answers.{spec.name}"
+    if value in (None, ""):
+        return None
+    if spec.type == "text":
+        return _text(errors, name, value, MAX_TEXT) or None
+    if spec.type in ("number_0_10", "number_0_100"):
+        return _number(errors, name, value, 0, 10 if spec.type == "number_0_10" else 100)
+    if spec.type == "choice":
+        if value not in spec.choices:
+            errors[name] = f"Choose one of: {', '.join(spec.choices)}."
+        return value
+    if spec.type == "datetime":
+        if isinstance(value, datetime):
+            return value.isoformat()
+        try:
+            return datetime.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            errors[name] = "Enter a date and time."
+            return None
+    errors[name] = "Unsupported field."  # pragma: no cover - the schema allows no other type
+    return None
+
+
+def homework_answers(fields: tuple[HomeworkField, ...], raw: Any) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    if not isinstance(raw, dict):
+        raise ActionError({"answers": "Send the worksheet answers as named fields."})
+    known = {spec.name for spec in fields}
+    extra = sorted(set(raw) - known)
+    if extra:
+        errors[f"answers.{extra[0]}"] = "This field is not part of the worksheet."
+    answers = {spec.name: _answer(errors, spec, raw.get(spec.name)) for spec in fields}
+    if not errors and all(value is None for value in answers.values()):
+        errors["answers"] = "Fill in at least one part of the worksheet before sending it."
+    _raise_if(errors)
+    return {name: value for name, value in answers.items() if value is not None}
+
+
+@transaction.atomic
+def homework_submit(
+    *, actor: User, participant: Participant, plan_code: Any, answers: Any, session: Any = None
+) -> HomeworkSubmission:
+    _require_open_episode(participant)
+    try:
+        plan = library().plan(str(plan_code))
+    except KeyError:
+        raise ActionError(
+            {"plan": "Unknown worksheet. Open it again from your homework list."}
+        ) from None
+    if plan.homework.kind == "none":
+        raise ActionError({"plan": "This session has no worksheet."})
+    clean = homework_answers(plan.homework.fields, answers)
+    submission = HomeworkSubmission.objects.create(
+        program=participant.program,
+        participant=participant,
+        session=session,
+        plan_code=plan.code,
+        kind=plan.homework.kind,
+        answers=clean,
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=submission,
+        detail={"plan": plan.code, "kind": plan.homework.kind},
+    )
+    return submission
+
+
+# --- safety plan -------------------------------------------------------------------------
+
+
+def safety_plan_for(participant: Participant) -> SafetyPlan | None:
+    return SafetyPlan.objects.filter(participant=participant).first()
+
+
+def _plan_content(plan: SafetyPlan) -> dict[str, str]:
+    return {name: getattr(plan, name) for name in SAFETY_PLAN_FIELDS}
+
+
+@transaction.atomic
+def safety_plan_save(
+    *, actor: User, participant: Participant, version: Any, steps: dict[str, Any]
+) -> SafetyPlan:
+    """Participant and clinician write the plan together. The first save creates it
+    (version 0 means 'no plan yet'); later saves must name the version they edited."""
+    errors: dict[str, str] = {}
+    unknown = sorted(set(steps) - set(SAFETY_PLAN_FIELDS))
+    if unknown:
+        errors[unknown[0]] = "This is not a step of the safety plan."
+    clean = {
+        name: _text(errors, name, steps.get(name, ""), MAX_TEXT) for name in SAFETY_PLAN_FIELDS
+    }
+    if not isinstance(version, int) or isinstance(version, bool):
+        errors["version"] = "Reload the safety plan and make your change again."
+    _raise_if(errors)
+    plan = SafetyPlan.objects.select_for_update().filter(participant=participant).first()
+    current = plan.version if plan else 0
+    if version != current:
+        raise ConflictError(
+            {
+                "version": "Someone else changed this safety plan while you were editing it. "
+                "Reload it to see their changes, then add yours."
+            }
+        )
+    if plan is None:
+        plan = SafetyPlan(program=participant.program, participant=participant, created_by=actor)
+        action = "create"
+    else:
+        SafetyPlanRevision.objects.create(
+            plan=plan,
+            version=plan.version,
+            content=_plan_content(plan),
+            edited_by=plan.last_edited_by,
+        )
+        plan.version += 1
+        action = "update"
+    for name, value in clean.items():
+        setattr(plan, name, value)
+    plan.last_edited_by = actor
+    plan.save()
+    audit_record(actor=actor, action=action, obj=plan, detail={"version": plan.version})
+    return plan
+
+
+@transaction.atomic
+def safety_plan_mark_reviewed(*, actor: User, participant: Participant) -> SafetyPlan:
+    """A clinician reviewed the plan with the participant. The review is also recorded as
+    the 'safety plan reviewed' step of every safety event still open for them."""
+    from openiop.safety.actions import safety_event_record_step
+
+    plan = SafetyPlan.objects.select_for_update().filter(participant=participant).first()
+    if plan is None:
+        raise ActionError(
+            {"plan": "There is no safety plan yet: write it with the participant first."}
+        )
+    plan.reviewed_by = actor
+    plan.reviewed_at = timezone.now()
+    plan.save(update_fields=["reviewed_by", "reviewed_at", "updated_at"])
+    audit_record(actor=actor, action="update", obj=plan, detail={"reviewed": True})
+    for event in SafetyEvent.objects.filter(
+        participant=participant, status__in=[EventStatus.OPEN, EventStatus.ACKNOWLEDGED]
+    ).exclude(steps__kind=StepKind.SAFETY_PLAN_REVIEWED):
+        safety_event_record_step(
+            actor=actor,
+            event=event,
+            kind=StepKind.SAFETY_PLAN_REVIEWED,
+            text="Reviewed in the portal record.",
+        )
+    return plan

@@ -1,0 +1,201 @@
+"""Portal forms: they parse what the browser sends into plain values; the actions decide
+what is valid (ranges, enums, the treatment-plan link), so the web and API agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from openiop.curriculum.schema import HomeworkField
+from openiop.portal.models import (
+    DIARY_EMOTIONS,
+    SAFETY_PLAN_STEPS,
+    CheckInKind,
+    GoalStatus,
+    Medication,
+)
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _yes_no(label: str, **kwargs: Any) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        **kwargs,
+    )
+
+
+def _scale(label: str, top: int) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[(str(i), str(i)) for i in range(top + 1)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+
+
+class IdempotentForm(forms.Form):
+    # A fresh key per rendered form; a resend of the same form reuses it (REL-01).
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class CheckInForm(IdempotentForm):
+    kind = forms.ChoiceField(
+        label="This check-in is", choices=CheckInKind.choices, widget=forms.RadioSelect
+    )
+    mood = _scale("Mood right now (0 = worst, 10 = best)", 10)
+    craving = _scale("Craving right now (0 = none, 10 = strongest)", 10)
+    used_since_last = _yes_no("Have you used alcohol or drugs since your last check-in?")
+    use_what = forms.CharField(label="What did you use?", required=False, max_length=200)
+    use_when = forms.DateTimeField(
+        label="When?",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )
+    sleep_hours = forms.DecimalField(
+        label="Hours slept last night", min_value=0, max_value=24, decimal_places=1
+    )
+    skills_used = forms.MultipleChoiceField(
+        label="Skills you used", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    medication = forms.ChoiceField(
+        label="Did you take your medication as prescribed?",
+        choices=Medication.choices,
+        widget=forms.RadioSelect,
+    )
+    safety_concern = _yes_no(
+        "Are you having thoughts of harming yourself or ending your life, or do you feel "
+        "unsafe right now?"
+    )
+    bring_to_group = forms.CharField(
+        label="What I want to bring to group today",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+    def __init__(self, *args: Any, skills: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["skills_used"].choices = [(s, s) for s in skills]
+
+
+class GoalForm(IdempotentForm):
+    text = forms.CharField(label="My goal this week", max_length=300)
+    objective = forms.ChoiceField(label="It works towards", required=False)
+    share_in_group = _yes_no("Share my progress on this goal in group?", initial="yes")
+
+    def __init__(self, *args: Any, objectives: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["objective"].choices = [("", "Choose an objective")] + [
+            (str(o.external_id), o.statement) for o in objectives
+        ]
+
+
+class GoalUpdateForm(IdempotentForm):
+    status = forms.ChoiceField(
+        label="How did it go?",
+        choices=[(s.value, s.label) for s in GoalStatus if s != GoalStatus.OPEN],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="What happened (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+    share_in_group = _yes_no("Share this update in group?", initial="yes")
+
+
+class DiaryForm(IdempotentForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    urge_use = _scale("Urge to use (0-5)", 5)
+    urge_self_harm = _scale("Urge to harm myself (0-5)", 5)
+    used_substance = _yes_no("Did you use alcohol or drugs?")
+    self_harm_action = _yes_no("Did you harm yourself?")
+    actions_taken = forms.CharField(
+        label="Other actions I took", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    skills_used = forms.MultipleChoiceField(
+        label="Skills I used", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, skills: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in DIARY_EMOTIONS:
+            self.fields[f"emotion_{name}"] = _scale(f"{label} (0-5)", 5)
+        self.fields["skills_used"].choices = [(s, s) for s in skills]
+
+    def emotion_fields(self) -> list[forms.BoundField]:
+        return [self[f"emotion_{name}"] for name, _ in DIARY_EMOTIONS]
+
+    def emotions(self) -> dict[str, int]:
+        return {name: self.cleaned_data[f"emotion_{name}"] for name, _ in DIARY_EMOTIONS}
+
+
+class WorksheetForm(IdempotentForm):
+    """Built from the plan's homework template; every field optional (a worksheet can be
+    sent part-done), at least one filled in (checked by the action)."""
+
+    def __init__(self, *args: Any, fields: tuple[HomeworkField, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for spec in fields:
+            self.fields[spec.name] = _worksheet_field(spec)
+
+    def answers(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "idempotency_key"}
+
+
+def _worksheet_field(spec: HomeworkField) -> forms.Field:
+    if spec.type == "text":
+        return forms.CharField(
+            label=spec.label, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        )
+    if spec.type in ("number_0_10", "number_0_100"):
+        top = 10 if spec.type == "number_0_10" else 100
+        return forms.IntegerField(
+            label=spec.label,
+            required=False,
+            min_value=0,
+            max_value=top,
+            widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        )
+    if spec.type == "choice":
+        return forms.ChoiceField(
+            label=spec.label,
+            required=False,
+            choices=[("", "Choose")] + [(c, c) for c in spec.choices],
+        )
+    return forms.DateTimeField(
+        label=spec.label,
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )
+
+
+class SafetyPlanForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, heading, prompt in SAFETY_PLAN_STEPS:
+            self.fields[name] = forms.CharField(
+                label=heading,
+                help_text=prompt,
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+    def steps(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name, _, _ in SAFETY_PLAN_STEPS}
+
+
+class ParticipantSafetyPlanForm(SafetyPlanForm, IdempotentForm):
+    pass

@@ -1,0 +1,24 @@
+"""The participant's own pages, under /me/ (no participant id in any address)."""
+
+from django.urls import path
+
+from openiop.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("calendar-link/", views.calendar_link, name="calendar_link"),
+    path("check-in/", views.checkin, name="checkin"),
+    path("help/", views.help_now, name="help"),
+    path("help/sent/", views.help_sent, name="help_sent"),
+    path("goals/", views.goals, name="goals"),
+    path("goals/<uuid:goal_id>/", views.goal_update, name="goal_update"),
+    path("diary/", views.diary, name="diary"),
+    path("diary/<str:day>/", views.diary_day, name="diary_day"),
+    path("homework/", views.homework, name="homework"),
+    path("homework/<uuid:session_id>/", views.worksheet, name="worksheet"),
+    path("homework/sent/<uuid:submission_id>/", views.submission, name="submission"),
+    path("safety-plan/", views.safety_plan, name="safety_plan"),
+    path("safety-plan/edit/", views.safety_plan_edit, name="safety_plan_edit"),
+]
