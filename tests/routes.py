@@ -144,6 +144,20 @@ def _assessment_ids(world: World) -> dict[str, str]:
     return {"assessment_id": str(row.external_id), "instrument": "phq9"}
 
 
+def _portal_ids(world: World) -> dict[str, str]:
+    """Participant A's first weekly goal and worksheet, or random ids (a 404), and today
+    (a diary day)."""
+    from openiop.portal.models import HomeworkSubmission, WeeklyGoal
+    from openiop.portal.selectors import today_for
+
+    rows = {
+        "weekly_goal_id": WeeklyGoal.objects.filter(participant=world.participant_a).first(),
+        "submission_id": HomeworkSubmission.objects.filter(participant=world.participant_a).first(),
+    }
+    ids = {k: str(row.external_id if row else uuid.uuid4()) for k, row in rows.items()}
+    return {**ids, "day": today_for(world.participant_a).isoformat()}
+
+
 def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route]:
     values = {
         "program_id": str(world.program_a.external_id),
@@ -156,6 +170,7 @@ def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route
         **_assessment_ids(world),
         **_run_id(world),
         **_event_id(world),
+        **_portal_ids(world),
         # The feed route is not program-scoped: make a feed only when it will be walked.
         "secret": "" if program_scoped_only else _feed_secret(world),
     }
@@ -184,6 +199,7 @@ def api_operations(world: World) -> list[tuple[str, str]]:
         **_session_ids(world),
         **_assessment_ids(world),
         **_event_id(world),
+        **_portal_ids(world),
         "secret": secrets.token_urlsafe(32),  # no API path takes one; an unknown feed
     }
     schema = api.get_openapi_schema()
@@ -201,6 +217,8 @@ def valid_body(method: str, path: str, world: World) -> dict[str, object]:
     if method == "GET":
         return {}
     today = "2026-11-20"
+    if path.startswith("/api/v1/me"):
+        return _portal_body(path, world)
     episode: dict[str, object] = {
         "track": str(world.track_a.external_id),
         "admitted_on": today,
@@ -240,6 +258,32 @@ def valid_body(method: str, path: str, world: World) -> dict[str, object]:
     if "/plans" in path:
         return _plan_body(path, today)
     raise AssertionError(f"no sample body for {method} {path}; add one")
+
+
+def _portal_body(path: str, world: World) -> dict[str, object]:
+    """Participant portal writes (the Idempotency-Key header is checked after the body)."""
+    bodies: dict[str, dict[str, object]] = {
+        "/check-ins": {
+            "kind": "daily",
+            "mood": 5,
+            "craving": 2,
+            "used_since_last": False,
+            "sleep_hours": 7,
+            "medication": "taken",
+            "safety_concern": False,
+        },
+        "/goals": {"text": "Walk daily"},
+        "/updates": {"status": "partial"},
+        "/homework": {"session": str(world.session_a.external_id), "answers": {"situation": "x"}},
+        "/safety-plan": {"version": 0, "warning_signs": "x"},
+        "/help": {},
+    }
+    for suffix, body in bodies.items():
+        if path.endswith(suffix):
+            return body
+    if "/diary/" in path:
+        return {"emotions": {}, "urge_use": 0, "urge_self_harm": 0}
+    raise AssertionError(f"no sample body for {path}; add one")
 
 
 def _plan_body(path: str, today: str) -> dict[str, object]:

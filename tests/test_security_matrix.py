@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from openiop.accounts.access import PUBLIC, SIGNED_IN, declared_access
+from openiop.accounts.access import PARTICIPANT_SELF, PUBLIC, SIGNED_IN, declared_access
 from openiop.accounts.actions import membership_grant
 from openiop.accounts.roles import ASSIGNABLE_ROLES, Perm, role_matrix
 from openiop.consent.tests.helpers import make_consent
@@ -75,4 +75,4 @@ def test_AC_03_each_role_reaches_exactly_what_the_matrix_grants(world: World, cl
 def test_AC_03_declared_access_values_are_known():
     for name, view in web_route_views().items():
         access = declared_access(view)
-        assert access in (PUBLIC, SIGNED_IN) or isinstance(access, Perm), name
+        assert access in (PUBLIC, SIGNED_IN, PARTICIPANT_SELF) or isinstance(access, Perm), name

@@ -42,6 +42,11 @@ class IdempotentForm(forms.Form):
     # A fresh key per rendered form; a resend of the same form reuses it (REL-01).
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
+    def _set_skills(self, skills: list[str]) -> None:
+        field = self.fields["skills_used"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(s, s) for s in skills]
+
 
 class CheckInForm(IdempotentForm):
     kind = forms.ChoiceField(
@@ -81,7 +86,7 @@ class CheckInForm(IdempotentForm):
 
     def __init__(self, *args: Any, skills: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["skills_used"].choices = [(s, s) for s in skills]
+        self._set_skills(skills)
 
 
 class GoalForm(IdempotentForm):
@@ -91,7 +96,9 @@ class GoalForm(IdempotentForm):
 
     def __init__(self, *args: Any, objectives: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["objective"].choices = [("", "Choose an objective")] + [
+        field = self.fields["objective"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Choose an objective")] + [
             (str(o.external_id), o.statement) for o in objectives
         ]
 
@@ -129,7 +136,7 @@ class DiaryForm(IdempotentForm):
         super().__init__(*args, **kwargs)
         for name, label in DIARY_EMOTIONS:
             self.fields[f"emotion_{name}"] = _scale(f"{label} (0-5)", 5)
-        self.fields["skills_used"].choices = [(s, s) for s in skills]
+        self._set_skills(skills)
 
     def emotion_fields(self) -> list[forms.BoundField]:
         return [self[f"emotion_{name}"] for name, _ in DIARY_EMOTIONS]

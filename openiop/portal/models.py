@@ -8,11 +8,16 @@ detail (AU-04).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from openiop.core.models import BaseModel
+
+if TYPE_CHECKING:
+    from openiop.participants.models import Participant
 
 MOOD_MAX = 10
 CRAVING_MAX = 10
@@ -37,7 +42,7 @@ class IdempotencyRecord(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     key = models.CharField(max_length=64)
-    scope = models.CharField(max_length=40)
+    scope = models.CharField(max_length=80)
     fingerprint = models.CharField(max_length=64)
     response = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -160,7 +165,8 @@ class GoalUpdate(BaseModel):
         ordering = ["created_at", "id"]
 
     @property
-    def participant(self):
+    def participant(self) -> Participant:
+        """Audit records the participant of the goal this update belongs to."""
         return self.goal.participant
 
 

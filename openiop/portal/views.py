@@ -222,9 +222,9 @@ def goals(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @participant_self
-def goal_update(request: HttpRequest, goal_id: uuid.UUID) -> HttpResponse:
+def goal_update(request: HttpRequest, weekly_goal_id: uuid.UUID) -> HttpResponse:
     user, me = _me(request)
-    goal = selectors.my_goal(me, goal_id)
+    goal = selectors.my_goal(me, weekly_goal_id)
     form = GoalUpdateForm(request.POST or None, initial=_new_key())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,12 @@ from openiop.testing import World
 from openiop.treatment.tests.helpers import make_plan
 
 pytestmark = pytest.mark.django_db
+
+
+def _first_objective(plan: Any) -> Any:
+    from openiop.treatment.models import Objective
+
+    return Objective.objects.filter(goal__problem__plan=plan).order_by("id").first()
 
 
 def _key() -> str:
@@ -37,6 +44,11 @@ def checkin_body(**overrides: object) -> dict[str, object]:
     }
     body.update(overrides)
     return body
+
+
+def _staff_plan_url(world: World) -> str:
+    program, participant = world.program_a.external_id, world.participant_a.external_id
+    return f"/p/{program}/participants/{participant}/safety-plan/"
 
 
 @pytest.fixture
@@ -147,7 +159,7 @@ def test_help_button_without_key_still_raises(me):
 
 def test_goal_linked_to_objective_and_setback_update(world: World, me):
     plan = make_plan(world)
-    objective = plan.problems.first().goals.first().objectives.first()
+    objective = _first_objective(plan)
     missing = me.post(
         "/me/goals/", {"idempotency_key": _key(), "text": "Walk", "share_in_group": "yes"}
     )
@@ -247,7 +259,7 @@ def test_safety_plan_participant_then_clinician_with_versions(world: World, me, 
         {"idempotency_key": _key(), "version": "0", "warning_signs": "Not sleeping"},
     )
     staff = client_for(world.clinician_a)
-    url = f"/p/{world.program_a.external_id}/participants/{world.participant_a.external_id}/safety-plan/"
+    url = _staff_plan_url(world)
     assert "Not sleeping" in staff.get(url).content.decode()
     ok = staff.post(
         url + "edit/",
@@ -270,7 +282,7 @@ def test_safety_plan_review_records_step_on_open_event(world: World, me, client_
         "/me/safety-plan/edit/", {"idempotency_key": _key(), "version": "0", "warning_signs": "x"}
     )
     staff = client_for(world.clinician_a)
-    url = f"/p/{world.program_a.external_id}/participants/{world.participant_a.external_id}/safety-plan/reviewed/"
+    url = _staff_plan_url(world) + "reviewed/"
     assert staff.post(url).status_code == 302
     event = SafetyEvent.objects.get()
     assert event.steps.filter(kind="safety_plan_reviewed").exists()

@@ -1,0 +1,518 @@
+"""The participant portal over JSON (/api/v1/me/...), for a future mobile app.
+
+Same actions and audit as the pages. Every write needs an `Idempotency-Key` header
+(REL-01): a retry with the same key and body gets the first answer again (with
+`Idempotent-Replayed: true`); the same key with a different body gets 409.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema, Status
+from pydantic import ConfigDict, Field
+
+from openiop.accounts.models import User
+from openiop.audit.actions import audit_record
+from openiop.participants.models import Participant
+from openiop.portal import actions, selectors
+from openiop.portal.idempotency import Outcome, run_once
+from openiop.portal.models import (
+    CheckIn,
+    DiaryCard,
+    GoalUpdate,
+    HomeworkSubmission,
+    SafetyPlan,
+    WeeklyGoal,
+)
+
+router = Router(tags=["participant portal"])
+
+KEY_HEADER = "Idempotency-Key"
+
+
+class StrictIn(Schema):
+    # Unknown fields (ids, program, participant, status...) are refused, not ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- schemas -----------------------------------------------------------------------------
+
+
+class SessionOut(Schema):
+    id: UUID
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    room: str
+    video_link: str
+
+
+class MeOut(Schema):
+    display_name: str
+    week_start: date
+    minutes_attended: int
+    minutes_required: int
+    minutes_booked_remaining: int
+    upcoming: list[SessionOut]
+
+
+class CheckInIn(StrictIn):
+    kind: Literal["session", "daily"]
+    mood: int = Field(ge=0, le=10)
+    craving: int = Field(ge=0, le=10)
+    used_since_last: bool
+    use_what: str = Field("", max_length=200)
+    use_when: datetime | None = None
+    sleep_hours: Decimal = Field(ge=0, le=24)
+    skills_used: list[str] = []
+    medication: Literal["taken", "partly", "missed", "none"]
+    safety_concern: bool
+    bring_to_group: str = Field("", max_length=2000)
+
+
+class CheckInOut(Schema):
+    id: UUID
+    created_at: datetime
+    kind: str
+    mood: int
+    craving: int
+    used_since_last: bool
+    safety_concern: bool
+    safety_event: UUID | None
+
+
+class GoalIn(StrictIn):
+    text: str = Field(max_length=300)
+    objective: UUID | None = None
+    share_in_group: bool = True
+
+
+class GoalUpdateIn(StrictIn):
+    status: Literal["done", "partial", "setback"]
+    note: str = Field("", max_length=2000)
+    share_in_group: bool = True
+
+
+class GoalUpdateOut(Schema):
+    id: UUID
+    status: str
+    note: str
+    share_in_group: bool
+    created_at: datetime
+
+
+class GoalOut(Schema):
+    id: UUID
+    text: str
+    week_start: date
+    objective: UUID | None
+    status: str
+    share_in_group: bool
+    updates: list[GoalUpdateOut]
+
+
+class DiaryIn(StrictIn):
+    emotions: dict[str, int]
+    urge_use: int = Field(ge=0, le=5)
+    urge_self_harm: int = Field(ge=0, le=5)
+    used_substance: bool = False
+    self_harm_action: bool = False
+    actions_taken: str = Field("", max_length=2000)
+    skills_used: list[str] = []
+    note: str = Field("", max_length=2000)
+    version: int | None = None
+
+
+class DiaryOut(Schema):
+    id: UUID
+    day: date
+    emotions: dict[str, int]
+    urge_use: int
+    urge_self_harm: int
+    used_substance: bool
+    self_harm_action: bool
+    skills_used: list[str]
+    entered_late: bool
+    version: int
+
+
+class AssignmentOut(Schema):
+    session: UUID
+    plan: str
+    kind: str
+    title: str
+    instructions: str
+    fields: list[dict[str, Any]]
+    submitted: int
+
+
+class HomeworkIn(StrictIn):
+    session: UUID
+    answers: dict[str, Any]
+
+
+class HomeworkOut(Schema):
+    id: UUID
+    plan: str
+    kind: str
+    answers: dict[str, Any]
+    created_at: datetime
+
+
+class SafetyPlanIn(StrictIn):
+    version: int = Field(ge=0)
+    warning_signs: str = Field("", max_length=2000)
+    coping_strategies: str = Field("", max_length=2000)
+    distractions: str = Field("", max_length=2000)
+    help_contacts: str = Field("", max_length=2000)
+    professionals: str = Field("", max_length=2000)
+    environment_safety: str = Field("", max_length=2000)
+    reasons_for_living: str = Field("", max_length=2000)
+
+
+class SafetyPlanOut(Schema):
+    id: UUID | None
+    version: int
+    steps: dict[str, str]
+    reviewed_at: datetime | None
+
+
+class HelpOut(Schema):
+    event: UUID
+    message: str
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _me(request: HttpRequest) -> tuple[User, Participant]:
+    user = request.user
+    assert isinstance(user, User)
+    return user, selectors.participant_for(user)
+
+
+def _once(
+    request: HttpRequest, response: HttpResponse, scope: str, payload: Any, perform: Any
+) -> Outcome:
+    user, _ = _me(request)
+    outcome = run_once(
+        user=user,
+        key=request.headers.get(KEY_HEADER),
+        scope=scope,
+        payload=payload,
+        perform=perform,
+    )
+    if outcome.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return outcome
+
+
+def _read(user: User, me: Participant, view: str) -> None:
+    audit_record(actor=user, action="read", obj=me, detail={"view": view})
+
+
+def checkin_out(c: CheckIn) -> dict[str, Any]:
+    return {
+        "id": str(c.external_id),
+        "created_at": c.created_at.isoformat(),
+        "kind": c.kind,
+        "mood": c.mood,
+        "craving": c.craving,
+        "used_since_last": c.used_since_last,
+        "safety_concern": c.safety_concern,
+        "safety_event": str(c.safety_event_id) if c.safety_event_id else None,
+    }
+
+
+def update_out(u: GoalUpdate) -> dict[str, Any]:
+    return {
+        "id": str(u.external_id),
+        "status": u.status,
+        "note": u.note,
+        "share_in_group": u.share_in_group,
+        "created_at": u.created_at.isoformat(),
+    }
+
+
+def goal_out(g: WeeklyGoal) -> dict[str, Any]:
+    return {
+        "id": str(g.external_id),
+        "text": g.text,
+        "week_start": g.week_start.isoformat(),
+        "objective": str(g.objective.external_id) if g.objective else None,
+        "status": g.status,
+        "share_in_group": g.share_in_group,
+        "updates": [update_out(u) for u in g.updates.all()],
+    }
+
+
+def diary_out(c: DiaryCard) -> dict[str, Any]:
+    return {
+        "id": str(c.external_id),
+        "day": c.day.isoformat(),
+        "emotions": c.emotions,
+        "urge_use": c.urge_use,
+        "urge_self_harm": c.urge_self_harm,
+        "used_substance": c.used_substance,
+        "self_harm_action": c.self_harm_action,
+        "skills_used": c.skills_used,
+        "entered_late": c.entered_late,
+        "version": c.version,
+    }
+
+
+def homework_out(h: HomeworkSubmission) -> dict[str, Any]:
+    return {
+        "id": str(h.external_id),
+        "plan": h.plan_code,
+        "kind": h.kind,
+        "answers": h.answers,
+        "created_at": h.created_at.isoformat(),
+    }
+
+
+def plan_out(plan: SafetyPlan | None) -> dict[str, Any]:
+    from openiop.portal.models import SAFETY_PLAN_FIELDS
+
+    return {
+        "id": str(plan.external_id) if plan else None,
+        "version": plan.version if plan else 0,
+        "steps": {name: getattr(plan, name, "") if plan else "" for name in SAFETY_PLAN_FIELDS},
+        "reviewed_at": plan.reviewed_at.isoformat() if plan and plan.reviewed_at else None,
+    }
+
+
+# --- endpoints ---------------------------------------------------------------------------
+
+
+@router.get("", response=MeOut, summary="My week: hours against the minimum, upcoming sessions")
+def me(request: HttpRequest) -> dict[str, Any]:
+    user, participant = _me(request)
+    _read(user, participant, "api.me")
+    week = selectors.my_week(participant)
+    return {
+        "display_name": participant.display_name,
+        "week_start": week.week_start,
+        "minutes_attended": week.row.total,
+        "minutes_required": week.row.required,
+        "minutes_booked_remaining": week.row.scheduled_remaining,
+        "upcoming": [
+            {
+                "id": s.external_id,
+                "title": s.title,
+                "starts_at": s.starts_at,
+                "ends_at": s.ends_at,
+                "room": s.room,
+                "video_link": s.video_link,
+            }
+            for s in week.upcoming
+        ],
+    }
+
+
+@router.get("/check-ins", response=list[CheckInOut], summary="My recent check-ins")
+def list_checkins(request: HttpRequest) -> list[dict[str, Any]]:
+    user, participant = _me(request)
+    _read(user, participant, "api.checkins")
+    return [checkin_out(c) for c in selectors.recent_checkins(participant, limit=50)]
+
+
+@router.post("/check-ins", response={201: CheckInOut}, summary="Check in")
+def create_checkin(
+    request: HttpRequest, response: HttpResponse, payload: CheckInIn
+) -> Status[dict[str, Any]]:
+    user, participant = _me(request)
+    data = actions.CheckInInput(**payload.model_dump())
+    outcome = _once(
+        request,
+        response,
+        "checkin",
+        payload.model_dump(mode="json"),
+        lambda: checkin_out(actions.checkin_submit(actor=user, participant=participant, data=data)),
+    )
+    return Status(201, outcome.response)
+
+
+@router.get("/goals", response=list[GoalOut], summary="My goals of the last four weeks")
+def list_goals(request: HttpRequest) -> list[dict[str, Any]]:
+    user, participant = _me(request)
+    _read(user, participant, "api.goals")
+    return [goal_out(g) for g in selectors.goals_with_updates(participant)]
+
+
+@router.post("/goals", response={201: GoalOut}, summary="Set a goal for this week")
+def create_goal(
+    request: HttpRequest, response: HttpResponse, payload: GoalIn
+) -> Status[dict[str, Any]]:
+    user, participant = _me(request)
+
+    def perform() -> dict[str, Any]:
+        goal = actions.weekly_goal_create(
+            actor=user,
+            participant=participant,
+            text=payload.text,
+            objective_id=payload.objective,
+            share_in_group=payload.share_in_group,
+        )
+        return goal_out(goal)
+
+    outcome = _once(request, response, "goal", payload.model_dump(mode="json"), perform)
+    return Status(201, outcome.response)
+
+
+@router.post(
+    "/goals/{weekly_goal_id}/updates",
+    response={201: GoalUpdateOut},
+    summary="Done, partly or setback",
+)
+def create_goal_update(
+    request: HttpRequest, response: HttpResponse, weekly_goal_id: UUID, payload: GoalUpdateIn
+) -> Status[dict[str, Any]]:
+    user, participant = _me(request)
+    goal = selectors.my_goal(participant, weekly_goal_id)
+
+    def perform() -> dict[str, Any]:
+        update = actions.goal_update_add(
+            actor=user,
+            goal=goal,
+            status=payload.status,
+            note=payload.note,
+            share_in_group=payload.share_in_group,
+        )
+        return update_out(update)
+
+    outcome = _once(
+        request, response, f"goal_update:{weekly_goal_id}", payload.model_dump(mode="json"), perform
+    )
+    return Status(201, outcome.response)
+
+
+@router.get("/diary", response=list[DiaryOut], summary="My diary card for one week")
+def diary_week(request: HttpRequest, week: date | None = None) -> list[dict[str, Any]]:
+    user, participant = _me(request)
+    _read(user, participant, "api.diary")
+    days = selectors.diary_week(participant, week).days
+    return [diary_out(card) for _, card in days if card is not None]
+
+
+@router.put("/diary/{day}", response=DiaryOut, summary="Fill in or correct one day")
+def diary_put(
+    request: HttpRequest, response: HttpResponse, day: date, payload: DiaryIn
+) -> dict[str, Any]:
+    user, participant = _me(request)
+    fields = payload.model_dump(exclude={"version"})
+    entry = actions.DiaryInput(day=day, **fields)
+    outcome = _once(
+        request,
+        response,
+        f"diary:{day.isoformat()}",
+        payload.model_dump(mode="json"),
+        lambda: diary_out(
+            actions.diary_save(
+                actor=user, participant=participant, data=entry, version=payload.version
+            )
+        ),
+    )
+    return outcome.response
+
+
+@router.get("/homework", response=list[AssignmentOut], summary="My worksheets to do")
+def list_homework(request: HttpRequest) -> list[dict[str, Any]]:
+    user, participant = _me(request)
+    _read(user, participant, "api.homework")
+    return [
+        {
+            "session": a.session.external_id,
+            "plan": a.plan.code,
+            "kind": a.plan.homework.kind,
+            "title": a.plan.homework.title,
+            "instructions": a.plan.homework.instructions,
+            "fields": [
+                {"name": f.name, "label": f.label, "type": f.type, "choices": list(f.choices)}
+                for f in a.plan.homework.fields
+            ],
+            "submitted": a.submitted,
+        }
+        for a in selectors.homework_assignments(participant)
+    ]
+
+
+@router.post("/homework", response={201: HomeworkOut}, summary="Send a worksheet")
+def submit_homework(
+    request: HttpRequest, response: HttpResponse, payload: HomeworkIn
+) -> Status[dict[str, Any]]:
+    user, participant = _me(request)
+    assignment = selectors.assignment_for(participant, payload.session)
+
+    def perform() -> dict[str, Any]:
+        item = actions.homework_submit(
+            actor=user,
+            participant=participant,
+            plan_code=assignment.plan.code,
+            answers=payload.answers,
+            session=assignment.session,
+        )
+        return homework_out(item)
+
+    outcome = _once(request, response, "homework", payload.model_dump(mode="json"), perform)
+    return Status(201, outcome.response)
+
+
+@router.get(
+    "/homework/submissions/{submission_id}", response=HomeworkOut, summary="A worksheet I sent"
+)
+def get_submission(request: HttpRequest, submission_id: UUID) -> dict[str, Any]:
+    user, participant = _me(request)
+    item = selectors.my_submission(participant, submission_id)
+    _read(user, participant, "api.submission")
+    return homework_out(item)
+
+
+@router.get("/safety-plan", response=SafetyPlanOut, summary="My safety plan")
+def get_safety_plan(request: HttpRequest) -> dict[str, Any]:
+    user, participant = _me(request)
+    _read(user, participant, "api.safety_plan")
+    return plan_out(selectors.safety_plan(participant))
+
+
+@router.put("/safety-plan", response=SafetyPlanOut, summary="Write or change my safety plan")
+def put_safety_plan(
+    request: HttpRequest, response: HttpResponse, payload: SafetyPlanIn
+) -> dict[str, Any]:
+    user, participant = _me(request)
+    steps = payload.model_dump(exclude={"version"})
+    outcome = _once(
+        request,
+        response,
+        "safety_plan",
+        payload.model_dump(mode="json"),
+        lambda: plan_out(
+            actions.safety_plan_save(
+                actor=user, participant=participant, version=payload.version, steps=steps
+            )
+        ),
+    )
+    return outcome.response
+
+
+@router.post("/help", response={201: HelpOut}, summary="I need help now")
+def help_now(request: HttpRequest, response: HttpResponse) -> Status[dict[str, Any]]:
+    user, participant = _me(request)
+
+    def perform() -> dict[str, Any]:
+        event = actions.help_request(actor=user, participant=participant)
+        return {
+            "event": str(event.external_id),
+            "message": "Your care team has been alerted. In danger now: call 911. "
+            "To talk to someone now: call or text 988.",
+        }
+
+    if not request.headers.get(KEY_HEADER):
+        return Status(201, perform())  # never refuse a call for help over a missing key
+    outcome = _once(request, response, "help", {}, perform)
+    return Status(201, outcome.response)
