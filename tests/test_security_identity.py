@@ -182,7 +182,9 @@ def test_AUTH_04_verified_staff_reaches_clinical_routes(world: World):
 
 
 def test_AUTH_04_participants_are_offered_not_forced(world: World, password_only_client):
-    assert password_only_client(world.participant_user).get("/").status_code == 200
+    response = password_only_client(world.participant_user).get("/", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/me/"
 
 
 # AUTH-05 -------------------------------------------------------------------------------

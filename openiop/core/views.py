@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 from openiop.accounts.access import public, signed_in
 from openiop.accounts.models import User, UserKind
 from openiop.accounts.selectors import programs_for_user
+from openiop.participants.models import Participant
 
 
 @require_http_methods(["GET"])
@@ -16,6 +17,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """Send staff to their program; with several programs, let them choose."""
     user = request.user
     assert isinstance(user, User)
+    if user.kind == UserKind.PARTICIPANT and Participant.objects.filter(user=user).exists():
+        return redirect("portal:home")
     if user.kind != UserKind.STAFF:
         return render(request, "core/participant_home.html", status=200)
     programs = list(programs_for_user(user=user))

@@ -50,7 +50,21 @@ def test_participant_login_needs_no_second_factor(world: World):
         "/accounts/login/", {"username": world.participant_user.username, "password": PASSWORD}
     )
     assert response.status_code == 302 and response["Location"] == "/"
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow=True).redirect_chain[-1] == ("/me/", 302)
+    assert client.get("/me/").status_code == 200
+
+
+def test_participant_with_authenticator_is_asked_for_it(world: World):
+    """AUTH-04: offered to participants, and once set up it is asked for at log-in."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=world.participant_user, name="phone", confirmed=True)
+    client = Client()
+    response = client.post(
+        "/accounts/login/", {"username": world.participant_user.username, "password": PASSWORD}
+    )
+    assert response["Location"].startswith("/accounts/mfa/verify/")
+    assert client.get("/me/").status_code == 403
 
 
 def test_wrong_password_and_unknown_user_read_the_same(world: World):

@@ -6,6 +6,9 @@
 //        stacked?, horizontal?, xTitle?, yTitle?, yMin?, yMax?,
 //        references?: [{value, label?, color?}], referenceColor?}
 // `references` draws dashed horizontal lines (e.g. severity band edges, a clinical cutoff).
+// Line datasets may also set: pointColors (one colour per point, e.g. red where a score is
+// outside the expected range), pointRadius, dashed (true), and fill ("+1": shade down to the
+// next dataset, e.g. an expected-recovery corridor's upper edge to its lower) with background.
 (function () {
   "use strict";
   var PALETTE = ["#0b5cad", "#1a7f37", "#9a6700", "#8250df", "#b42318", "#57606a"];
@@ -47,9 +50,15 @@
     var out = { label: ds.label, data: ds.data, backgroundColor: color };
     if (spec.type === "line") {
       out.borderColor = color;
-      out.fill = false;
-      out.pointRadius = 4;
+      out.fill = ds.fill || false;
+      out.pointRadius = typeof ds.pointRadius === "number" ? ds.pointRadius : 4;
       out.spanGaps = true;
+      if (ds.fill && ds.background) { out.backgroundColor = ds.background; }
+      if (ds.dashed) { out.borderDash = [6, 4]; }
+      if (ds.pointColors) {
+        out.pointBackgroundColor = ds.pointColors;
+        out.pointBorderColor = ds.pointColors;
+      }
     }
     return out;
   }

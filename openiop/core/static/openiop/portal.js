@@ -43,8 +43,13 @@
       headers: { "X-Requested-With": "fetch" }
     }).then(function (response) {
       if (RETRY_STATUS.indexOf(response.status) !== -1) { throw new Error("retry"); }
-      if (response.redirected) { window.location.assign(response.url); return null; }
-      return response.text().then(function (html) { setBusy(form, false); showPage(html); });
+      return response.text().then(function (html) {
+        // After a redirect the page fetched is the next page (its one-time "saved" message
+        // included): show it and move the address bar there, without a second request.
+        if (response.redirected) { window.history.pushState({}, "", response.url); }
+        setBusy(form, false);
+        showPage(html);
+      });
     }).catch(function () {
       if (attempt >= RETRY_SECONDS.length) {
         setBusy(form, false);
@@ -74,4 +79,6 @@
     });
   }
   document.addEventListener("DOMContentLoaded", initMeters);
+  // Pages shown after sending are not in the browser's cache: going back reloads them.
+  window.addEventListener("popstate", function () { window.location.reload(); });
 })();
