@@ -72,7 +72,7 @@ def person_params(course: str, rng: np.random.Generator) -> dict[str, float]:
 
 
 def simulate_program(
-    seed: int, *, participants: int = 300, weeks: int = 12
+    seed: int, *, participants: int = 300, weeks: int = 12, missing_rate: float = MISSING_RATE
 ) -> tuple[pd.DataFrame, dict[int, str]]:
     """Rows (participant, week, score, intake) with week 0 the intake; and each course."""
     rng = np.random.default_rng(seed)
@@ -90,7 +90,7 @@ def simulate_program(
         scores = np.clip(np.round(mean + rng.normal(0, NOISE_SD, weeks)), 0, 27)
         intake = float(scores[0])
         for w in range(weeks):
-            if w > 0 and rng.random() < MISSING_RATE:
+            if w > 0 and rng.random() < missing_rate:
                 continue
             jitter = rng.integers(-1, 2) / 7 if w > 0 else 0.0  # a day early or late
             rows.append((pid, w + jitter, float(scores[w]), intake))

@@ -117,7 +117,7 @@ def assessment_record(
 ) -> Assessment:
     """Score and store one administration. The returned row carries `.result` (the full
     ScoreResult) and `.critical`; ON_CRITICAL hooks run in this transaction when it is
-    non-empty, so a failing hook stores nothing."""
+    non-empty, then ON_RECORDED hooks always, so a failing hook stores nothing."""
     inst = instrument_for_use(instrument)
     if source not in Source.values:
         raise ActionError({"source": f"Choose one of: {', '.join(Source.values)}."})
@@ -159,6 +159,8 @@ def assessment_record(
     if result.critical:
         for hook in list(hooks.ON_CRITICAL):
             hook(assessment)
+    for hook in list(hooks.ON_RECORDED):
+        hook(assessment)
     return assessment
 
 

@@ -2,6 +2,13 @@
 
 Charts are Chart.js specs read from `json_script` blocks by static/openiop/charts.js (strict
 CSP: no inline script); every chart has the same numbers in a table beside it.
+
+Each chart draws the severity band edges, the clinical cutoff and the reliable-change band
+(intake +/- the instrument's published threshold). For the instruments with not-on-track
+flags (PHQ-9) it also draws the expected-recovery corridor of the participant's current
+episode (openiop.measures.outcomes): the program model's prediction band for their intake
+score, or the thin-history rule's limit, at the week of each administration, so a flagged
+score is visibly above (worse than) the corridor at the very point the flag judged.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from typing import Any
 
 from openiop.accounts.access import ProgramAccess
 from openiop.accounts.roles import Perm
-from openiop.measures import selectors
+from openiop.measures import outcomes, selectors
 from openiop.measures.instruments import Instrument, all_instruments, is_enabled
 from openiop.measures.models import Assessment
 from openiop.participants.models import Participant
@@ -19,12 +26,42 @@ from openiop.programs.models import Program
 
 CUTOFF_COLOR = "#b42318"
 BAND_COLOR = "#8c959f"
+RELIABLE_CHANGE_COLOR = "#8250df"
+CORRIDOR_COLOR = "#1a7f37"
+CORRIDOR_FILL = "rgba(26, 127, 55, 0.15)"
+SCORE_COLOR = "#0b5cad"
+# The instruments whose not-on-track flags the team sees (outcomes.not_on_track_ids callers
+# use the default), so the chart explains exactly those flags.
+CORRIDOR_INSTRUMENTS = (outcomes.DEFAULT_INSTRUMENT,)
+
+
+@dataclass(frozen=True)
+class CorridorCell:
+    """The corridor at one administration of the current episode (after intake)."""
+
+    week: float
+    lower: float | None  # clipped to the instrument's scale for display
+    expected: float
+    upper: float | None
+    not_on_track: bool  # the same verdict the not-on-track flag gives for this score
+
+
+@dataclass(frozen=True)
+class Corridor:
+    method: str  # "model" | "rule-based: <why>"
+    percentile: float
+    cells: dict[int, CorridorCell]  # assessment pk -> cell
+
+    @property
+    def is_model(self) -> bool:
+        return self.method == "model"
 
 
 @dataclass(frozen=True)
 class Row:
     assessment: Assessment
     rci: str  # category vs intake, or "" for the intake itself / where not available
+    corridor: CorridorCell | None = None
 
 
 @dataclass(frozen=True)
@@ -34,9 +71,10 @@ class Trajectory:
     rows: list[Row]
     chart: dict[str, Any] | None
     chart_id: str
+    corridor: Corridor | None = None
 
 
-def _references(inst: Instrument) -> list[dict[str, Any]]:
+def _references(inst: Instrument, intake: Assessment | None) -> list[dict[str, Any]]:
     refs = [
         {"value": float(band.min), "label": f"{band.label} from {float(band.min):g}"}
         for band in inst.bands[1:]
@@ -46,48 +84,193 @@ def _references(inst: Instrument) -> list[dict[str, Any]]:
         refs.append(
             {"value": cutoff, "label": f"clinical cutoff {cutoff:g}", "color": CUTOFF_COLOR}
         )
+        refs.extend(_reliable_change_band(inst, intake))
     return refs
 
 
+def _reliable_change_band(inst: Instrument, intake: Assessment | None) -> list[dict[str, Any]]:
+    """Intake +/- the published threshold: a change reaching either line is reliable."""
+    if inst.reliable_change is None or intake is None or intake.total is None:
+        return []
+    start, step = float(intake.total), float(inst.reliable_change.threshold)
+    better, worse = (1, -1) if inst.higher_is_better else (-1, 1)
+    return [
+        {
+            "value": start + sign * step,
+            "label": f"reliable {word} from intake ({start + sign * step:g})",
+            "color": RELIABLE_CHANGE_COLOR,
+        }
+        for sign, word in ((better, "improvement"), (worse, "deterioration"))
+    ]
+
+
+def _clip(inst: Instrument, value: float | None) -> float | None:
+    """A band edge beyond the scale (e.g. below 0) is drawn and listed at the scale's end."""
+    if value is None:
+        return None
+    low, high = inst.scoring.min, inst.scoring.max
+    if low is not None:
+        value = max(value, float(low))
+    if high is not None:
+        value = min(value, float(high))
+    return round(value, 1)
+
+
+def _corridor_datasets(
+    inst: Instrument, corridor: Corridor | None, points: list[Assessment]
+) -> list[dict[str, Any]]:
+    """Lines aligned with the score points (None where a point is outside the current
+    episode or is its intake): the expected score, and the band's edges filled between."""
+    if corridor is None:
+        return []
+
+    def line(edge: str, label: str, **style: Any) -> dict[str, Any]:
+        cells = [corridor.cells.get(a.pk) for a in points]
+        data = [getattr(c, edge) if c else None for c in cells]
+        return {"label": label, "data": data, "color": CORRIDOR_COLOR, "pointRadius": 0} | style
+
+    expected = line("expected", "expected score", dashed=True)
+    if not corridor.is_model:  # the rule has one limit, on the worse side: nothing to fill
+        worse = "lower" if inst.higher_is_better else "upper"
+        return [line(worse, f"not-on-track limit ({corridor.method})"), expected]
+    what = f"{corridor.percentile:g}th percentile"
+    return [
+        line("upper", f"expected range, upper ({what})", fill="+1", background=CORRIDOR_FILL),
+        line("lower", "expected range, lower"),
+        expected,
+    ]
+
+
 def _chart_spec(
-    inst: Instrument, valid: list[Assessment], program: Program
+    inst: Instrument,
+    valid: list[Assessment],
+    program: Program,
+    intake: Assessment | None,
+    corridor: Corridor | None = None,
 ) -> dict[str, Any] | None:
     points = [a for a in valid if a.total is not None]
     if not points:
         return None
     low, high = inst.scoring.min, inst.scoring.max
+    scores: dict[str, Any] = {"label": inst.name, "data": [a.total_number for a in points]}
+    if corridor is not None:
+        flagged = [(c := corridor.cells.get(a.pk)) is not None and c.not_on_track for a in points]
+        scores["color"] = SCORE_COLOR
+        scores["pointColors"] = [CUTOFF_COLOR if f else SCORE_COLOR for f in flagged]
     return {
         "type": "line",
         "yTitle": f"{inst.code.upper()} total",
         "labels": [f"{selectors.local_date(program, a.administered_at):%Y-%m-%d}" for a in points],
-        "datasets": [{"label": inst.name, "data": [a.total_number for a in points]}],
+        "datasets": [scores, *_corridor_datasets(inst, corridor, points)],
         "yMin": float(low) if low is not None else None,
         "yMax": float(high) if high is not None else None,
-        "references": _references(inst),
+        "references": _references(inst, intake),
         "referenceColor": BAND_COLOR,
     }
 
 
-def trajectory(inst: Instrument, assessments: list[Assessment], program: Program) -> Trajectory:
+@dataclass(frozen=True)
+class _Administration:
+    assessment: Assessment
+    week: float  # since the episode's intake, as outcomes.py judges it
+    intake: float
+    score: float
+
+
+def _current_episode(scored: list[Assessment]) -> list[_Administration]:
+    """The administrations after intake in the latest episode, with the week and intake
+    score outcomes.py judges them by (same frame builder, same episode choice)."""
+    if not scored:
+        return []
+    rows = [(a.enrollment_id, a.participant_id, a.administered_at, a.total) for a in scored]
+    frame = outcomes.latest_episode(outcomes.episodes_frame(rows))
+    return [
+        _Administration(scored[i], float(week), float(intake), float(score))
+        for i, week, intake, score in zip(
+            frame.index, frame["week"], frame["intake"], frame["score"], strict=True
+        )
+        if week > 0
+    ]
+
+
+def _cell(inst: Instrument, point: outcomes.CorridorPoint, flagged: bool) -> CorridorCell:
+    return CorridorCell(
+        week=point.week,
+        lower=_clip(inst, point.lower),
+        expected=_clip(inst, point.expected) or 0.0,
+        upper=_clip(inst, point.upper),
+        not_on_track=flagged,
+    )
+
+
+def expected_recovery(
+    inst: Instrument, valid: list[Assessment], expectation: outcomes.Expectation
+) -> Corridor | None:
+    """The corridor at each administration of the current episode, and whether each score
+    is outside it by the same judgement the not-on-track flag uses."""
+    episode = _current_episode([a for a in valid if a.total is not None])
+    if not episode:
+        return None
+    percentile = outcomes.DEFAULT_PERCENTILE
+    intake = episode[0].intake
+    weeks = [row.week for row in episode]
+    points = expectation.corridor(intake=intake, weeks=weeks, percentile=percentile)
+    verdicts = [
+        expectation.judge(intake=intake, week=row.week, score=row.score, percentile=percentile)
+        for row in episode
+    ]
+    cells = {
+        row.assessment.pk: _cell(inst, point, verdict.not_on_track)
+        for row, point, verdict in zip(episode, points, verdicts, strict=True)
+    }
+    return Corridor(method=verdicts[0].method, percentile=percentile, cells=cells)
+
+
+def trajectory(
+    inst: Instrument,
+    assessments: list[Assessment],
+    program: Program,
+    expectation: outcomes.Expectation | None = None,
+) -> Trajectory:
     summary = selectors.summarise(inst, assessments)
     valid = [a for a in assessments if a.is_valid]
+    corridor = expected_recovery(inst, valid, expectation) if expectation else None
     rows = []
     for a in assessments:
         change = selectors.change_between(inst, summary.intake, a) if a.is_valid else None
-        rows.append(Row(assessment=a, rci=change.category if change else ""))
+        cell = corridor.cells.get(a.pk) if corridor else None
+        rows.append(Row(assessment=a, rci=change.category if change else "", corridor=cell))
     return Trajectory(
         instrument=inst,
         summary=summary,
         rows=rows,
-        chart=_chart_spec(inst, valid, program),
+        chart=_chart_spec(inst, valid, program, summary.intake, corridor),
         chart_id=f"measure-{inst.code}-data",
+        corridor=corridor,
     )
 
 
-def trajectories(participant: Participant) -> list[Trajectory]:
+def _expectation(participant: Participant, code: str) -> outcomes.Expectation:
+    # Two queries, whatever the history's size (cached fit; see not_on_track_ids).
+    _, expectation = outcomes.program_history(
+        program=participant.program, participant_ids=[participant.pk], instrument=code
+    )
+    return expectation
+
+
+def trajectories(participant: Participant, *, with_corridor: bool = False) -> list[Trajectory]:
+    """One trajectory per instrument given; `with_corridor` adds the expected-recovery
+    corridor where the instrument has one (two more queries per such instrument)."""
     grouped = selectors.by_instrument(selectors.assessment_list(participant=participant))
     return [
-        trajectory(inst, grouped[inst.code], participant.program)
+        trajectory(
+            inst,
+            grouped[inst.code],
+            participant.program,
+            _expectation(participant, inst.code)
+            if with_corridor and inst.code in CORRIDOR_INSTRUMENTS
+            else None,
+        )
         for inst in all_instruments()
         if inst.code in grouped and is_enabled(inst)
     ]

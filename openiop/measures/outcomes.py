@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -95,6 +96,18 @@ class Verdict:
         )
 
 
+@dataclass(frozen=True)
+class CorridorPoint:
+    """The expected-recovery corridor at one week: where a participant with this intake who
+    follows the program's usual course is expected to score. `lower`/`upper` are the band's
+    edges in score units (None where the rule defines no edge on that side)."""
+
+    week: float
+    lower: float | None
+    expected: float
+    upper: float | None
+
+
 class Expectation(Protocol):
     @property
     def method(self) -> str: ...
@@ -102,6 +115,10 @@ class Expectation(Protocol):
     def judge(
         self, *, intake: float, week: float, score: float, percentile: float = ...
     ) -> Verdict: ...
+
+    def corridor(
+        self, *, intake: float, weeks: Sequence[float], percentile: float = ...
+    ) -> list[CorridorPoint]: ...
 
 
 # --------------------------------------------------------------------------- the mixed model
@@ -127,25 +144,32 @@ class ExpectedRecovery:
     def params(self) -> dict[str, float]:
         return dict(zip(FE_NAMES, (float(v) for v in self.fe), strict=True))
 
+    def moments(self, intake: float, weeks: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """Predictive mean and SD at each of `weeks` for a new participant with this intake
+        (the variance terms of the module docstring), vectorised over weeks."""
+        lw = np.log1p(np.maximum(np.asarray(weeks, dtype=float), 0.0))
+        x = np.column_stack([np.ones_like(lw), lw, np.full_like(lw, intake), lw * intake])
+        z = np.column_stack([np.ones_like(lw), lw]) if self.random_slope else x[:, :1]
+        var = (
+            np.einsum("ij,jk,ik->i", x, self.cov_fe, x)
+            + np.einsum("ij,jk,ik->i", z, self.cov_re, z)
+            + self.scale
+        )
+        return x @ self.fe, np.sqrt(np.maximum(var, 0.0))
+
     def expected(self, intake: float, week: float) -> float:
-        lw = math.log1p(max(week, 0.0))
-        x = np.array([1.0, lw, intake, lw * intake])
-        return float(x @ self.fe)
+        return float(self.moments(intake, [week])[0][0])
 
     def predictive_sd(self, intake: float, week: float) -> float:
-        lw = math.log1p(max(week, 0.0))
-        x = np.array([1.0, lw, intake, lw * intake])
-        z = np.array([1.0, lw]) if self.random_slope else np.array([1.0])
-        var = float(x @ self.cov_fe @ x) + float(z @ self.cov_re @ z) + self.scale
-        return math.sqrt(max(var, 0.0))
+        return float(self.moments(intake, [week])[1][0])
 
     def band(
         self, intake: float, week: float, percentile: float = DEFAULT_PERCENTILE
     ) -> tuple[float, float]:
         """(expected, worse edge) at `percentile` of the predictive distribution."""
-        mean = self.expected(intake, week)
+        means, sds = self.moments(intake, [week])
+        mean, sd = float(means[0]), float(sds[0])
         zp = float(norm.ppf(percentile / 100.0))
-        sd = self.predictive_sd(intake, week)
         return mean, (mean - zp * sd) if self.higher_is_better else (mean + zp * sd)
 
     def judge(
@@ -154,6 +178,18 @@ class ExpectedRecovery:
         mean, edge = self.band(intake, week, percentile)
         worse = score < edge if self.higher_is_better else score > edge
         return Verdict(week, score, intake, mean, edge, worse and week > 0, "model")
+
+    def corridor(
+        self, *, intake: float, weeks: Sequence[float], percentile: float = DEFAULT_PERCENTILE
+    ) -> list[CorridorPoint]:
+        """The two-sided band whose worse edge is the one `judge` flags against: at the 90th
+        percentile, from the 10th to the 90th percentile of the predictive distribution."""
+        mean, sd = self.moments(intake, weeks)
+        half = float(norm.ppf(percentile / 100.0)) * sd
+        return [
+            CorridorPoint(float(w), float(m - h), float(m), float(m + h))
+            for w, m, h in zip(weeks, mean, half, strict=True)
+        ]
 
 
 def _fit(data: pd.DataFrame, re_formula: str | None) -> Any:
@@ -246,7 +282,12 @@ class RuleBasedExpectation:
             pass
         elif worsening >= self.threshold:
             reason = f"reliable deterioration from intake {intake:g}"
-        elif week >= RULE_IMPROVEMENT_WEEK and worsening > -RULE_MIN_IMPROVEMENT * intake:
+        # Rounded: 20 % of an integer intake is inexact in binary (0.2 * 15 > 3), which would
+        # flag a drop of exactly 20 % as "less than 20 %".
+        elif (
+            week >= RULE_IMPROVEMENT_WEEK
+            and round(worsening + RULE_MIN_IMPROVEMENT * intake, 9) > 0
+        ):
             edge = intake * (1 - sign * RULE_MIN_IMPROVEMENT)
             reason = f"less than 20% better than intake {intake:g}"
         elif week >= RULE_NO_CHANGE_WEEK and worsening >= 0:
@@ -256,6 +297,36 @@ class RuleBasedExpectation:
         return Verdict(
             week, score, intake, expected, edge, bool(reason), f"rule-based: {self.why}", reason
         )
+
+    def limit(self, intake: float, week: float) -> float | None:
+        """The edge `judge` flags against at `week` (None at intake). Through week 3 a score
+        *at* the limit is already flagged (the rule's >=); from week 4 only one beyond it."""
+        if week <= 0:
+            return None
+        sign = -1.0 if self.higher_is_better else 1.0
+        if week >= RULE_IMPROVEMENT_WEEK:
+            return intake * (1 - sign * RULE_MIN_IMPROVEMENT)
+        if week >= RULE_NO_CHANGE_WEEK:
+            return intake
+        return intake + sign * self.threshold
+
+    def corridor(
+        self, *, intake: float, weeks: Sequence[float], percentile: float = DEFAULT_PERCENTILE
+    ) -> list[CorridorPoint]:
+        """One-sided: the rule has a limit on the worse side only, no lower edge."""
+        points = []
+        for week in weeks:
+            limit = self.limit(intake, week)
+            worse_up = not self.higher_is_better
+            points.append(
+                CorridorPoint(
+                    week=float(week),
+                    lower=None if worse_up else limit,
+                    expected=self.expected(intake, week),
+                    upper=limit if worse_up else None,
+                )
+            )
+        return points
 
 
 def rule_for(instrument: str) -> RuleBasedExpectation:
@@ -337,6 +408,18 @@ def not_on_track_ids(
     changed) or just these participants' rows (cached model)."""
     if not participant_ids:
         return {}
+    frame, expectation = program_history(
+        program=program, participant_ids=participant_ids, instrument=instrument
+    )
+    name = get_instrument(instrument).name.split(" (")[-1].rstrip(")")
+    return judge_latest(frame, set(participant_ids), expectation, name, percentile)
+
+
+def program_history(
+    *, program: Program, participant_ids: list[int], instrument: str = DEFAULT_INSTRUMENT
+) -> tuple[pd.DataFrame, Expectation]:
+    """(these participants' episodes, the program's expectation) in exactly two queries: the
+    fingerprint, then the whole history (refit) or just these participants' rows (cached)."""
     key = (program.pk, instrument)
     stamp = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
         last=Max("id"), n=Count("id"), changed=Max("updated_at")
@@ -352,8 +435,13 @@ def not_on_track_ids(
         frame = episodes_frame(list(_valid_rows(program, instrument)))
         expectation = expectation_for(frame, instrument=instrument)
         _FITS[key] = (fingerprint, expectation)
-    name = get_instrument(instrument).name.split(" (")[-1].rstrip(")")
-    return judge_latest(frame, set(participant_ids), expectation, name, percentile)
+    return frame, expectation
+
+
+def latest_episode(rows: pd.DataFrame) -> pd.DataFrame:
+    """One person's rows (time order) -> those of their latest episode: the one whose last
+    administration came last, i.e. the episode the team is treating now."""
+    return rows[rows["participant"] == rows["participant"].iloc[-1]]
 
 
 def judge_latest(
@@ -367,10 +455,8 @@ def judge_latest(
     mine = frame[frame["person"].isin(participant_ids)]
     if mine.empty:
         return flags
-    # The latest episode per person is the one whose intake came last; its last row is judged.
     for person, rows in mine.groupby("person", sort=False):
-        episode = rows["participant"].iloc[-1]
-        latest = rows[rows["participant"] == episode].iloc[-1]
+        latest = latest_episode(rows).iloc[-1]
         if latest["week"] <= 0:
             continue
         verdict = expectation.judge(

@@ -90,7 +90,7 @@ def participant_measures(
     audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "measures"})
     context = {
         **_base(access, participant),
-        "trajectories": trajectories(participant),
+        "trajectories": trajectories(participant, with_corridor=True),
         "can_enter": access.can(Perm.ASSESSMENT_ENTER),
         "instruments": [i for i in all_instruments() if is_enabled(i)],
     }

@@ -8,12 +8,14 @@ after the commit, so nobody is alerted about an event that was rolled back.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from openiop.accounts.models import Membership, User
@@ -22,6 +24,7 @@ from openiop.audit.actions import audit_record
 from openiop.core.errors import ActionError, ConflictError
 from openiop.core.seeding import system_user
 from openiop.participants.models import Enrollment, Participant
+from openiop.programs.models import Program
 from openiop.safety.models import (
     EventStatus,
     NotificationReason,
@@ -234,6 +237,42 @@ def safety_event_record_step(
     step = _step(locked, StepKind(kind), actor, text)
     audit_record(actor=actor, action="update", obj=locked, detail={"step": kind})
     return step
+
+
+def _end_of_local_day(program: Program, moment: datetime) -> datetime:
+    zone = zoneinfo.ZoneInfo(program.time_zone)
+    day = moment.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def _awaiting_cssrs(participant: Participant, administered_at: datetime) -> list[SafetyEvent]:
+    """Events of this participant, not closed, that prompted a C-SSRS and have none recorded,
+    raised no later than the screen's day: a screen from before the concern does not answer
+    it (one done earlier the same day, then keyed in, does)."""
+    steps = SafetyEventStep.objects.filter(event=OuterRef("pk"))
+    return list(
+        SafetyEvent.objects.filter(program=participant.program, participant=participant)
+        .exclude(status=EventStatus.CLOSED)
+        .filter(Exists(steps.filter(kind=StepKind.CSSRS_PROMPTED)))
+        .exclude(Exists(steps.filter(kind=StepKind.CSSRS_DONE)))
+        .filter(created_at__lt=_end_of_local_day(participant.program, administered_at))
+        .order_by("created_at", "id")
+    )
+
+
+@transaction.atomic
+def safety_events_cssrs_recorded(
+    *, actor: User, participant: Participant, risk: str, administered_at: datetime
+) -> list[SafetyEventStep]:
+    """A clinician recorded a C-SSRS screen: mark it done on every event still waiting for
+    one, in the caller's transaction and audited like a step recorded by hand. The text names
+    the risk tier only (never the participant's answers or words)."""
+    tier = risk or "not determined (an answer is missing)"
+    text = f"C-SSRS screener recorded: risk {tier}."
+    return [
+        safety_event_record_step(actor=actor, event=event, kind=StepKind.CSSRS_DONE, text=text)
+        for event in _awaiting_cssrs(participant, administered_at)
+    ]
 
 
 @transaction.atomic

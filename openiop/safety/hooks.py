@@ -59,11 +59,35 @@ def _on_critical(assessment: Assessment) -> None:
     raise_for_assessment(assessment)
 
 
+# measures.models.Source.CLINICIAN, by value: safety does not import measures' models. The
+# prompt asks staff for a same-day screen, so one a participant completes alone in the portal
+# does not answer it (a positive one still opens its own event through ON_CRITICAL).
+CLINICIAN_SOURCE = "clinician"
+
+
+def link_cssrs(assessment: Assessment) -> None:
+    """A clinician's C-SSRS marks the screen done on the participant's events awaiting one."""
+    from openiop.safety.actions import safety_events_cssrs_recorded
+
+    if assessment.instrument != "cssrs" or assessment.source != CLINICIAN_SOURCE:
+        return
+    if getattr(assessment, "entered_in_error", False):
+        return
+    safety_events_cssrs_recorded(
+        actor=assessment.entered_by,
+        participant=assessment.participant,
+        risk=assessment.risk,
+        administered_at=assessment.administered_at,
+    )
+
+
 def register_measure_hooks() -> None:
-    """Append the safety handler to measures' ON_CRITICAL, once, when measures is present."""
+    """Append the safety handlers to measures' hooks, once, when measures is present."""
     try:
         from openiop.measures import hooks
     except ImportError:
         return
     if _on_critical not in hooks.ON_CRITICAL:
         hooks.ON_CRITICAL.append(_on_critical)
+    if link_cssrs not in hooks.ON_RECORDED:
+        hooks.ON_RECORDED.append(link_cssrs)

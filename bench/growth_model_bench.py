@@ -1,0 +1,226 @@
+"""Benchmark of the expected-recovery growth model (openiop.measures.outcomes) at scale.
+
+Simulates one program of 5,000 participants x 12 weekly PHQ-9 scores (week 0 = intake) with
+the course mix of bench/outcomes_validation.py (responders, slow responders, non-responders,
+deteriorators; fixed seed), then times, on that in-memory frame, exactly what the app runs
+for a program:
+
+1. the fit: `expectation_for` (thin-history check, then `fit_expected_recovery`: MixedLM,
+   REML, random intercept and slope on log(week + 1));
+2. prediction bands: each participant's expected-recovery corridor at weeks 1-11
+   (`Expectation.corridor`, as the trajectory chart draws it);
+3. not-on-track flags for all participants (`judge_latest`, as the session runner and the
+   chart header call it through `not_on_track_ids`).
+
+    .venv/bin/python bench/growth_model_bench.py            # 3 runs, writes the report
+    .venv/bin/python bench/growth_model_bench.py --runs 1 --participants 1000
+    .venv/bin/python bench/growth_model_bench.py --output /tmp/report.md
+
+Single process, one fit at a time (the machine it is meant for has 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run from a checkout without installing
+sys.path.insert(0, str(REPO / "bench"))  # the validation's simulator
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openiop.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from outcomes_validation import simulate_program  # noqa: E402
+
+from openiop.measures.outcomes import (  # noqa: E402
+    DEFAULT_PERCENTILE,
+    ExpectedRecovery,
+    expectation_for,
+    judge_latest,
+)
+
+DEFAULT_OUTPUT = REPO / "docs" / "benchmarks-growth-model.md"
+TARGET_SECONDS = 60.0
+HEARTBEAT_SECONDS = 10.0
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Run:
+    fit: float
+    bands: float
+    flags: float
+    model: ExpectedRecovery
+    flagged: int
+
+
+@contextmanager
+def heartbeat(label: str) -> Iterator[None]:
+    """Print a line every HEARTBEAT_SECONDS while a long step runs (MixedLM has no callback)."""
+    done = threading.Event()
+    started = time.perf_counter()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_SECONDS):
+            print(f"    ... {label}: {time.perf_counter() - started:.0f} s", flush=True)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def timed(label: str, step: Callable[[], T]) -> tuple[T, float]:
+    with heartbeat(label):
+        started = time.perf_counter()
+        result = step()
+        return result, time.perf_counter() - started
+
+
+def simulate(args: argparse.Namespace) -> pd.DataFrame:
+    frame, _ = simulate_program(
+        args.seed, participants=args.participants, weeks=args.weeks, missing_rate=args.missing
+    )
+    # One episode per person, as episodes_frame() gives the app: `person` = `participant`.
+    return frame.assign(person=frame["participant"])
+
+
+def all_corridors(model: ExpectedRecovery, frame: pd.DataFrame, weeks: int) -> int:
+    intakes = frame.groupby("participant", sort=False)["intake"].first()
+    span = [float(w) for w in range(1, weeks)]
+    points = 0
+    for intake in intakes:
+        points += len(model.corridor(intake=float(intake), weeks=span))
+    return points
+
+
+def one_run(number: int, frame: pd.DataFrame, args: argparse.Namespace) -> Run:
+    print(f"run {number}: fitting on {len(frame):,} rows ...", flush=True)
+    model, fit_s = timed("fitting", lambda: expectation_for(frame, instrument="phq9"))
+    if not isinstance(model, ExpectedRecovery):
+        raise SystemExit(f"expected the mixed model, got {model.method}")
+    notes = f", notes: {'; '.join(model.notes)}" if model.notes else ""
+    print(
+        f"run {number}: fitted in {fit_s:.1f} s (random slope {model.random_slope}, "
+        f"converged {model.converged}{notes})",
+        flush=True,
+    )
+    points, bands_s = timed("bands", lambda: all_corridors(model, frame, args.weeks))
+    print(f"run {number}: {points:,} corridor points in {bands_s:.2f} s", flush=True)
+    ids = set(frame["person"].unique().tolist())
+    flags, flags_s = timed(
+        "flags", lambda: judge_latest(frame, ids, model, "PHQ-9", args.percentile)
+    )
+    print(f"run {number}: {len(flags):,} of {len(ids):,} flagged in {flags_s:.2f} s", flush=True)
+    return Run(fit=fit_s, bands=bands_s, flags=flags_s, model=model, flagged=len(flags))
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def machine() -> str:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    versions = ", ".join(
+        f"{name} {_version(name)}" for name in ("statsmodels", "numpy", "scipy", "pandas")
+    )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{cores} cores (`nproc`), {platform.processor() or platform.machine()}, "
+        f"Linux {platform.release()}, Python {platform.python_version()}, {versions}; "
+        f"load average at start {load}"
+    )
+
+
+def _stats(values: list[float]) -> str:
+    return (
+        f"{statistics.median(values):.2f} s | {min(values):.2f} s | {max(values):.2f} s | "
+        + ", ".join(f"{v:.2f}" for v in values)
+    )
+
+
+def render(args: argparse.Namespace, rows: int, runs: list[Run], notes: str) -> str:
+    m = runs[-1].model
+    fits = [r.fit for r in runs]
+    verdict = "met" if max(fits) < TARGET_SECONDS else "NOT met"
+    sd = np.sqrt(np.diag(m.cov_re))
+    command = " ".join(["bench/growth_model_bench.py", *sys.argv[1:]])
+    lines = [
+        f"# Growth model benchmark: {args.participants:,} participants x {args.weeks} weeks\n",
+        f"- Date: {dt.date.today().isoformat()}",
+        f"- Machine: {notes}",
+        f"- Command: `.venv/bin/python {command}`",
+        f"- Data: {args.participants:,} participants x {args.weeks} weekly PHQ-9 administrations "
+        f"(seed {args.seed}, missing rate {args.missing:.0%}): {rows:,} rows, "
+        f"{m.n_observations:,} of them after intake (the rows the model is fitted on). Courses "
+        "as in [outcomes-validation.md](outcomes-validation.md): 40 % responders, 30 % slow, "
+        "20 % non-responders, 10 % deteriorators; noise N(0, 2.5); a day early or late.",
+        f"- Code path: `expectation_for` -> `fit_expected_recovery` (statsmodels MixedLM, REML, "
+        f"random intercept and slope), `ExpectedRecovery.corridor` at weeks 1-{args.weeks - 1} "
+        f"per participant, `judge_latest` for everyone at the {args.percentile:g}th percentile.",
+        f"- Target: fit under {TARGET_SECONDS:.0f} s: **{verdict}**.\n",
+        "| step | median | min | max | runs |",
+        "|---|---|---|---|---|",
+        f"| fit | {_stats(fits)} |",
+        f"| prediction bands ({args.participants:,} x {args.weeks - 1} weeks) | "
+        f"{_stats([r.bands for r in runs])} |",
+        f"| not-on-track flags ({args.participants:,}) | {_stats([r.flags for r in runs])} |\n",
+        f"Fitted (last run): b = {', '.join(f'{b:.3f}' for b in m.fe)}; random-effect SDs "
+        f"{', '.join(f'{v:.2f}' for v in sd)}; residual SD {np.sqrt(m.scale):.2f}; random slope "
+        f"{m.random_slope}; converged {m.converged}; flagged {runs[-1].flagged:,}.\n",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=5000)
+    parser.add_argument("--weeks", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--missing", type=float, default=0.0, help="share of weeks missed")
+    parser.add_argument("--percentile", type=float, default=DEFAULT_PERCENTILE)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    args = parser.parse_args(argv)
+
+    notes = machine()
+    print(f"machine: {notes}", flush=True)
+    frame = simulate(args)
+    print(f"simulated {args.participants:,} participants: {len(frame):,} rows", flush=True)
+    runs = [one_run(n, frame, args) for n in range(1, args.runs + 1)]
+    args.output.write_text(render(args, len(frame), runs, notes))
+    fits = [r.fit for r in runs]
+    print(
+        f"fit median {statistics.median(fits):.1f} s (min {min(fits):.1f}, max {max(fits):.1f}); "
+        f"wrote {args.output}",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

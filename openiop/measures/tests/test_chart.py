@@ -1,0 +1,160 @@
+"""The trajectory chart's expected-recovery corridor and reliable-change band (issue 7)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from openiop.measures import hooks, outcomes
+from openiop.measures.chart import trajectories
+from openiop.measures.outcomes import ExpectedRecovery, RuleBasedExpectation, fit_expected_recovery
+from openiop.measures.tests.helpers import long_stay, trajectory
+from openiop.measures.tests.test_outcomes import simulate
+from openiop.testing import World
+
+pytestmark = pytest.mark.django_db
+
+NON_RESPONDER = [18, 18, 19, 18, 19, 20]  # intake 18, no better by week 5
+
+
+@pytest.fixture(autouse=True)
+def _fresh(monkeypatch):
+    monkeypatch.setattr(hooks, "ON_CRITICAL", [])
+    outcomes.clear_cache()
+    yield
+    outcomes.clear_cache()
+
+
+@pytest.fixture(scope="module")
+def fitted() -> ExpectedRecovery:
+    return fit_expected_recovery(simulate())
+
+
+@pytest.fixture
+def program_model(monkeypatch, fitted):
+    """The program's history is rich enough for the model: serve a fit of known data."""
+    monkeypatch.setattr(outcomes, "expectation_for", lambda df, **kw: fitted)
+    return fitted
+
+
+def _page(world: World, client_for, person) -> tuple[str, dict]:
+    path = f"/p/{world.program_a.external_id}/participants/{person.external_id}/measures/"
+    body = client_for(world.clinician_a).get(path).content.decode()
+    found = re.search(r'id="measure-phq9-data" type="application/json">(.*?)</script>', body)
+    assert found is not None
+    return body, json.loads(found.group(1))
+
+
+def _dataset(spec: dict, label_start: str) -> dict:
+    return next(d for d in spec["datasets"] if d["label"].startswith(label_start))
+
+
+def test_model_corridor_for_a_non_responder(world: World, client_for, program_model):
+    person = long_stay(world)
+    trajectory(world, person, NON_RESPONDER)
+    (t,) = trajectories(person, with_corridor=True)
+    assert t.corridor is not None and t.corridor.is_model
+    cells = [row.corridor for row in t.rows]
+    assert cells[0] is None  # the intake is the covariate, not judged
+    for week, (row, cell) in enumerate(zip(t.rows[1:], cells[1:], strict=True), start=1):
+        assert cell is not None and cell.lower is not None and cell.upper is not None
+        # Whole weeks give or take a daylight-saving hour, exactly as outcomes.py counts.
+        assert cell.week == pytest.approx(week, abs=0.01)
+        expected, upper = program_model.band(18, cell.week)
+        assert cell.expected == round(expected, 1) and cell.upper == round(upper, 1)
+        assert cell.lower < cell.expected < cell.upper
+        # The flag's own judgement marks exactly the points above the corridor.
+        assert cell.not_on_track == (float(row.assessment.total or 0) > cell.upper)
+    # Not improving while the program's participants usually do: outside by week 5.
+    last = cells[-1]
+    assert last is not None and last.not_on_track
+
+
+def test_chart_draws_the_corridor_and_the_table_lists_it(world: World, client_for, program_model):
+    person = long_stay(world)
+    trajectory(world, person, NON_RESPONDER)
+    body, spec = _page(world, client_for, person)
+    scores = spec["datasets"][0]
+    assert scores["data"] == [float(s) for s in NON_RESPONDER]
+    upper = _dataset(spec, "expected range, upper")
+    lower = _dataset(spec, "expected range, lower")
+    expected = _dataset(spec, "expected score")
+    assert upper["fill"] == "+1" and upper["data"][0] is None
+    assert all(
+        lo < ex < up
+        for lo, ex, up in zip(
+            lower["data"][1:], expected["data"][1:], upper["data"][1:], strict=True
+        )
+    )
+    # The flagged point is red and above the upper edge: why the participant is flagged.
+    assert scores["pointColors"][-1] == "#b42318" and scores["pointColors"][0] != "#b42318"
+    assert scores["data"][-1] > upper["data"][-1]
+    # The same numbers in the table beside the chart, week by week.
+    assert "Expected: lower" in body and "Expected: upper" in body
+    for lo, ex, up in zip(lower["data"][1:], expected["data"][1:], upper["data"][1:], strict=True):
+        assert f"<td>{lo:.1f}</td><td>{ex:.1f}</td><td>{up:.1f}</td>" in body
+    assert "outside expected range: not on track" in body
+    assert "<script>" not in body
+
+
+def test_thin_history_draws_the_rules_limit(world: World, client_for):
+    person = long_stay(world)
+    trajectory(world, person, [16, 16, 16, 16, 16])  # week 4: less than 20 % better
+    body, spec = _page(world, client_for, person)
+    limit = _dataset(spec, "not-on-track limit (rule-based: thin history)")
+    # Reliable deterioration (16 + 6) at weeks 1-2, no better than intake at 3, 20 % at 4.
+    assert limit["data"] == [None, 22.0, 22.0, 16.0, 12.8]
+    assert not any(d.get("fill") for d in spec["datasets"])  # a limit, not a band
+    assert spec["datasets"][0]["pointColors"][-2:] == ["#b42318", "#b42318"]
+    assert "rule-based: thin history" in body and "<td>12.8</td>" in body
+
+
+def test_reliable_change_band_around_intake(world: World, client_for):
+    person = long_stay(world)
+    trajectory(world, person, [15, 12, 8])
+    _, spec = _page(world, client_for, person)
+    lines = {r["label"]: r["value"] for r in spec["references"]}
+    assert lines["reliable improvement from intake (9)"] == 9.0
+    assert lines["reliable deterioration from intake (21)"] == 21.0
+
+
+def test_corridor_costs_two_queries_however_large_the_history(world: World):
+    person = long_stay(world)
+    trajectory(world, person, NON_RESPONDER)
+
+    def count(with_corridor: bool) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            trajectories(person, with_corridor=with_corridor)
+        return len(ctx.captured_queries)
+
+    assert count(True) == count(False) + 2  # the cached-fit fingerprint and the rows
+    for i in range(3):
+        trajectory(world, long_stay(world, last=f"More{i}"), [14] * 8)
+    assert count(True) == count(False) + 2
+
+
+def test_rule_limit_is_the_edge_it_judges_by():
+    rule = RuleBasedExpectation()
+    for week in (1, 2, 3, 4, 6):
+        limit = rule.limit(16, week)
+        assert limit is not None
+        at_limit_flagged = week < 4  # the rule's ">=" through week 3, ">" from week 4
+        assert rule.judge(intake=16, week=week, score=limit).not_on_track == at_limit_flagged
+        assert rule.judge(intake=16, week=week, score=limit + 0.5).not_on_track
+        assert not rule.judge(intake=16, week=week, score=limit - 0.5).not_on_track
+    assert not rule.judge(intake=15, week=4, score=12).not_on_track  # exactly 20 % better
+    (point,) = rule.corridor(intake=16, weeks=[4])
+    assert (point.lower, point.upper) == (None, 12.8)
+
+
+def test_model_corridor_upper_edge_is_the_flag_edge(fitted: ExpectedRecovery):
+    points = fitted.corridor(intake=18, weeks=[1, 4.5], percentile=80)
+    for point in points:
+        mean, edge = fitted.band(18, point.week, 80)
+        assert point.expected == pytest.approx(mean) and point.upper == pytest.approx(edge)
+        assert point.lower is not None
+        assert point.expected - point.lower == pytest.approx(edge - mean)
