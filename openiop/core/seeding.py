@@ -21,7 +21,7 @@ from openiop.accounts.roles import Role
 from openiop.groupwork.seeding import seed_group_work
 from openiop.measures.seeding import seed_assessments
 from openiop.participants import actions as participant_actions
-from openiop.participants.models import DischargeReason, Phase, StepDownDestination
+from openiop.participants.models import DischargeReason, Participant, Phase, StepDownDestination
 from openiop.programs.actions import organisation_create, program_create, track_create
 from openiop.programs.models import Program, Track
 from openiop.scheduling.seeding import seed_availability
@@ -401,6 +401,10 @@ def seed(
             history_weeks=history_weeks,
             progress=progress,
         )
+        with transaction.atomic():
+            from openiop.portal.seeding import seed_portal  # late: portal imports safety
+
+            seed_portal(program=program, rng=rng, today=today)
     return result
 
 
@@ -417,3 +421,11 @@ def print_demo_logins(write: Callable[[str], None]) -> None:
         device = confirmed_device(m.user)
         key = secret_base32(device) if device else "(set up at first log-in)"
         write(f"  {m.user.username:<18} {m.role:<17} {m.program.name:<26} key {key}")
+    from openiop.portal.seeding import DEMO_PARTICIPANT
+
+    demo = Participant.objects.filter(user__username=DEMO_PARTICIPANT).select_related("program")
+    for participant in demo:
+        write(
+            f"  {DEMO_PARTICIPANT:<18} {'participant':<17} {participant.program.name:<26} "
+            "portal at /me/ (phone-sized; second factor offered, not required)"
+        )
