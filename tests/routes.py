@@ -277,6 +277,7 @@ def _portal_body(path: str, world: World) -> dict[str, object]:
         "/homework": {"session": str(world.session_a.external_id), "answers": {"situation": "x"}},
         "/safety-plan": {"version": 0, "warning_signs": "x"},
         "/help": {},
+        "/measures/phq9": {"answers": [0] * 9},
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):

@@ -19,6 +19,7 @@ from openiop.groupwork.api import router as groupwork_router
 from openiop.measures.api import router as measures_router
 from openiop.participants.api import router as participants_router
 from openiop.portal.api import router as portal_router
+from openiop.portal.measures_api import router as portal_measures_router
 from openiop.programs.api import router as programs_router
 from openiop.safety.api import router as safety_router
 from openiop.treatment.api import router as treatment_router
@@ -104,3 +105,4 @@ api.add_router("/programs", measures_router)
 api.add_router("/programs", groupwork_router)
 api.add_router("/programs", safety_router)
 api.add_router("/me", portal_router)
+api.add_router("/me", portal_measures_router)

@@ -1,4 +1,5 @@
 """The clinician entry form: one radio group per item, option labels from the data file.
+Its base, `ItemsForm`, also builds the participant's form in the portal.
 
 Critical items come first so they are never skipped at the bottom of a long form. The form
 carries no ids, author, status or program (AC-05): only answers, time and sex for scoring.
@@ -10,7 +11,7 @@ from typing import Any
 
 from django import forms
 
-from openiop.measures.instruments import SEXES, Instrument, Item
+from openiop.measures.instruments import SEXES, Instrument, Item, Option
 
 
 class ItemRadios(forms.RadioSelect):
@@ -34,37 +35,35 @@ def critical_warning(item: Item) -> str:
     return f"Item {item.ref} endorsed: follow the safety workflow."
 
 
-class AssessmentEntryForm(forms.Form):
-    administered_at = forms.DateTimeField(
-        label="Completed at",
-        help_text="Date and time the participant completed it (YYYY-MM-DD HH:MM).",
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+class ItemsForm(forms.Form):
+    """One radio group per item of `instrument`, option labels from the data file. Subclasses
+    choose the order and wording (clinician or participant); `answers()` is always in item
+    order, as the scoring core takes it."""
+
+    item_help = ""
 
     def __init__(self, *args: Any, instrument: Instrument, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instrument = instrument
-        for _, item in ordered_items(instrument):
-            label = f"Item {item.ref}: {item.label}"
-            if not item.scored:
-                label += " (not scored)"
+        for item in self.item_order():
             self.fields[item_field_name(item)] = forms.TypedChoiceField(
-                label=label,
-                choices=[(o.code, f"{o.code} — {o.label}") for o in item.options],
+                label=self.item_label(item),
+                choices=[(o.code, self.option_label(o)) for o in item.options],
                 coerce=int,
                 empty_value=None,
                 required=False,
                 widget=ItemRadios,
-                help_text="Leave blank if skipped or not answered.",
+                help_text=self.item_help,
             )
-        if instrument.needs_sex:
-            self.fields["sex"] = forms.ChoiceField(
-                label="Sex used for scoring",
-                choices=[("", "As recorded for the participant")] + [(s, s) for s in SEXES],
-                required=False,
-                help_text="The positive-screen cutoff of this instrument depends on it.",
-            )
+
+    def item_order(self) -> list[Item]:
+        return list(self.instrument.items)
+
+    def item_label(self, item: Item) -> str:
+        return item.label
+
+    def option_label(self, option: Option) -> str:
+        return option.label
 
     def answers(self) -> list[int | None]:
         return [self.cleaned_data.get(item_field_name(item)) for item in self.instrument.items]
@@ -77,6 +76,36 @@ class AssessmentEntryForm(forms.Form):
                 return item_field_name(self.instrument.items[index])
             return None
         return key if key in self.fields else None
+
+
+class AssessmentEntryForm(ItemsForm):
+    administered_at = forms.DateTimeField(
+        label="Completed at",
+        help_text="Date and time the participant completed it (YYYY-MM-DD HH:MM).",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    item_help = "Leave blank if skipped or not answered."
+
+    def __init__(self, *args: Any, instrument: Instrument, **kwargs: Any) -> None:
+        super().__init__(*args, instrument=instrument, **kwargs)
+        if instrument.needs_sex:
+            self.fields["sex"] = forms.ChoiceField(
+                label="Sex used for scoring",
+                choices=[("", "As recorded for the participant")] + [(s, s) for s in SEXES],
+                required=False,
+                help_text="The positive-screen cutoff of this instrument depends on it.",
+            )
+
+    def item_order(self) -> list[Item]:
+        return [item for _, item in ordered_items(self.instrument)]
+
+    def item_label(self, item: Item) -> str:
+        label = f"Item {item.ref}: {item.label}"
+        return label if item.scored else f"{label} (not scored)"
+
+    def option_label(self, option: Option) -> str:
+        return f"{option.code} — {option.label}"
 
     def endorsed_critical(self) -> list[str]:
         """Warnings for critical items endorsed in the submitted data (bound forms only)."""

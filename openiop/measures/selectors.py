@@ -12,14 +12,19 @@ from django.db.models import Max
 from django.http import Http404
 
 from openiop.measures.change import ChangeResult, instrument_change
-from openiop.measures.instruments import Instrument, get_instrument
+from openiop.measures.instruments import (
+    Instrument,
+    InstrumentDisabledError,
+    UnknownInstrumentError,
+    get_instrument,
+)
 from openiop.measures.models import (
     CADENCE_DAYS,
     AdministrationSchedule,
     Assessment,
     Cadence,
 )
-from openiop.participants.models import Enrollment, Participant
+from openiop.participants.models import Enrollment, Participant, SexForScoring
 from openiop.programs.models import Program
 
 INTAKE_WITHIN_DAYS = 7
@@ -132,8 +137,11 @@ def _window(cadence: str, enrollment: Enrollment, last: date | None) -> tuple[da
     return due_on - timedelta(days=DUE_SOON_DAYS), due_on
 
 
-def due_list(*, program: Program, today: date) -> list[DueItem]:
-    """Due and overdue administrations: open episodes x the program's schedules.
+def due_list(
+    *, program: Program, today: date, participant: Participant | None = None
+) -> list[DueItem]:
+    """Due and overdue administrations: open episodes x the program's schedules (of one
+    participant only, when given).
 
     Three queries however many participants or assessments: open episodes (with participant),
     schedules, and the latest valid administration per episode and instrument.
@@ -141,15 +149,16 @@ def due_list(*, program: Program, today: date) -> list[DueItem]:
     schedules = schedule_list(program=program)
     if not schedules:
         return []
+    mine = {} if participant is None else {"participant": participant}
     enrollments = list(
-        Enrollment.objects.filter(program=program, discharged_on__isnull=True)
+        Enrollment.objects.filter(program=program, discharged_on__isnull=True, **mine)
         .select_related("participant")
         .order_by("participant__legal_last_name", "participant__legal_first_name", "id")
     )
     latest = {
         (row["enrollment_id"], row["instrument"]): row["last"]
         for row in Assessment.objects.valid()
-        .filter(program=program, enrollment__discharged_on__isnull=True)
+        .filter(program=program, enrollment__discharged_on__isnull=True, **mine)
         .values("enrollment_id", "instrument")
         .annotate(last=Max("administered_at"))
     }
@@ -185,6 +194,34 @@ def _dedupe(items: list[DueItem]) -> list[DueItem]:
         if key not in best or item.due_on < best[key].due_on:
             best[key] = item
     return sorted(best.values(), key=lambda i: (not i.overdue, i.due_on, i.instrument))
+
+
+def due_for_self(*, participant: Participant, today: date) -> list[DueItem]:
+    """What a participant may complete themself in the portal: their due and overdue
+    administrations of instruments enabled in this deployment (licence flags), leaving out
+    those whose scoring needs a sex for scoring that is not recorded (a clinician asks)."""
+    items = due_list(program=participant.program, today=today, participant=participant)
+    return [item for item in items if _self_completable(item.instrument, participant)]
+
+
+def _self_completable(code: str, participant: Participant) -> bool:
+    try:
+        inst = get_instrument(code)
+    except (UnknownInstrumentError, InstrumentDisabledError):
+        return False
+    return not inst.needs_sex or participant.sex_for_scoring in (
+        SexForScoring.FEMALE,
+        SexForScoring.MALE,
+    )
+
+
+def recent_scores(*, participant: Participant, limit: int = 10) -> list[Assessment]:
+    """A participant's latest valid administrations, newest first."""
+    return list(
+        Assessment.objects.valid()
+        .filter(program=participant.program, participant=participant)
+        .order_by("-administered_at", "-id")[:limit]
+    )
 
 
 def participants_in(items: list[DueItem]) -> list[Participant]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
@@ -24,6 +25,10 @@ from openiop.curriculum.library import library
 from openiop.curriculum.schema import HomeworkField
 from openiop.groupwork.ledger import iso_week_start
 from openiop.groupwork.models import Session
+from openiop.measures.actions import assessment_record, instrument_for_use
+from openiop.measures.instruments import Instrument, Item, SkipRule
+from openiop.measures.models import Assessment
+from openiop.measures.models import Source as MeasureSource
 from openiop.participants.models import Enrollment, Participant
 from openiop.portal.models import (
     CRAVING_MAX,
@@ -583,3 +588,78 @@ def safety_plan_mark_reviewed(*, actor: User, participant: Participant) -> Safet
             text="Reviewed in the portal record.",
         )
     return plan
+
+
+# --- outcome measures --------------------------------------------------------------------
+
+
+def _measure_problems(instrument: Instrument, answers: list[int | None]) -> dict[str, str]:
+    """Each scored item needs an answer unless the instrument's skip logic leaves it unasked
+    (C-SSRS: q2 = no skips q3-q5), and an unasked item must stay blank. Keys are the scoring
+    core's (`answers[i]`) so the form puts each message beside its item."""
+    if len(answers) != len(instrument.items):
+        return {}  # the scoring core names the first missing or extra answer
+    by_name = {item.name: answer for item, answer in zip(instrument.items, answers, strict=True)}
+    skipped = _skipped_by_rules(instrument, by_name)
+    problems = {}
+    for index, item in enumerate(instrument.items):
+        given, rule = by_name[item.name], skipped.get(item.name)
+        if rule is not None and given is not None and (rule.if_answered == "reject" or given):
+            problems[f"answers[{index}]"] = _unasked_message(instrument, item, rule)
+        elif rule is None and item.scored and given is None:
+            problems[f"answers[{index}]"] = (
+                f"Choose an answer for question {item.number} ({item.label})."
+            )
+    return problems
+
+
+def _skipped_by_rules(
+    instrument: Instrument, answers: dict[str, int | None]
+) -> dict[str, SkipRule]:
+    """Item name -> the rule that leaves it unasked, given the answers by item name."""
+    skipped: dict[str, SkipRule] = {}
+    for rule in instrument.skip_rules:
+        if all(answers.get(name) == code for name, code in rule.when):
+            skipped.update(dict.fromkeys(rule.skip, rule))
+    return skipped
+
+
+def _unasked_message(instrument: Instrument, item: Item, rule: SkipRule) -> str:
+    because = " and ".join(
+        f'"{capfirst(_option_label(instrument.item_by_name(name), code))}" to question '
+        f"{instrument.item_by_name(name).number}"
+        for name, code in rule.when
+    )
+    return (
+        f"Leave question {item.number} blank: you answered {because}, so it is not asked. "
+        "Change that answer if it was a mistake."
+    )
+
+
+def _option_label(item: Item, code: int) -> str:
+    return next((o.label for o in item.options if o.code == code), str(code))
+
+
+@transaction.atomic
+def measure_complete(
+    *, actor: User, participant: Participant, instrument: str, answers: list[int | None]
+) -> tuple[Assessment, SafetyEvent | None]:
+    """Store a measure the participant completed themself. A critical answer (PHQ-9 item 9,
+    CORE-10 item 6, any C-SSRS yes) opens its safety event through the measures hooks in this
+    same transaction; the event is returned so the portal can say the care team was told."""
+    problems = _measure_problems(instrument_for_use(instrument), answers)
+    if problems:
+        raise ActionError(problems)
+    assessment = assessment_record(
+        actor=actor,
+        participant=participant,
+        instrument=instrument,
+        answers=answers,
+        source=MeasureSource.PORTAL,
+    )
+    event = SafetyEvent.objects.filter(
+        program=participant.program,
+        participant=participant,
+        assessment_id=assessment.external_id,
+    ).first()
+    return assessment, event

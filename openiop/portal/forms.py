@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 
 from openiop.curriculum.schema import HomeworkField
+from openiop.measures.forms import ItemsForm
+from openiop.measures.instruments import Item, Option
 from openiop.portal.models import (
     DIARY_EMOTIONS,
     SAFETY_PLAN_STEPS,
@@ -206,3 +209,15 @@ class SafetyPlanForm(forms.Form):
 
 class ParticipantSafetyPlanForm(SafetyPlanForm, IdempotentForm):
     pass
+
+
+class MeasureForm(ItemsForm, IdempotentForm):
+    """An outcome measure the participant completes themself: the staff form's radio groups,
+    in the instrument's own order and in plain words, with no codes, time or sex to give.
+    Which answers are needed (skip logic) is decided by `actions.measure_complete`."""
+
+    def item_label(self, item: Item) -> str:
+        return f"{item.number}. {capfirst(item.label)}"
+
+    def option_label(self, option: Option) -> str:
+        return str(capfirst(option.label))

@@ -17,6 +17,8 @@ from openiop.curriculum.library import library
 from openiop.curriculum.schema import SessionPlan
 from openiop.groupwork.ledger import LedgerRow, iso_week_start, weekly_ledger
 from openiop.groupwork.models import Attendance, AttendanceStatus, Session
+from openiop.measures import selectors as measure_selectors
+from openiop.measures.selectors import DueItem
 from openiop.participants.models import Participant
 from openiop.portal.models import (
     CheckIn,
@@ -331,3 +333,19 @@ def between_sessions(participant: Participant, week_start: date | None = None) -
 
 def local_time(participant: Participant, moment: datetime) -> datetime:
     return moment.astimezone(zoneinfo.ZoneInfo(participant.program.time_zone))
+
+
+# --- outcome measures --------------------------------------------------------------------
+
+
+def my_due_measures(participant: Participant) -> list[DueItem]:
+    """The measures this participant may complete now: due or overdue, enabled instruments."""
+    return measure_selectors.due_for_self(participant=participant, today=today_for(participant))
+
+
+def my_due_measure(participant: Participant, code: str) -> DueItem:
+    """One of them by instrument code; 404 for any instrument not currently due."""
+    item = next((i for i in my_due_measures(participant) if i.instrument == code), None)
+    if item is None:
+        raise Http404("measure not due")
+    return item

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from openiop.portal import views
+from openiop.portal import measures_views, views
 
 app_name = "portal"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("homework/sent/<uuid:submission_id>/", views.submission, name="submission"),
     path("safety-plan/", views.safety_plan, name="safety_plan"),
     path("safety-plan/edit/", views.safety_plan_edit, name="safety_plan_edit"),
+    path("measures/", measures_views.measures, name="measures"),
+    path("measures/<str:instrument>/", measures_views.measure, name="measure"),
 ]

@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from openiop.accounts import mfa
+from openiop.measures.actions import schedule_set
 from openiop.portal.models import CheckIn, DiaryCard, HomeworkSubmission, IdempotencyRecord
 from openiop.testing import PASSWORD, build_world, make_group_session
 from openiop.treatment.tests.helpers import make_plan
@@ -27,6 +28,8 @@ PORTAL_PAGES = [
     "/me/goals/",
     "/me/diary/",
     "/me/homework/",
+    "/me/measures/",
+    "/me/measures/phq9/",
     "/me/safety-plan/",
     "/me/safety-plan/edit/",
     "/me/help/",
@@ -51,6 +54,10 @@ def _pick(page, group: str, choice: str) -> None:
 def test_participant_portal_on_a_phone(browser, live_server):
     world = build_world()
     make_plan(world)
+    # PHQ-9 weekly: the intake administration is due, so the questionnaire page is checked too.
+    schedule_set(
+        actor=world.director_a, program=world.program_a, instrument="phq9", cadences=["weekly"]
+    )
     later = timezone.now().replace(second=0, microsecond=0) + timedelta(hours=2)
     session, _, _ = make_group_session(world, members=2, starts_at=later, plan_code="cbt-03")
     context = browser.new_context(

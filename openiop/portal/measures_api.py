@@ -1,0 +1,105 @@
+"""Outcome measures the participant completes, over JSON (/api/v1/me/measures).
+
+The same selectors and action as the pages: only a measure due for the signed-in participant
+can be sent (404 otherwise), and every submission needs an `Idempotency-Key` header (REL-01).
+The answer says whether the care team was told, never the score.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema, Status
+from pydantic import ConfigDict, Field
+
+from openiop.measures.instruments import Instrument, get_instrument
+from openiop.measures.selectors import DueItem
+from openiop.portal import selectors
+from openiop.portal.api import _me, _once, _read
+from openiop.portal.measures_views import _instrument_or_404, performer, scope, stem
+
+router = Router(tags=["participant portal"])
+
+
+class OptionOut(Schema):
+    code: int
+    label: str
+
+
+class ItemOut(Schema):
+    number: int
+    label: str
+    options: list[OptionOut]
+
+
+class DueMeasureOut(Schema):
+    instrument: str
+    name: str
+    recall_window: str | None
+    stem: str
+    due_on: date
+    overdue: bool
+    items: list[ItemOut]
+
+
+class MeasureIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: list[int | None] = Field(
+        max_length=40, description="Codes in item order; null only where the form skips an item."
+    )
+
+
+class MeasureOut(Schema):
+    id: UUID
+    instrument: str
+    administered_at: datetime
+    safety_event: UUID | None
+
+
+def due_out(item: DueItem, inst: Instrument) -> dict[str, Any]:
+    return {
+        "instrument": inst.code,
+        "name": inst.name,
+        "recall_window": inst.recall_window.text if inst.recall_window else None,
+        "stem": stem(inst),
+        "due_on": item.due_on,
+        "overdue": item.overdue,
+        "items": [
+            {
+                "number": i.number,
+                "label": i.label,
+                "options": [{"code": o.code, "label": o.label} for o in i.options],
+            }
+            for i in inst.items
+        ],
+    }
+
+
+@router.get("/measures", response=list[DueMeasureOut], summary="My questionnaires due now")
+def list_measures(request: HttpRequest) -> list[dict[str, Any]]:
+    user, participant = _me(request)
+    _read(user, participant, "api.measures")
+    return [
+        due_out(item, get_instrument(item.instrument))
+        for item in selectors.my_due_measures(participant)
+    ]
+
+
+@router.post("/measures/{instrument}", response={201: MeasureOut}, summary="Send a questionnaire")
+def complete_measure(
+    request: HttpRequest, response: HttpResponse, instrument: str, payload: MeasureIn
+) -> Status[dict[str, Any]]:
+    user, participant = _me(request)
+    inst = _instrument_or_404(instrument)
+    outcome = _once(
+        request,
+        response,
+        scope(inst.code),
+        {"answers": payload.answers},
+        performer(user, participant, inst.code, payload.answers),
+    )
+    return Status(201, outcome.response)

@@ -1,0 +1,164 @@
+"""Outcome measures the participant completes in the portal (/me/measures/).
+
+Only a measure that is due for the signed-in participant opens (404 otherwise); answers are
+scored and stored through the same action as the clinician's entry, with the portal as their
+source. Participants are told their answers were saved, not how they scored: clinicians
+interpret scores (the list shows past totals plainly, without wording about severity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from openiop.accounts.access import participant_self
+from openiop.accounts.models import User
+from openiop.core.errors import ActionError
+from openiop.measures.forms import item_field_name
+from openiop.measures.instruments import (
+    Instrument,
+    InstrumentDisabledError,
+    UnknownInstrumentError,
+    get_instrument,
+)
+from openiop.measures.models import Assessment
+from openiop.measures.selectors import recent_scores
+from openiop.participants.models import Participant
+from openiop.portal import actions, selectors
+from openiop.portal.forms import MeasureForm
+from openiop.portal.idempotency import KEY_FIELD, Outcome, run_once
+from openiop.portal.views import _audit_read, _me, _new_key, _page
+from openiop.safety.models import SafetyEvent
+
+# Instruments that ask how often problems bothered the person get the familiar stem; the
+# others a neutral one. C-SSRS's recall window differs by question, so it says so plainly.
+BOTHERED = {"phq9", "gad7"}
+STEMS = {
+    "cssrs": "Questions 1 to 5 are about the past month. Question 6 asks whether you have ever "
+    "done something to end your life, and question 7 whether that was in the past 3 months.",
+}
+THANKS = "Saved. Thank you. Your care team will go over your answers with you."
+
+
+def stem(instrument: Instrument) -> str:
+    """The sentence above the items, stating the recall window."""
+    if instrument.code in STEMS:
+        return STEMS[instrument.code]
+    window = instrument.recall_window
+    if window is None:
+        return "Choose the answer that fits you best for each question."
+    if instrument.code in BOTHERED:
+        return f"Over the {window.text}, how often have you been bothered by each of these?"
+    return f"Thinking about the {window.text}, choose the answer that fits you best for each one."
+
+
+def scope(code: str) -> str:
+    return f"measure:{code}"
+
+
+def measure_response(assessment: Assessment, event: SafetyEvent | None) -> dict[str, Any]:
+    """What a submission answers (and replays): no score, only whether the team was told."""
+    return {
+        "id": str(assessment.external_id),
+        "instrument": assessment.instrument,
+        "administered_at": assessment.administered_at.isoformat(),
+        "safety_event": str(event.external_id) if event else None,
+    }
+
+
+def performer(
+    user: User, me: Participant, code: str, answers: list[int | None]
+) -> Callable[[], dict[str, Any]]:
+    """The write `run_once` performs for a first submission. A retry after the first save
+    finds the measure no longer due, so it must replay rather than 404: the due check runs
+    here, which a replay never calls."""
+
+    def perform() -> dict[str, Any]:
+        selectors.my_due_measure(me, code)
+        assessment, event = actions.measure_complete(
+            actor=user, participant=me, instrument=code, answers=answers
+        )
+        return measure_response(assessment, event)
+
+    return perform
+
+
+def _instrument_or_404(code: str) -> Instrument:
+    try:
+        return get_instrument(code)
+    except (UnknownInstrumentError, InstrumentDisabledError):
+        raise Http404("no such instrument") from None
+
+
+@require_http_methods(["GET"])
+@participant_self
+def measures(request: HttpRequest) -> HttpResponse:
+    user, me = _me(request)
+    due = [(item, get_instrument(item.instrument)) for item in selectors.my_due_measures(me)]
+    names = {i.code: i.name for _, i in due}
+    recent = recent_scores(participant=me)
+    for assessment in recent:
+        if assessment.instrument not in names:
+            names[assessment.instrument] = _name(assessment.instrument)
+    _audit_read(user, me, "portal.measures")
+    context = {"me": me, "due": due, "recent": [(a, names[a.instrument]) for a in recent]}
+    return render(request, "portal/measures.html", context)
+
+
+def _name(code: str) -> str:
+    try:
+        return get_instrument(code).name
+    except (UnknownInstrumentError, InstrumentDisabledError):
+        return code.upper()
+
+
+@require_http_methods(["GET", "POST"])
+@participant_self
+def measure(request: HttpRequest, instrument: str) -> HttpResponse:
+    _, me = _me(request)
+    inst = _instrument_or_404(instrument)
+    form = MeasureForm(request.POST or None, instrument=inst, initial=_new_key())
+    if request.method == "POST" and form.is_valid():
+        outcome = _submit(request, form, me, inst)
+        if outcome is not None:
+            if outcome.response.get("safety_event"):
+                return redirect("portal:help_sent")
+            messages.success(request, THANKS)
+            return redirect("portal:measures")
+    # The form is shown (first time, or again with errors) only while the measure is due.
+    due = selectors.my_due_measure(me, inst.code)
+    context = {
+        "me": me,
+        "instrument": inst,
+        "due": due,
+        "stem": stem(inst),
+        "form": form,
+        "item_fields": [form[item_field_name(item)] for item in inst.items],
+    }
+    return _page(request, "portal/measure.html", context, form)
+
+
+def _submit(
+    request: HttpRequest, form: MeasureForm, me: Participant, inst: Instrument
+) -> Outcome | None:
+    """Save once per key; a refusal goes beside the item it names and saves nothing."""
+    user, _ = _me(request)
+    answers = form.answers()
+    try:
+        return run_once(
+            user=user,
+            key=form.cleaned_data[KEY_FIELD],
+            scope=scope(inst.code),
+            payload={"answers": answers},
+            perform=performer(user, me, inst.code, answers),
+        )
+    except ActionError as exc:
+        for name, msgs in exc.errors.items():
+            for msg in msgs:
+                form.add_error(form.field_for_error(name), msg)
+        return None
