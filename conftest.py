@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import datetime
 
 import pytest
+import time_machine
 from django.test import Client
 
 from openiop.testing import World, build_world, verified_client
@@ -43,6 +45,34 @@ def password_only_client():
         return client
 
     return make
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-at",
+        default=os.environ.get("OPENIOP_TEST_CLOCK", ""),
+        help="run the whole suite with the clock moved to this ISO-8601 instant (it keeps "
+        "ticking); CI uses instants chosen to break date code (see .ci/clock-instants)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    instant = config.getoption("--clock-at")
+    if not instant:
+        return
+    moment = datetime.fromisoformat(instant)
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"--clock-at needs an offset, e.g. {instant}+00:00")
+    # Started before collection, so module-level values see the shifted clock too; tests that
+    # travel themselves nest inside this one.
+    traveller = time_machine.travel(moment, tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    instant = config.getoption("--clock-at")
+    return f"clock shifted to {instant} (ticking)" if instant else None
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from openiop.accounts.actions import membership_grant, user_create
 from openiop.accounts.models import User, UserKind
 from openiop.accounts.roles import Role
+from openiop.core import clock
+from openiop.core.clock import program_today
 from openiop.core.seeding import system_user
 from openiop.participants import actions as participant_actions
 from openiop.participants.models import Enrollment, Participant
 from openiop.programs.actions import organisation_create, program_create, track_create
 from openiop.programs.models import Organisation, Program, Track
+
+TEST_TIME_ZONE = "America/New_York"  # every test program's zone (make_program)
+
+
+def today(program: Program | None = None) -> date:
+    """Today as the test programs see it: their own date, never the server's or UTC's."""
+    return program_today(program) if program is not None else clock.today_in(TEST_TIME_ZONE)
+
 
 PASSWORD = "correct-horse-battery-staple-42"  # noqa: S105 - test-only credential
 _counter = itertools.count(1)
@@ -43,7 +53,7 @@ def make_program(
         name=name or f"Program {next(_counter)}",
         level_of_care="asam-2.1",
         population=population,
-        time_zone="America/New_York",
+        time_zone=TEST_TIME_ZONE,
         rule_pack="asam-2.1-us",
     )
 
@@ -83,7 +93,7 @@ def admit(
             legal_first_name=first, legal_last_name=last, date_of_birth=born, **demo
         ),
         track=track,
-        admitted_on=admitted_on or date.today() - timedelta(days=7),
+        admitted_on=admitted_on or today(program) - timedelta(days=7),
         primary_clinician=clinician,
     )
 
@@ -152,11 +162,11 @@ def build_world() -> World:
 def _add_past_group(world: World) -> None:
     """Yesterday's group with participant A present and a draft note, so every session,
     attendance and note route has a real row to resolve in the route-walking tests."""
-    from django.utils import timezone
-
     from openiop.groupwork import actions as gw
 
-    start = timezone.now().replace(second=0, microsecond=0) - timedelta(days=1)
+    # At 10:00 on the program's calendar: "now minus a day" would cross local midnight when
+    # the suite runs just after it.
+    start = clock.at_local(today(world.program_a) - timedelta(days=1), time(10, 0), world.program_a)
     session, _, rows = make_group_session(world, members=1, starts_at=start)
     gw.attendance_arrive(actor=world.clinician_a, attendance=rows[0], at=start)
     world.session_a = session

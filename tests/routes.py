@@ -13,6 +13,7 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from openiop.testing import World
+from openiop.testing import today as program_date
 
 # Routes that anyone may open without logging in (AC-01 allowlist).
 PUBLIC_ROUTES = {
@@ -216,7 +217,7 @@ def valid_body(method: str, path: str, world: World) -> dict[str, object]:
     request reaches the access check instead of stopping at validation."""
     if method == "GET":
         return {}
-    today = "2026-11-20"
+    today = program_date(world.program_a).isoformat()
     if path.startswith("/api/v1/me"):
         return _portal_body(path, world)
     episode: dict[str, object] = {

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -39,7 +39,7 @@ from openiop.audit import actions as audit_actions
 from openiop.audit.models import AppendOnlyQuerySet, AuditEvent
 from openiop.participants import actions as participant_actions
 from openiop.participants.models import Participant
-from openiop.testing import World, admit
+from openiop.testing import World, admit, today
 from tests.routes import Route, api_operations, valid_body, web_routes
 
 pytestmark = pytest.mark.django_db
@@ -186,7 +186,7 @@ def _prepare(method: str, path: str, world: World) -> None:
         participant_actions.enrollment_discharge(
             actor=world.director_a,
             enrollment=world.enrollment_a,
-            discharged_on=date.fromisoformat("2026-11-20"),
+            discharged_on=today() - timedelta(days=1),
             reason="completed",
             step_down_destination="outpatient",
         )

@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ import pytest
 from openiop.participants import actions as participant_actions
 from openiop.participants import api as participants_api
 from openiop.participants import selectors as participant_selectors
-from openiop.testing import World
+from openiop.testing import World, today
 from tests.routes import api_operations, valid_body, web_routes
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +111,7 @@ def _spoil(value: object) -> object:
 
 def _web_form(world: World) -> dict[str, str]:
     world.participant_a.refresh_from_db()  # the version the edit form must carry
-    today = date.today()
+    on = today()
     return {
         "legal_first_name": f"{MARKER}new",
         "legal_last_name": f"{MARKER}admit",
@@ -121,11 +121,11 @@ def _web_form(world: World) -> dict[str, str]:
         "track": str(world.track_a.external_id),
         # (Not clinician_a: the staff routes exercised above may have revoked them.)
         "primary_clinician": str(world.director_a.external_id),
-        "admitted_on": str(today - timedelta(days=1)),
+        "admitted_on": str(on - timedelta(days=1)),
         "phase": "engagement",
         "version": str(world.participant_a.version),
         "to_phase": "early_recovery",
-        "effective_on": str(today),
+        "effective_on": str(on),
         "reason": f"{MARKER} reason",
     }
 

@@ -29,8 +29,8 @@ def test_AC_01_public_allowlist_is_exactly_the_declared_public_routes():
 def _plan_run(world: World) -> None:
     from datetime import timedelta
 
+    from openiop.core.clock import program_today
     from openiop.groupwork.ledger import iso_week_start
-    from openiop.participants.actions import program_today
     from openiop.scheduling.actions import plan_run_create
 
     week = iso_week_start(program_today(world.program_a)) + timedelta(weeks=1)

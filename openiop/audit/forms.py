@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from openiop.accounts.models import User
 from openiop.audit.models import AuditAction
 from openiop.audit.selectors import AuditFilters, participant_ref
+from openiop.core import clock
 from openiop.programs.models import Program
 
 
@@ -71,7 +72,7 @@ class AuditFilterForm(forms.Form):
         if not self.is_bound:
             return AuditFilters()
         data = self.cleaned_data
-        zone = ZoneInfo(self.program.time_zone)
+        zone = clock.zone(self.program)
         user = data.get("user")
         return AuditFilters(
             start=_day_start(data.get("date_from"), zone),

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -28,6 +27,7 @@ from openiop.audit import selectors
 from openiop.audit.actions import AuditEntry, audit_append
 from openiop.audit.forms import AuditFilterForm
 from openiop.audit.models import AuditAction, AuditEvent
+from openiop.core import clock
 from openiop.programs.models import Program
 
 PAGE_SIZE = 50
@@ -85,7 +85,7 @@ def _rows(events: Iterable[AuditEvent], program: Program) -> list[ReportRow]:
     numbers = selectors.record_numbers(
         program=program, participant_ids=[e.participant_external_id for e in events]
     )
-    zone = ZoneInfo(program.time_zone)
+    zone = clock.zone(program)
     return [
         ReportRow(
             event=e,

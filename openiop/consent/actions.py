@@ -32,8 +32,8 @@ from openiop.consent.models import (
     sha256_hex,
 )
 from openiop.consent.selectors import current_notice, revocation_statement
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError, ConflictError
-from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 
 # Details each non-consent basis must record (§2.51(c), §2.53, §2.64-2.65), and those it may.

@@ -17,7 +17,7 @@ from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record
 from openiop.consent import actions, selectors
 from openiop.consent.models import Consent, Disclosure
-from openiop.participants.actions import program_today
+from openiop.core.clock import program_today
 from openiop.participants.models import Participant
 from openiop.participants.selectors import participant_get
 

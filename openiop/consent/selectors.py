@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from openiop.consent.models import Consent, ConsentStatus, Disclosure, NoticeKind, Part2Notice
-from openiop.participants.actions import program_today
+from openiop.core.clock import program_today
 from openiop.participants.models import Participant
 from openiop.programs.models import Program
 

@@ -32,9 +32,9 @@ from openiop.consent.summary import (
     ReleaseRequest,
     summary_document,
 )
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
 from openiop.participants import selectors as participant_selectors
-from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 
 

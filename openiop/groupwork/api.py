@@ -3,7 +3,6 @@ The same actions and scoping as the session runner."""
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
@@ -18,13 +17,14 @@ from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.accounts.stepup import require_recent_auth
 from openiop.audit.actions import audit_record, audit_record_reads
+from openiop.core import clock
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
 from openiop.groupwork import actions as gw
 from openiop.groupwork import selectors
 from openiop.groupwork.ledger import iso_week_start, weekly_ledger
 from openiop.groupwork.models import Attendance, Note, Session
 from openiop.participants import selectors as participant_selectors
-from openiop.participants.actions import program_today
 
 router = Router(tags=["group work"])
 
@@ -318,7 +318,7 @@ def absent(
 def _aware(at: datetime, row: Attendance) -> datetime:
     # A time without an offset is read in the program's own time zone.
     if at.tzinfo is None:
-        return at.replace(tzinfo=zoneinfo.ZoneInfo(row.session.program.time_zone))
+        return at.replace(tzinfo=clock.zone(row.session.program))
     return at
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from openiop.accounts.access import ProgramAccess
 from openiop.accounts.roles import Perm
+from openiop.core.clock import program_today
 from openiop.groupwork.ledger import participant_weeks
 from openiop.groupwork.selectors import participant_notes
-from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 
 WEEKS_SHOWN = 6

@@ -3,7 +3,6 @@ checked against the program's rule pack (clinical.md section 1)."""
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -11,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
+from openiop.core import clock
 from openiop.groupwork.models import Attendance, AttendanceStatus, SessionKind, SessionStatus
 from openiop.participants.models import Participant
 from openiop.programs.models import Program
@@ -24,7 +24,7 @@ def iso_week_start(day: date) -> date:
 
 def week_bounds(program: Program, week_start: date) -> tuple[datetime, datetime]:
     """Monday 00:00 to the next Monday 00:00 in the program's own time zone."""
-    tz = zoneinfo.ZoneInfo(program.time_zone)
+    tz = clock.zone(program)
     start = datetime.combine(week_start, time.min, tzinfo=tz)
     return start, start + timedelta(days=7)
 
@@ -129,7 +129,7 @@ def participant_weeks(
     """The last few ISO weeks of one participant, newest first (for the chart), from one
     query over those weeks' attendance plus the current week's remaining schedule."""
     program = participant.program
-    tz = zoneinfo.ZoneInfo(program.time_zone)
+    tz = clock.zone(program)
     current = iso_week_start(today or timezone.now().astimezone(tz).date())
     oldest = current - timedelta(weeks=weeks - 1)
     start, _ = week_bounds(program, oldest)

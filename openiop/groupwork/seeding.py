@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from openiop.accounts.models import User
+from openiop.core import clock
 from openiop.core.errors import ActionError
 from openiop.curriculum.library import library
 from openiop.groupwork import actions as gw
@@ -52,9 +53,8 @@ ASSESSMENTS = [
 
 
 def _local(program: Program, day: date, at: time) -> datetime:
-    import zoneinfo
 
-    return datetime.combine(day, at, tzinfo=zoneinfo.ZoneInfo(program.time_zone))
+    return datetime.combine(day, at, tzinfo=clock.zone(program))
 
 
 def _schedules(

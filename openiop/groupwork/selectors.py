@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
@@ -10,6 +9,8 @@ from uuid import UUID
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from openiop.core import clock
+from openiop.core.clock import program_today
 from openiop.curriculum.library import library
 from openiop.curriculum.schema import SessionPlan
 from openiop.groupwork.ledger import LedgerRow, iso_week_start, weekly_ledger
@@ -23,7 +24,6 @@ from openiop.groupwork.models import (
     SessionKind,
 )
 from openiop.measures.outcomes import not_on_track_ids
-from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 from openiop.participants.selectors import participant_search
 from openiop.portal.selectors import RunnerPortal, runner_portal
@@ -108,7 +108,7 @@ def roster(*, session: Session) -> list[RosterEntry]:
         .values_list("participant_id")
         .annotate(n=Count("id"))
     )
-    local_day = session.starts_at.astimezone(zoneinfo.ZoneInfo(session.program.time_zone)).date()
+    local_day = session.starts_at.astimezone(clock.zone(session.program)).date()
     week = weekly_ledger(
         program=session.program, week_start=iso_week_start(local_day), participant_ids=ids
     )

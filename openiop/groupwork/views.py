@@ -22,6 +22,8 @@ from openiop.accounts.models import User
 from openiop.accounts.roles import Perm
 from openiop.accounts.stepup import require_recent_auth
 from openiop.audit.actions import audit_record, audit_record_reads
+from openiop.core import clock
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
 from openiop.groupwork import actions as gw
 from openiop.groupwork import selectors
@@ -43,7 +45,6 @@ from openiop.groupwork.models import (
     Session,
 )
 from openiop.participants import selectors as participant_selectors
-from openiop.participants.actions import program_today
 
 
 def _user(request: HttpRequest) -> User:
@@ -60,7 +61,7 @@ def _session(
 
 
 def _tz(session: Session) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(session.program.time_zone)
+    return clock.zone(session.program)
 
 
 def _runner_url(session: Session) -> str:
@@ -151,9 +152,7 @@ def sessions_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
         )
     )
     todays = [
-        s
-        for s in sessions
-        if s.starts_at.astimezone(zoneinfo.ZoneInfo(access.program.time_zone)).date() == today
+        s for s in sessions if s.starts_at.astimezone(clock.zone(access.program)).date() == today
     ]
     context = {
         "program": access.program,

@@ -3,7 +3,6 @@ call these; each validates, writes inside one transaction and audits in it."""
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
+from openiop.core import clock
 from openiop.core.errors import ActionError, ConflictError
 from openiop.measures import hooks
 from openiop.measures.instruments import (
@@ -86,7 +86,7 @@ def _check_when(program: Program, enrollment: Enrollment, administered_at: datet
         raise ActionError({"administered_at": "Give the time with its time zone."})
     if administered_at > timezone.now() + FUTURE_TOLERANCE:
         raise ActionError({"administered_at": "The administration cannot be in the future."})
-    local = administered_at.astimezone(zoneinfo.ZoneInfo(program.time_zone)).date()
+    local = administered_at.astimezone(clock.zone(program)).date()
     if local < enrollment.admitted_on:
         raise ActionError(
             {"administered_at": f"Must be on or after admission ({enrollment.admitted_on})."}

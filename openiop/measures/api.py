@@ -14,10 +14,10 @@ from openiop.accounts.access import ProgramAccess, program_access
 from openiop.accounts.models import User
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
+from openiop.core.clock import program_today
 from openiop.measures import actions, selectors
 from openiop.measures.models import Assessment
 from openiop.participants import selectors as participant_selectors
-from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 
 router = Router(tags=["outcome measures"])

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import math
 import random
-import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 
 from openiop.accounts.models import User
+from openiop.core import clock
+from openiop.core.clock import program_today
 from openiop.measures.actions import assessment_record, schedule_set
 from openiop.measures.models import Assessment
-from openiop.participants.actions import program_today
 from openiop.participants.models import Enrollment
 from openiop.programs.models import Program
 
@@ -62,7 +62,7 @@ def _answers(rng: random.Random, items: int, total: int, fixed: dict[int, int]) 
 
 def _moment(program: Program, on: date, rng: random.Random) -> datetime:
     at = time(hour=rng.choice([9, 10, 13]), minute=rng.choice([0, 15, 30]))
-    return datetime.combine(on, at, tzinfo=zoneinfo.ZoneInfo(program.time_zone))
+    return datetime.combine(on, at, tzinfo=clock.zone(program))
 
 
 def _seed_episode(

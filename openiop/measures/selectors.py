@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -11,6 +10,7 @@ from uuid import UUID
 from django.db.models import Max
 from django.http import Http404
 
+from openiop.core import clock
 from openiop.measures.change import ChangeResult, instrument_change
 from openiop.measures.instruments import (
     Instrument,
@@ -34,7 +34,7 @@ NOT_AVAILABLE = "not available"
 
 
 def local_date(program: Program, moment: datetime) -> date:
-    return moment.astimezone(zoneinfo.ZoneInfo(program.time_zone)).date()
+    return moment.astimezone(clock.zone(program)).date()
 
 
 # --------------------------------------------------------------------------- one participant

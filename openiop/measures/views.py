@@ -6,7 +6,6 @@ scoped participant lookup (404); every page that shows a participant records a r
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +20,8 @@ from openiop.accounts.access import ProgramAccess, program_access, requires
 from openiop.accounts.models import User
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
+from openiop.core import clock
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
 from openiop.measures import actions, selectors
 from openiop.measures.chart import trajectories
@@ -36,7 +37,6 @@ from openiop.measures.instruments import Instrument, all_instruments, is_enabled
 from openiop.measures.models import Assessment, Cadence
 from openiop.measures.schedule import allowed_cadences
 from openiop.participants import selectors as participant_selectors
-from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 
 
@@ -105,13 +105,13 @@ def _instrument_or_404(code: str) -> Instrument:
 
 
 def _initial_time(access: ProgramAccess) -> dict[str, Any]:
-    now = timezone.now().astimezone(zoneinfo.ZoneInfo(access.program.time_zone))
+    now = clock.program_now(access.program)
     return {"administered_at": now.replace(second=0, microsecond=0, tzinfo=None)}
 
 
 def _aware(access: ProgramAccess, form: AssessmentEntryForm) -> Any:
     value = form.cleaned_data["administered_at"]
-    tz = zoneinfo.ZoneInfo(access.program.time_zone)
+    tz = clock.zone(access.program)
     return value.replace(tzinfo=tz) if timezone.is_naive(value) else value.astimezone(tz)
 
 

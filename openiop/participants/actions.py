@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from openiop.accounts.models import Membership, User, UserKind
 from openiop.accounts.roles import Role
 from openiop.audit.actions import audit_record
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError, ConflictError
 from openiop.participants.models import (
     DischargeReason,
@@ -64,10 +63,6 @@ class Demographics:
     emergency_contact_name: str = ""
     emergency_contact_relationship: str = ""
     emergency_contact_phone: str = ""
-
-
-def program_today(program: Program) -> date:
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(program.time_zone)).date()
 
 
 def _validate_demographics(demo: Demographics, program: Program, on: date) -> dict[str, str]:

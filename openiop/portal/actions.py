@@ -20,6 +20,7 @@ from django.utils.text import capfirst
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
+from openiop.core import clock
 from openiop.core.errors import ActionError, ConflictError
 from openiop.curriculum.library import library
 from openiop.curriculum.schema import HomeworkField
@@ -60,7 +61,7 @@ DIARY_BACKFILL_DAYS = 7
 
 
 def program_today(participant: Participant) -> date:
-    zone = zoneinfo.ZoneInfo(participant.program.time_zone)
+    zone = clock.zone(participant.program)
     return timezone.now().astimezone(zone).date()
 
 
@@ -173,7 +174,7 @@ def _use(errors: dict[str, str], data: CheckInInput, used: bool) -> tuple[str, d
 def next_session_today(participant: Participant) -> Session | None:
     """The participant's next (or current) session today, for a pre-session check-in."""
     now = timezone.now()
-    zone = zoneinfo.ZoneInfo(participant.program.time_zone)
+    zone = clock.zone(participant.program)
     local = now.astimezone(zone)
     day_end = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     return (

@@ -9,11 +9,11 @@ submissions), then back-dated, since those actions stamp the current time.
 from __future__ import annotations
 
 import random
-import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from openiop.accounts.actions import user_create
 from openiop.accounts.models import User, UserKind
+from openiop.core import clock
 from openiop.groupwork.models import Attendance, AttendanceStatus, Session
 from openiop.participants.models import Participant
 from openiop.portal import actions
@@ -27,7 +27,7 @@ DEMO_SKILLS = ["TIPP", "urge surfing", "wise mind", "opposite action", "DEAR MAN
 
 
 def _at(program: Program, day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=zoneinfo.ZoneInfo(program.time_zone))
+    return datetime.combine(day, time(hour, 0), tzinfo=clock.zone(program))
 
 
 def _todays_group(program: Program, today: date) -> Session | None:
@@ -174,7 +174,7 @@ def _safety_plan(user: User, me: Participant) -> None:
 def seed_portal(*, program: Program, rng: random.Random, today: date) -> int:
     """Portal accounts and activity for up to PORTAL_USERS members of today's group; the
     first is the demo login. Returns how many participants were given accounts."""
-    from openiop.participants.actions import program_today
+    from openiop.core.clock import program_today
 
     if today != program_today(program):
         return 0  # the portal's own checks (e.g. diary days) work from the real date

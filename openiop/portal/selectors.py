@@ -3,7 +3,6 @@ participants recorded between sessions (chart panel, session runner)."""
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
@@ -13,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from openiop.accounts.models import User, UserKind
+from openiop.core import clock
 from openiop.curriculum.library import library
 from openiop.curriculum.schema import SessionPlan
 from openiop.groupwork.ledger import LedgerRow, iso_week_start, weekly_ledger
@@ -50,7 +50,7 @@ def participant_for(user: User) -> Participant:
 
 
 def today_for(participant: Participant) -> date:
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(participant.program.time_zone)).date()
+    return clock.program_today(participant.program)
 
 
 # --- my week -----------------------------------------------------------------------------
@@ -306,7 +306,7 @@ def runner_portal(*, session: Session, participant_ids: list[int]) -> dict[int, 
 
 
 def _local_day(session: Session) -> date:
-    return session.starts_at.astimezone(zoneinfo.ZoneInfo(session.program.time_zone)).date()
+    return session.starts_at.astimezone(clock.zone(session.program)).date()
 
 
 # --- staff: chart ------------------------------------------------------------------------
@@ -332,7 +332,7 @@ def between_sessions(participant: Participant, week_start: date | None = None) -
 
 
 def local_time(participant: Participant, moment: datetime) -> datetime:
-    return moment.astimezone(zoneinfo.ZoneInfo(participant.program.time_zone))
+    return moment.astimezone(clock.zone(participant.program))
 
 
 # --- outcome measures --------------------------------------------------------------------

@@ -8,7 +8,6 @@ after the commit, so nobody is alerted about an event that was rolled back.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from django.utils import timezone
 from openiop.accounts.models import Membership, User
 from openiop.accounts.roles import Role
 from openiop.audit.actions import audit_record
+from openiop.core import clock
 from openiop.core.errors import ActionError, ConflictError
 from openiop.core.seeding import system_user
 from openiop.participants.models import Enrollment, Participant
@@ -240,7 +240,7 @@ def safety_event_record_step(
 
 
 def _end_of_local_day(program: Program, moment: datetime) -> datetime:
-    zone = zoneinfo.ZoneInfo(program.time_zone)
+    zone = clock.zone(program)
     day = moment.astimezone(zone).date() + timedelta(days=1)
     return datetime.combine(day, time.min, tzinfo=zone)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 from django.http import Http404
@@ -14,6 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 
 from openiop.accounts.models import User
+from openiop.core import clock
 from openiop.participants.models import Participant
 from openiop.programs.models import Program
 from openiop.safety.models import (
@@ -76,7 +76,7 @@ class Alert:
 def chart_alerts(*, participant: Participant) -> list[Alert]:
     """The chart header's alerts: one per event not yet closed, in one query."""
     alerts = []
-    zone = ZoneInfo(participant.program.time_zone)
+    zone = clock.zone(participant.program)
     for event in SafetyEvent.objects.filter(
         program_id=participant.program_id, participant=participant, status__in=NOT_CLOSED
     ).order_by("created_at", "id"):

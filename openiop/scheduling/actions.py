@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time as clock
-import zoneinfo
+import time as stopwatch
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
+from openiop.core import clock
 from openiop.core.errors import ActionError, ConflictError
 from openiop.groupwork import actions as gw
 from openiop.groupwork.models import Attendance, SessionKind
@@ -113,7 +113,7 @@ def plan_run_create(
     except PlanInputError as error:
         # Data the planner cannot read is a program set-up problem; say which field.
         raise ActionError({"planner": str(error)}) from None
-    started = clock.monotonic()
+    started = stopwatch.monotonic()
     result = solve(plan_input, time_limit=time_limit, seed=seed)
     run = PlanRun.objects.create(
         program=program,
@@ -122,7 +122,7 @@ def plan_run_create(
         input_doc=doc,
         output_doc=result.to_json(),
         status=result.status,
-        seconds=round(clock.monotonic() - started, 3),
+        seconds=round(stopwatch.monotonic() - started, 3),
         created_by=actor,
     )
     audit_record(
@@ -186,7 +186,7 @@ def _apply_assignments(actor: User, run: PlanRun, index: dict[str, dict]) -> int
 
 
 def _apply_sessions(actor: User, run: PlanRun, index: dict[str, dict]) -> int:
-    tz = zoneinfo.ZoneInfo(run.program.time_zone)
+    tz = clock.zone(run.program)
     booked = 0
     for item in run.output_doc["sessions"]:
         participant = index["participants"].get(item["participant"])

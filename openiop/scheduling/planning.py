@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from openiop.accounts.models import User
 from openiop.accounts.selectors import clinicians_for_program
+from openiop.core import clock
 from openiop.groupwork.ledger import week_bounds, weekly_ledger
 from openiop.groupwork.models import Attendance, Session, SessionKind, SessionStatus
 from openiop.participants.models import Enrollment
@@ -162,7 +163,7 @@ def build_input(
     """The planner input, and an index from the document's ids back to database rows."""
     groups = week_groups(program, week_start, after=makeup_after)
     clinicians, staff = _clinicians(program, groups)
-    tz = zoneinfo.ZoneInfo(program.time_zone)
+    tz = clock.zone(program)
     episodes = list(
         Enrollment.objects.filter(program=program, admitted_on__lte=week_start + timedelta(days=6))
         .filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=week_start))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -11,6 +10,7 @@ from uuid import UUID
 
 from django.http import Http404
 
+from openiop.core import clock
 from openiop.groupwork.ledger import LedgerRow, week_bounds, weekly_ledger
 from openiop.groupwork.models import Attendance, Session, SessionStatus
 from openiop.participants.models import Participant
@@ -36,7 +36,7 @@ class Board:
 
 
 def weekly_board(*, program: Program, week_start: date) -> Board:
-    tz = zoneinfo.ZoneInfo(program.time_zone)
+    tz = clock.zone(program)
     start, end = week_bounds(program, week_start)
     sessions = list(
         Session.objects.filter(program=program, starts_at__gte=start, starts_at__lt=end)

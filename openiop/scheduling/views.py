@@ -14,10 +14,10 @@ from openiop.accounts.access import ProgramAccess, program_access, requires
 from openiop.accounts.models import User
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
 from openiop.groupwork.ledger import iso_week_start
 from openiop.participants import selectors as participant_selectors
-from openiop.participants.actions import program_today
 from openiop.scheduling import actions, selectors
 from openiop.scheduling.models import AvailabilityWindow, PlanningProfile, PlanRunKind
 

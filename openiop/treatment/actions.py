@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 
 from openiop.accounts.models import Membership, User, UserKind
 from openiop.audit.actions import audit_record
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError, ConflictError
-from openiop.participants.actions import program_today
 from openiop.participants.models import Enrollment, Participant
 from openiop.treatment.models import (
     Goal,

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from openiop.accounts.models import User
-from openiop.participants.actions import program_today
+from openiop.core.clock import program_today
 from openiop.participants.models import Enrollment
 from openiop.treatment import actions
 from openiop.treatment.models import Goal, PlanStatus

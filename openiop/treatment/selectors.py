@@ -11,7 +11,7 @@ from django.http import Http404
 
 from openiop.accounts.access import ProgramAccess
 from openiop.accounts.roles import Perm
-from openiop.participants.actions import program_today
+from openiop.core.clock import program_today
 from openiop.participants.models import Participant
 from openiop.programs.models import Program
 from openiop.treatment.models import (

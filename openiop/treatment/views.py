@@ -25,9 +25,9 @@ from openiop.accounts.models import User
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
 from openiop.participants import selectors as participant_selectors
-from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 from openiop.treatment import actions, selectors
 from openiop.treatment.forms import (

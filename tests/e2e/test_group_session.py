@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from openiop.accounts import mfa
+from openiop.core import clock
 from openiop.groupwork import actions as gw
 from openiop.groupwork.models import Note, NoteStatus
 from openiop.testing import PASSWORD, admit, build_world
@@ -52,11 +53,8 @@ def _next_step_code(device: TOTPDevice) -> str:
 
 
 def _hhmm(session, minutes: int) -> str:
-    import zoneinfo
 
-    local = (session.starts_at + timedelta(minutes=minutes)).astimezone(
-        zoneinfo.ZoneInfo(session.program.time_zone)
-    )
+    local = (session.starts_at + timedelta(minutes=minutes)).astimezone(clock.zone(session.program))
     return local.strftime("%H:%M")
 
 

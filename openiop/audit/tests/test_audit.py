@@ -12,7 +12,7 @@ from openiop.audit.tests.tamper import raw_as_attacker, run_cli
 from openiop.audit.verify import audit_verify
 from openiop.participants import actions
 from openiop.participants.models import Participant
-from openiop.testing import World
+from openiop.testing import World, today
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def test_REL_02_write_and_audit_roll_back_together(world: World, monkeypatch):
                 legal_first_name="Fault", legal_last_name="Injected", date_of_birth=date(1990, 1, 1)
             ),
             track=world.track_a,
-            admitted_on=date.today(),
+            admitted_on=today(),
             primary_clinician=world.clinician_a,
         )
     assert Participant.objects.count() == people_before

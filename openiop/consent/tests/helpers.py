@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from openiop.accounts.models import User
@@ -11,13 +11,13 @@ from openiop.consent.models import Consent, Disclosure
 from openiop.consent.selectors import current_notice
 from openiop.consent.summary import notice_header
 from openiop.participants.models import Participant
-from openiop.testing import World
+from openiop.testing import World, today
 
 RECIPIENT = "Dr Robin Lee"
 
 
 def terms(**overrides: Any) -> ConsentTerms:
-    today = date.today()
+    on = today()
     base: dict[str, Any] = {
         "discloser_name": "Program A",
         "information": ["demographics", "episode_of_care", "attendance"],
@@ -25,11 +25,11 @@ def terms(**overrides: Any) -> ConsentTerms:
         "recipient_type": "individual",
         "purposes": ["treatment"],
         "revocation_acknowledged": True,
-        "expires_on": today + timedelta(days=90),
+        "expires_on": on + timedelta(days=90),
         "signed_by": "Avery Quillby",
         "signer_relation": "patient",
         # A day back, so the program's own time zone never sees it as signed in the future.
-        "signed_on": today - timedelta(days=1),
+        "signed_on": on - timedelta(days=1),
     }
     base.update(overrides)
     return ConsentTerms(**base)

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from openiop.consent.models import Consent
 from openiop.consent.tests.helpers import disclose, make_consent
-from openiop.testing import World
+from openiop.testing import World, today
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def consent_body(**overrides) -> dict:
         "expiry_event": "On discharge",
         "signed_by": "Avery Quillby",
         "signer_relation": "patient",
-        "signed_on": (date.today() - timedelta(days=1)).isoformat(),
+        "signed_on": (today() - timedelta(days=1)).isoformat(),
     }
     body.update(overrides)
     return body
@@ -52,7 +52,7 @@ def test_create_list_and_revoke(world: World, client_for):
         client,
         "POST",
         f"{base(world)}/consents/{consent['id']}/revoke",
-        {"revoked_on": date.today().isoformat(), "reason": "asked"},
+        {"revoked_on": today().isoformat(), "reason": "asked"},
     )
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
 
@@ -91,7 +91,7 @@ def test_api_write_twins_for_billing(world: World, client_for):
         client,
         "POST",
         f"{base(world)}/consents/{consent.external_id}/revoke",
-        {"revoked_on": date.today().isoformat()},
+        {"revoked_on": today().isoformat()},
     )
     assert revoke.status_code == 403
     assert Consent.objects.count() == 1
@@ -106,6 +106,6 @@ def test_api_outsider_gets_404(world: World, client_for):
         client,
         "POST",
         f"{base(world)}/consents/{consent.external_id}/revoke",
-        {"revoked_on": date.today().isoformat()},
+        {"revoked_on": today().isoformat()},
     )
     assert revoke.status_code == 404

@@ -3,7 +3,7 @@ applies at once; expiry ends a consent without anyone acting."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -13,9 +13,9 @@ from openiop.consent.actions import consent_create, consent_revoke
 from openiop.consent.models import Consent, ConsentStatus
 from openiop.consent.selectors import revocation_statement
 from openiop.consent.tests.helpers import disclose, make_consent, terms
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError, ConflictError
-from openiop.participants.actions import program_today
-from openiop.testing import World
+from openiop.testing import World, today
 
 pytestmark = pytest.mark.django_db
 
@@ -101,8 +101,8 @@ def _all_blank() -> dict:
         ({"information": ["attendance", "gossip"]}, "information"),
         ({"purposes": ["marketing"]}, "purposes"),
         ({"recipient_type": "friend"}, "recipient_type"),
-        ({"signed_on": date.today() + timedelta(days=3)}, "signed_on"),
-        ({"expires_on": date.today() - timedelta(days=30)}, "expires_on"),
+        ({"signed_on": today() + timedelta(days=3)}, "signed_on"),
+        ({"expires_on": today() - timedelta(days=30)}, "expires_on"),
     ],
 )
 def test_P2_01_invalid_element_values_are_named(world: World, overrides, field):
@@ -157,7 +157,7 @@ def test_P2_01_revocation_is_not_repeated_or_dated_ahead(world: World):
 
 
 def test_P2_01_consent_expires_on_its_date(world: World):
-    consent = make_consent(world, expires_on=date.today() + timedelta(days=5))
+    consent = make_consent(world, expires_on=today() + timedelta(days=5))
     disclose(world, consent=consent)
     later = datetime.now(tz=UTC) + timedelta(days=7)
     with time_machine.travel(later, tick=False):

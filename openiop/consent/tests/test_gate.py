@@ -3,7 +3,7 @@ information and purpose, or a recorded non-consent basis with its required detai
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,9 +13,9 @@ from openiop.consent.actions import consent_revoke
 from openiop.consent.models import Disclosure, sha256_hex
 from openiop.consent.selectors import current_notice
 from openiop.consent.tests.helpers import RECIPIENT, disclose, make_consent, released
+from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
-from openiop.participants.actions import program_today
-from openiop.testing import World
+from openiop.testing import World, today
 
 pytestmark = pytest.mark.django_db
 
@@ -48,8 +48,8 @@ CASES: list[Any] = [
     pytest.param({"_revoked": True}, {}, {"consent"}, id="revoked-consent"),
     pytest.param(
         {
-            "signed_on": date.today() - timedelta(days=30),
-            "expires_on": date.today() - timedelta(days=2),
+            "signed_on": today() - timedelta(days=30),
+            "expires_on": today() - timedelta(days=2),
         },
         {},
         {"consent"},

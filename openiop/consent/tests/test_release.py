@@ -125,7 +125,7 @@ def test_P2_03_emergency_release_needs_its_details(world: World, client_for):
 
 def test_P2_03_revoked_consent_is_not_offered_nor_accepted(world: World, client_for):
     from openiop.consent.actions import consent_revoke
-    from openiop.participants.actions import program_today
+    from openiop.core.clock import program_today
 
     consent = make_consent(world)
     consent_revoke(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -12,7 +12,7 @@ from openiop.audit.models import AuditEvent
 from openiop.consent.models import Consent, Part2NoticeReceipt
 from openiop.consent.tests.helpers import make_consent
 from openiop.participants.models import Participant
-from openiop.testing import World
+from openiop.testing import World, today
 from tests.routes import web_routes
 
 pytestmark = pytest.mark.django_db
@@ -40,10 +40,10 @@ def consent_form(**overrides) -> dict:
         "recipient_type": "individual",
         "purposes": ["treatment"],
         "revocation_acknowledged": "on",
-        "expires_on": (date.today() + timedelta(days=60)).isoformat(),
+        "expires_on": (today() + timedelta(days=60)).isoformat(),
         "signed_by": "Avery Quillby",
         "signer_relation": "patient",
-        "signed_on": (date.today() - timedelta(days=1)).isoformat(),
+        "signed_on": (today() - timedelta(days=1)).isoformat(),
     }
     data.update(overrides)
     return data
@@ -88,12 +88,12 @@ def test_P2_01_revoke_through_the_form(world: World, client_for):
     client = client_for(world.clinician_a)
     assert client.get(url("revoke", world, consent)).status_code == 200
     response = client.post(
-        url("revoke", world, consent), {"revoked_on": date.today().isoformat(), "reason": "asked"}
+        url("revoke", world, consent), {"revoked_on": today().isoformat(), "reason": "asked"}
     )
     assert response.status_code == 302
     consent.refresh_from_db()
     assert consent.revoked_at is not None
-    again = client.post(url("revoke", world, consent), {"revoked_on": date.today().isoformat()})
+    again = client.post(url("revoke", world, consent), {"revoked_on": today().isoformat()})
     assert again.status_code == 422 and b"already revoked" in again.content
 
 
@@ -135,7 +135,7 @@ def test_consent_writes_are_403_without_consent_manage(world: World, client_for,
     consent = make_consent(world)
     client = client_for(world.billing_a)
     assert client.get(url(name, world, consent)).status_code == 403
-    data = consent_form() if name == "create" else {"revoked_on": date.today().isoformat()}
+    data = consent_form() if name == "create" else {"revoked_on": today().isoformat()}
     assert client.post(url(name, world, consent), data).status_code == 403
     consent.refresh_from_db()
     assert Consent.objects.count() == 1 and consent.revoked_at is None
@@ -170,7 +170,7 @@ def admit_form(world: World, **overrides) -> dict:
         "date_of_birth": "1992-04-05",
         "sex_for_scoring": "unknown",
         "track": str(world.track_a.external_id),
-        "admitted_on": date.today().isoformat(),
+        "admitted_on": today().isoformat(),
         "primary_clinician": str(world.clinician_a.external_id),
         "phase": "engagement",
     }

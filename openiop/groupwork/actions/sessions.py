@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
@@ -10,6 +9,7 @@ from django.db import transaction
 from openiop.accounts.models import Membership, User, UserKind
 from openiop.accounts.roles import Role
 from openiop.audit.actions import audit_record
+from openiop.core import clock
 from openiop.core.errors import ActionError
 from openiop.curriculum.library import library
 from openiop.groupwork.guard import Peer, find_peer_mentions
@@ -180,7 +180,7 @@ def schedule_create(
 
 
 def _local(program: Program, day: date, at: time) -> datetime:
-    return datetime.combine(day, at, tzinfo=zoneinfo.ZoneInfo(program.time_zone))
+    return datetime.combine(day, at, tzinfo=clock.zone(program))
 
 
 @transaction.atomic

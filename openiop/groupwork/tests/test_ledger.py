@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date, datetime, timedelta
 
 import pytest
 
 from openiop.accounts.roles import Role
+from openiop.core import clock
 from openiop.groupwork import actions as gw
 from openiop.groupwork.ledger import under_minimum, weekly_ledger
 from openiop.testing import World, admit, make_program, make_staff, make_track
@@ -15,9 +15,7 @@ MONDAY = date(2025, 6, 2)  # a past week the shared test world never touches
 
 
 def _at(program, day: date, hour: int) -> datetime:
-    return datetime(
-        day.year, day.month, day.day, hour, 0, tzinfo=zoneinfo.ZoneInfo(program.time_zone)
-    )
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=clock.zone(program))
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from openiop.core import clock
+from openiop.core.clock import program_today
 from openiop.measures.actions import assessment_record
 from openiop.measures.models import Assessment
-from openiop.participants.actions import program_today
 from openiop.participants.models import Participant
 from openiop.testing import World, admit
 
@@ -28,7 +28,7 @@ def phq9(total: int, item9: int = 0) -> list[int]:
 
 
 def on_day(world: World, day: date) -> datetime:
-    return datetime.combine(day, time(10, 0), tzinfo=ZoneInfo(world.program_a.time_zone))
+    return datetime.combine(day, time(10, 0), tzinfo=clock.zone(world.program_a))
 
 
 def long_stay(world: World, *, weeks: int = 8, last: str = "Longstay") -> Participant:

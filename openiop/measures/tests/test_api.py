@@ -8,13 +8,13 @@ import random
 import pytest
 
 from openiop.audit.models import AuditEvent
+from openiop.core.clock import program_today
 from openiop.core.seeding import system_user
 from openiop.measures import hooks
 from openiop.measures.actions import schedule_set
 from openiop.measures.models import Assessment
 from openiop.measures.seeding import seed_assessments
 from openiop.measures.tests.helpers import record
-from openiop.participants.actions import program_today
 from openiop.testing import World
 
 pytestmark = pytest.mark.django_db

@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openiop.audit.models import AuditEvent
+from openiop.core.clock import program_today
 from openiop.groupwork import actions as gw
 from openiop.measures import dashboard
 from openiop.measures.dashboard import Cell, Episode, Rate
 from openiop.measures.instruments import get_instrument
 from openiop.measures.tests.helpers import phq9, record
-from openiop.participants.actions import program_today
 from openiop.testing import World, admit
 
 ADMITTED = date(2025, 1, 6)

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from openiop.core.clock import program_today
 from openiop.measures import outcomes
 from openiop.measures.actions import assessment_mark_entered_in_error, assessment_record
 from openiop.measures.outcomes import (
@@ -20,7 +21,6 @@ from openiop.measures.outcomes import (
     not_on_track_ids,
 )
 from openiop.measures.tests.helpers import long_stay, on_day, phq9
-from openiop.participants.actions import program_today
 from openiop.testing import World
 
 TRUE_FE = np.array([1.0, 1.0, 0.95, -0.25])  # b0, b1 log(w+1), b2 intake, b3 interaction

@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from openiop.core.clock import program_today
 from openiop.measures import hooks, selectors
 from openiop.measures.actions import assessment_mark_entered_in_error, schedule_set
 from openiop.measures.tests.helpers import long_stay, phq9, record, trajectory
-from openiop.participants.actions import program_today
 from openiop.testing import World, admit
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from openiop.audit.models import AuditEvent
+from openiop.core import clock
 from openiop.measures import hooks
 from openiop.measures.actions import schedule_set
 from openiop.measures.models import AdministrationSchedule, Assessment
@@ -90,13 +91,12 @@ def test_entry_post_records_and_warns_on_item9(world: World, client_for):
 
 
 def _now_local(world: World) -> str:
-    import zoneinfo
     from datetime import timedelta
 
     from django.utils import timezone
 
     now = timezone.now() - timedelta(minutes=2)
-    return now.astimezone(zoneinfo.ZoneInfo(world.program_a.time_zone)).strftime("%Y-%m-%dT%H:%M")
+    return now.astimezone(clock.zone(world.program_a)).strftime("%Y-%m-%dT%H:%M")
 
 
 def test_entry_post_bad_code_names_the_item_and_saves_nothing(world: World, client_for):

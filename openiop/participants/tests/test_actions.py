@@ -9,7 +9,7 @@ from openiop.audit.models import AuditEvent
 from openiop.core.errors import ActionError, ConflictError
 from openiop.participants import actions
 from openiop.participants.models import Enrollment, Participant, Phase, PhaseChange
-from openiop.testing import World, admit, make_program, make_staff, make_track
+from openiop.testing import World, admit, make_program, make_staff, make_track, today
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_admit_creates_participant_episode_and_audit(world: World):
         program=world.program_a,
         demographics=_demo(preferred_name="Rob", pronouns="they/them"),
         track=world.track_a,
-        admitted_on=date.today(),
+        admitted_on=today(),
         primary_clinician=world.clinician_a,
     )
     assert participant.record_number.startswith("P-")
@@ -57,8 +57,8 @@ def test_record_numbers_are_sequential_per_program(world: World):
     [
         ({"legal_first_name": "  "}, "legal_first_name"),
         ({"legal_last_name": ""}, "legal_last_name"),
-        ({"date_of_birth": date.today() + timedelta(days=1)}, "date_of_birth"),
-        ({"date_of_birth": date.today() - timedelta(days=365 * 15)}, "date_of_birth"),
+        ({"date_of_birth": today() + timedelta(days=1)}, "date_of_birth"),
+        ({"date_of_birth": today() - timedelta(days=365 * 15)}, "date_of_birth"),
         ({"sex_for_scoring": "x"}, "sex_for_scoring"),
         ({"emergency_contact_name": "Kim"}, "emergency_contact_phone"),
     ],
@@ -71,7 +71,7 @@ def test_admit_rejects_bad_demographics_naming_the_field(world: World, overrides
             program=world.program_a,
             demographics=_demo(**overrides),
             track=world.track_a,
-            admitted_on=date.today(),
+            admitted_on=today(),
             primary_clinician=world.clinician_a,
         )
     assert field in exc.value.errors
@@ -86,7 +86,7 @@ def test_admit_rejects_track_and_clinician_of_another_program(world: World):
             program=world.program_a,
             demographics=_demo(),
             track=world.track_b,
-            admitted_on=date.today(),
+            admitted_on=today(),
             primary_clinician=world.clinician_b,
         )
     assert set(exc.value.errors) == {"track", "primary_clinician"}
@@ -100,7 +100,7 @@ def test_billing_staff_cannot_be_primary_clinician(world: World):
             program=world.program_a,
             demographics=_demo(),
             track=world.track_a,
-            admitted_on=date.today(),
+            admitted_on=today(),
             primary_clinician=world.billing_a,
         )
     assert "primary_clinician" in exc.value.errors
@@ -110,7 +110,7 @@ def test_adolescent_program_checks_age():
     program = make_program(population="adolescent")
     track = make_track(program)
     clinician = make_staff(program, Role.CLINICIAN)
-    admit(program, track, clinician, born=date.today() - timedelta(days=365 * 15))
+    admit(program, track, clinician, born=today() - timedelta(days=365 * 15))
     with pytest.raises(ActionError) as exc:
         admit(program, track, clinician, born=date(1980, 1, 1))
     assert "date_of_birth" in exc.value.errors
@@ -122,7 +122,7 @@ def test_admission_far_in_future_is_refused(world: World):
             world.program_a,
             world.track_a,
             world.clinician_a,
-            admitted_on=date.today() + timedelta(days=90),
+            admitted_on=today() + timedelta(days=90),
         )
     assert "admitted_on" in exc.value.errors
 
@@ -132,7 +132,7 @@ def test_change_phase_records_history_and_validates(world: World):
         actor=world.clinician_a,
         enrollment=world.enrollment_a,
         to_phase=Phase.EARLY_RECOVERY,
-        effective_on=date.today(),
+        effective_on=today(),
         reason="Attending reliably",
     )
     assert change.from_phase == Phase.ENGAGEMENT
@@ -143,7 +143,7 @@ def test_change_phase_records_history_and_validates(world: World):
             actor=world.clinician_a,
             enrollment=world.enrollment_a,
             to_phase=Phase.EARLY_RECOVERY,
-            effective_on=date.today(),
+            effective_on=today(),
             reason="",
         )
     assert set(exc.value.errors) == {"to_phase", "reason"}
@@ -154,7 +154,7 @@ def test_discharge_then_readmit_new_episode(world: World):
     closed = actions.enrollment_discharge(
         actor=world.clinician_a,
         enrollment=world.enrollment_a,
-        discharged_on=date.today(),
+        discharged_on=today(),
         reason="stepped_down",
         step_down_destination="outpatient",
         note="Stepping down to weekly therapy",
@@ -164,7 +164,7 @@ def test_discharge_then_readmit_new_episode(world: World):
         actions.enrollment_discharge(
             actor=world.clinician_a,
             enrollment=world.enrollment_a,
-            discharged_on=date.today(),
+            discharged_on=today(),
             reason="completed",
             step_down_destination="outpatient",
         )
@@ -172,7 +172,7 @@ def test_discharge_then_readmit_new_episode(world: World):
         actor=world.clinician_a,
         participant=world.participant_a,
         track=world.track_a,
-        admitted_on=date.today(),
+        admitted_on=today(),
         primary_clinician=world.clinician_a,
     )
     assert second.is_open
@@ -185,7 +185,7 @@ def test_readmit_refused_while_episode_open(world: World):
             actor=world.clinician_a,
             participant=world.participant_a,
             track=world.track_a,
-            admitted_on=date.today(),
+            admitted_on=today(),
             primary_clinician=world.clinician_a,
         )
     assert "participant" in exc.value.errors

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 
 from openiop.participants.models import Participant
-from openiop.testing import World
+from openiop.testing import World, today
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +24,7 @@ def admit_body(world: World, **overrides) -> dict:
         "legal_last_name": "Brambleford",
         "date_of_birth": "1985-07-09",
         "track": str(world.track_a.external_id),
-        "admitted_on": date.today().isoformat(),
+        "admitted_on": today().isoformat(),
         "primary_clinician": str(world.clinician_a.external_id),
     }
     body.update(overrides)
@@ -141,15 +140,15 @@ def _episode_path(world: World) -> str:
 def test_phase_discharge_readmit_via_api(world: World, client_for):
     client = client_for(world.clinician_a)
     ep = f"{_episode_path(world)}/{world.enrollment_a.external_id}"
-    today = date.today().isoformat()
+    on = today().isoformat()
     phase = send(
         client,
         "POST",
         f"{ep}/phase",
-        {"to_phase": "early_recovery", "effective_on": today, "reason": "ok"},
+        {"to_phase": "early_recovery", "effective_on": on, "reason": "ok"},
     )
     assert phase.status_code == 200 and phase.json()["phase"] == "early_recovery"
-    body = {"discharged_on": today, "reason": "completed", "step_down_destination": "outpatient"}
+    body = {"discharged_on": on, "reason": "completed", "step_down_destination": "outpatient"}
     closed = send(client, "POST", f"{ep}/discharge", body)
     assert closed.status_code == 200 and closed.json()["is_open"] is False
     again = send(client, "POST", f"{ep}/discharge", body)
@@ -160,7 +159,7 @@ def test_phase_discharge_readmit_via_api(world: World, client_for):
         _episode_path(world),
         {
             "track": str(world.track_a.external_id),
-            "admitted_on": today,
+            "admitted_on": on,
             "primary_clinician": str(world.clinician_a.external_id),
         },
     )
@@ -170,19 +169,19 @@ def test_phase_discharge_readmit_via_api(world: World, client_for):
 
 def test_episode_writes_forbidden_for_intake_and_billing(world: World, client_for):
     ep = f"{_episode_path(world)}/{world.enrollment_a.external_id}"
-    today = date.today().isoformat()
+    on = today().isoformat()
     intake = client_for(world.intake_a)
     assert (
         send(
             intake,
             "POST",
             f"{ep}/phase",
-            {"to_phase": "maintenance", "effective_on": today, "reason": "x"},
+            {"to_phase": "maintenance", "effective_on": on, "reason": "x"},
         ).status_code
         == 403
     )
     billing = client_for(world.billing_a)
-    body = {"discharged_on": today, "reason": "completed", "step_down_destination": "outpatient"}
+    body = {"discharged_on": on, "reason": "completed", "step_down_destination": "outpatient"}
     assert send(billing, "POST", f"{ep}/discharge", body).status_code == 403
     world.enrollment_a.refresh_from_db()
     assert world.enrollment_a.is_open

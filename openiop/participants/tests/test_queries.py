@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from openiop.participants.models import Enrollment, Participant
-from openiop.testing import World
+from openiop.testing import World, today
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def _bulk_add(world: World, count: int, start: int) -> None:
             program=world.program_a,
             participant=p,
             track=world.track_a,
-            admitted_on=date.today() - timedelta(days=3),
+            admitted_on=today() - timedelta(days=3),
             primary_clinician=world.clinician_a,
         )
         for p in people

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 
 from openiop.audit.models import AuditEvent
 from openiop.participants.models import Enrollment, Participant, Phase
-from openiop.testing import World
+from openiop.testing import World, today
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def admit_form(world: World, **overrides) -> dict:
         "date_of_birth": "1992-04-05",
         "sex_for_scoring": "unknown",
         "track": str(world.track_a.external_id),
-        "admitted_on": date.today().isoformat(),
+        "admitted_on": today().isoformat(),
         "primary_clinician": str(world.clinician_a.external_id),
         "phase": "engagement",
     }
@@ -133,7 +133,7 @@ def test_admit_forbidden_for_billing(world: World, client_for):
     [
         ({"legal_first_name": ""}, b"Legal first name: "),
         ({"date_of_birth": "not-a-date"}, b"Date of birth: "),
-        ({"date_of_birth": (date.today() - timedelta(days=3000)).isoformat()}, b"adult program"),
+        ({"date_of_birth": (today() - timedelta(days=3000)).isoformat()}, b"adult program"),
         ({"track": str(__import__("uuid").uuid4())}, b"Track: "),
         ({"email": "nope"}, b"Email: "),
         ({"emergency_contact_name": "Kim"}, b"emergency contact"),
@@ -178,7 +178,7 @@ def test_change_phase_flow(world: World, client_for):
         phase_url,
         {
             "to_phase": "early_recovery",
-            "effective_on": date.today().isoformat(),
+            "effective_on": today().isoformat(),
             "reason": "Engaged",
         },
     )
@@ -190,7 +190,7 @@ def test_change_phase_flow(world: World, client_for):
 def test_change_phase_bad_input(world: World, client_for):
     response = client_for(world.clinician_a).post(
         url("change_phase", world, **episode_kwargs(world)),
-        {"to_phase": "engagement", "effective_on": date.today().isoformat(), "reason": "x"},
+        {"to_phase": "engagement", "effective_on": today().isoformat(), "reason": "x"},
     )
     assert response.status_code == 422
     assert b"already in this phase" in response.content
@@ -210,7 +210,7 @@ def test_discharge_and_readmit_flow(world: World, client_for):
     response = client.post(
         url("discharge", world, **episode_kwargs(world)),
         {
-            "discharged_on": date.today().isoformat(),
+            "discharged_on": today().isoformat(),
             "reason": "completed",
             "step_down_destination": "outpatient",
         },
@@ -224,7 +224,7 @@ def test_discharge_and_readmit_flow(world: World, client_for):
         url("readmit", world, **chart_kwargs(world)),
         {
             "track": str(world.track_a.external_id),
-            "admitted_on": date.today().isoformat(),
+            "admitted_on": today().isoformat(),
             "primary_clinician": str(world.clinician_a.external_id),
             "phase": "engagement",
         },
@@ -274,7 +274,7 @@ def test_readmit_while_open_names_problem(world: World, client_for):
         url("readmit", world, **chart_kwargs(world)),
         {
             "track": str(world.track_a.external_id),
-            "admitted_on": date.today().isoformat(),
+            "admitted_on": today().isoformat(),
             "primary_clinician": str(world.clinician_a.external_id),
             "phase": "engagement",
         },

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from openiop.core.clock import program_today
 from openiop.core.seeding import seed
-from openiop.participants.actions import program_today
 from openiop.portal.models import CheckIn, DiaryCard, WeeklyGoal
 from openiop.portal.seeding import DEMO_PARTICIPANT
 from openiop.programs.models import Program

@@ -4,10 +4,11 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
+from openiop.core import clock
+from openiop.core.clock import program_today
 from openiop.groupwork import actions as gw
 from openiop.groupwork.ledger import iso_week_start
 from openiop.groupwork.models import Attendance, Session
-from openiop.participants.actions import program_today
 from openiop.planner import check_plan, parse_input
 from openiop.scheduling import actions
 from openiop.scheduling.models import AvailabilityWindow, PlanRunKind
@@ -108,9 +109,8 @@ def test_participant_without_availability_gets_a_reason(world: World, week):
 
 def test_makeup_run_counts_attended_and_keeps_bookings(world: World):
     this_monday = iso_week_start(program_today(world.program_a))
-    import zoneinfo
 
-    tz = zoneinfo.ZoneInfo(world.program_a.time_zone)
+    tz = clock.zone(world.program_a)
     earlier = datetime.combine(this_monday, time(9, 0), tzinfo=tz)
     held = gw.session_create(
         actor=world.clinician_a,

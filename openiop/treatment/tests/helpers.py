@@ -6,20 +6,20 @@ from datetime import date, timedelta
 
 from openiop.accounts.models import User
 from openiop.participants.models import Participant
-from openiop.testing import World
+from openiop.testing import World, today
 from openiop.treatment import actions
 from openiop.treatment.models import Goal, Objective, Problem, TreatmentPlan
 
 
 def soon(days: int = 30) -> date:
-    return date.today() + timedelta(days=days)
+    return today() + timedelta(days=days)
 
 
 def draft(world: World, *, participant: Participant | None = None) -> TreatmentPlan:
     return actions.plan_create(
         actor=world.clinician_a,
         participant=participant or world.participant_a,
-        effective_on=date.today() - timedelta(days=1),
+        effective_on=today() - timedelta(days=1),
         review_on=soon(30),
         participant_statement="I want to get back to work and sleep through the night.",
     )

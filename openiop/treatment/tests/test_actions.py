@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from openiop.accounts.roles import Role
 from openiop.audit.models import AuditEvent
 from openiop.core.errors import ActionError, ConflictError
 from openiop.participants.actions import enrollment_discharge
-from openiop.testing import World, admit, make_staff
+from openiop.testing import World, admit, make_staff, today
 from openiop.treatment import actions, selectors
 from openiop.treatment.models import (
     Goal,
@@ -25,28 +25,31 @@ from openiop.treatment.tests.helpers import draft, first_items, grow, make_plan,
 
 pytestmark = pytest.mark.django_db
 
-TODAY = date.today()
+
+def _days_from_today(days: int | None):
+    # Dates are built when the test runs, from the program's own today (never at import).
+    return None if days is None else today() + timedelta(days=days)
 
 
 @pytest.mark.parametrize(
-    ("effective_on", "review_on", "field"),
+    ("effective_in", "review_in", "field"),
     [
-        (TODAY, TODAY + timedelta(days=91), "review_on"),
-        (TODAY, TODAY - timedelta(days=1), "review_on"),
-        (TODAY, None, "review_on"),
-        (TODAY - timedelta(days=30), TODAY, "effective_on"),  # before admission
-        (None, TODAY, "effective_on"),
+        (0, 91, "review_on"),
+        (0, -1, "review_on"),
+        (0, None, "review_on"),
+        (-30, 0, "effective_on"),  # before admission
+        (None, 0, "effective_on"),
     ],
 )
 def test_plan_create_validation_names_the_field_and_saves_nothing(
-    world: World, effective_on, review_on, field
+    world: World, effective_in, review_in, field
 ):
     with pytest.raises(ActionError) as caught:
         actions.plan_create(
             actor=world.clinician_a,
             participant=world.participant_a,
-            effective_on=effective_on,
-            review_on=review_on,
+            effective_on=_days_from_today(effective_in),
+            review_on=_days_from_today(review_in),
         )
     assert set(caught.value.errors) == {field}
     assert not TreatmentPlan.objects.exists()
@@ -56,7 +59,7 @@ def test_plan_create_needs_an_open_episode(world: World):
     enrollment_discharge(
         actor=world.clinician_a,
         enrollment=world.enrollment_a,
-        discharged_on=TODAY - timedelta(days=1),
+        discharged_on=today() - timedelta(days=1),
         reason="completed",
         step_down_destination="outpatient",
     )
@@ -107,7 +110,7 @@ def test_goal_target_date_cannot_be_in_the_past(world: World, days: int):
             expected_version=2,
             statement="Sleep six hours",
             measure="sleep diary",
-            target_date=TODAY + timedelta(days=days),
+            target_date=today() + timedelta(days=days),
         )
     assert set(caught.value.errors) == {"target_date"}
 
@@ -266,8 +269,8 @@ def test_review_moves_the_review_date_and_is_kept(world: World):
             actor=world.clinician_a,
             plan=plan,
             expected_version=plan.version,
-            reviewed_on=TODAY,
-            next_review_on=TODAY + timedelta(days=120),
+            reviewed_on=today(),
+            next_review_on=today() + timedelta(days=120),
             note="",
         )
     assert set(caught.value.errors) == {"next_review_on", "note"}
@@ -275,7 +278,7 @@ def test_review_moves_the_review_date_and_is_kept(world: World):
         actor=world.clinician_a,
         plan=plan,
         expected_version=plan.version,
-        reviewed_on=TODAY - timedelta(days=1),
+        reviewed_on=today() - timedelta(days=1),
         next_review_on=soon(30),
         note="Mood improving; PHQ-9 down from 17 to 11. Keep goals.",
     )
@@ -290,7 +293,7 @@ def test_draft_cannot_be_reviewed(world: World):
             actor=world.clinician_a,
             plan=plan,
             expected_version=1,
-            reviewed_on=TODAY,
+            reviewed_on=today(),
             next_review_on=soon(30),
             note="x",
         )
@@ -316,7 +319,7 @@ def test_objectives_for_participant_are_the_active_plans_open_objectives(world: 
 
 def test_plans_due_for_review(world: World):
     plan = make_plan(world)
-    assert list(selectors.plans_due_for_review(program=world.program_a, on=TODAY)) == []
+    assert list(selectors.plans_due_for_review(program=world.program_a, on=today())) == []
     due = list(selectors.plans_due_for_review(program=world.program_a, on=plan.review_on))
     assert due == [plan]
     assert list(selectors.plans_due_for_review(program=world.program_b, on=soon(365))) == []

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import pytest
 
-from openiop.testing import World
+from openiop.testing import World, today
 from openiop.treatment.models import Problem, TreatmentPlan
 from openiop.treatment.tests.helpers import first_items, make_plan, soon
 
@@ -39,7 +38,7 @@ def test_build_a_plan_over_the_api(world: World, client_for):
     created = send(
         client,
         f"{base(world)}/plans",
-        {"effective_on": date.today().isoformat(), "review_on": soon(30).isoformat()},
+        {"effective_on": today().isoformat(), "review_on": soon(30).isoformat()},
     )
     assert created.status_code == 201, created.content
     plan = created.json()
@@ -124,7 +123,7 @@ def test_program_b_clinician_gets_404(world: World, client_for):
     response = send(
         client,
         f"{base(world)}/plans",
-        {"effective_on": date.today().isoformat(), "review_on": soon(30).isoformat()},
+        {"effective_on": today().isoformat(), "review_on": soon(30).isoformat()},
     )
     assert response.status_code == 404
     assert TreatmentPlan.objects.count() == 1

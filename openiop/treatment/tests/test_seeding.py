@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import random
-from datetime import date
 
 import pytest
 
 from openiop.core.seeding import system_user
-from openiop.testing import World
+from openiop.testing import World, today
 from openiop.treatment import selectors
 from openiop.treatment.models import Intervention, PlanStatus, TreatmentPlan
 from openiop.treatment.seeding import seed_treatment_plans
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_each_open_episode_gets_one_active_plan(world: World):
-    made = seed_treatment_plans(rng=random.Random(7), system=system_user(), today=date.today())
+    made = seed_treatment_plans(rng=random.Random(7), system=system_user(), today=today())
     assert made == 2  # participant A and participant B
     for participant in (world.participant_a, world.participant_b):
         plan = selectors.active_plan(participant=participant)
@@ -24,10 +23,10 @@ def test_each_open_episode_gets_one_active_plan(world: World):
         for problem in plan.problems.all():
             assert 1 <= len(problem.goals.all()) <= 2
             for goal in problem.goals.all():
-                assert goal.measure and goal.target_date >= date.today()
+                assert goal.measure and goal.target_date >= today()
                 assert 1 <= len(goal.objectives.all()) <= 2
         assert selectors.objectives_for_participant(participant=participant).exists()
     assert all(i.curriculum_modules for i in Intervention.objects.all())
     # Running it again leaves plans alone: episodes with an active plan are skipped.
-    assert seed_treatment_plans(rng=random.Random(7), system=system_user(), today=date.today()) == 0
+    assert seed_treatment_plans(rng=random.Random(7), system=system_user(), today=today()) == 0
     assert TreatmentPlan.objects.count() == 2

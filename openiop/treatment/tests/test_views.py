@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 
 from openiop.audit.models import AuditEvent
-from openiop.testing import World
+from openiop.testing import World, today
 from openiop.treatment.models import Goal, ItemStatus, PlanStatus, Problem, TreatmentPlan
 from openiop.treatment.tests.helpers import draft, first_items, grow, make_plan, soon
 
@@ -101,7 +101,7 @@ def test_chart_shows_active_plan_summary_and_overdue_review(world: World, client
     body = client.get(chart(world)).content.decode()
     assert PROBLEM in body and "Review by" in body and "Review overdue" not in body
     TreatmentPlan.objects.filter(pk=plan.pk).update(
-        effective_on=date.today() - timedelta(days=6), review_on=date.today() - timedelta(days=3)
+        effective_on=today() - timedelta(days=6), review_on=today() - timedelta(days=3)
     )
     assert "Review overdue" in client.get(chart(world)).content.decode()
 
@@ -111,7 +111,7 @@ def test_create_plan_flow(world: World, client_for):
     assert client.get(url("plan_create", world)).status_code == 200
     response = client.post(
         url("plan_create", world),
-        {"effective_on": date.today().isoformat(), "review_on": soon(30).isoformat()},
+        {"effective_on": today().isoformat(), "review_on": soon(30).isoformat()},
     )
     plan = TreatmentPlan.objects.get()
     assert response.status_code == 302
@@ -121,13 +121,13 @@ def test_create_plan_flow(world: World, client_for):
 @pytest.mark.parametrize(
     ("data", "label"),
     [
-        ({"review_on": (date.today() + timedelta(days=120)).isoformat()}, b"Review by: "),
+        ({"review_on": (today() + timedelta(days=120)).isoformat()}, b"Review by: "),
         ({"review_on": "not-a-date"}, b"Review by: "),
         ({"effective_on": ""}, b"Plan starts: "),
     ],
 )
 def test_create_plan_bad_input_is_422_naming_the_field(world: World, client_for, data, label):
-    form = {"effective_on": date.today().isoformat(), "review_on": soon(30).isoformat(), **data}
+    form = {"effective_on": today().isoformat(), "review_on": soon(30).isoformat(), **data}
     response = client_for(world.clinician_a).post(url("plan_create", world), form)
     assert response.status_code == 422
     assert b"error-summary" in response.content and label in response.content
@@ -184,7 +184,7 @@ def test_goal_in_the_past_is_refused_by_the_action(world: World, client_for):
             "version": plan.version,
             "statement": "Sleep six hours",
             "measure": "sleep diary",
-            "target_date": (date.today() - timedelta(days=2)).isoformat(),
+            "target_date": (today() - timedelta(days=2)).isoformat(),
         },
     )
     assert response.status_code == 422
@@ -248,14 +248,14 @@ def test_review_page(world: World, client_for):
     assert client.get(plan_url("plan_review", world, plan)).status_code == 200
     bad = client.post(
         plan_url("plan_review", world, plan),
-        {"version": plan.version, "reviewed_on": date.today(), "next_review_on": soon(30)},
+        {"version": plan.version, "reviewed_on": today(), "next_review_on": soon(30)},
     )
     assert bad.status_code == 422 and b"Review note: " in bad.content
     ok = client.post(
         plan_url("plan_review", world, plan),
         {
             "version": plan.version,
-            "reviewed_on": date.today() - timedelta(days=1),
+            "reviewed_on": today() - timedelta(days=1),
             "next_review_on": soon(40),
             "note": "Good progress; keep goals.",
         },

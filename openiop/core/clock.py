@@ -1,0 +1,90 @@
+"""The one clock: every "now" and "today" in OpenIOP comes from here.
+
+A program runs on its own calendar. "Today" is the date *in the program's time zone*, which is
+not the server's date and not the UTC date: between midnight UTC and midnight in New York the two
+differ, and a date taken from the wrong one makes a same-day revocation "in the future" or a
+same-day admission "yesterday". So:
+
+- an instant is `now()` (aware, UTC; Django's `timezone.now()`, which time-machine freezes);
+- a date is always asked *of a program* (`program_today`, `local_date`), or of a named zone;
+- a wall-clock time on a program's calendar becomes an instant with `at_local`.
+
+`date.today()`, `datetime.now()`, `timezone.now().date()` and `timezone.localdate()` are
+forbidden outside this module; `tests/test_one_clock.py` fails when one appears.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Protocol
+
+from django.utils import timezone
+
+
+class HasTimeZone(Protocol):
+    """Anything with an IANA time-zone name: a Program, or a test double."""
+
+    time_zone: str
+
+
+@lru_cache(maxsize=64)
+def zone_named(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
+
+
+def zone(program: HasTimeZone) -> zoneinfo.ZoneInfo:
+    """The program's time zone (cached: building a ZoneInfo reads the tz database)."""
+    return zone_named(program.time_zone)
+
+
+def now() -> datetime:
+    """The current instant, aware and in UTC."""
+    return timezone.now()
+
+
+def program_now(program: HasTimeZone) -> datetime:
+    """The current instant on the program's wall clock."""
+    return now().astimezone(zone(program))
+
+
+def program_today(program: HasTimeZone) -> date:
+    """Today's date where the program is, the only meaning "today" has in OpenIOP."""
+    return program_now(program).date()
+
+
+def today_in(zone_name: str) -> date:
+    """Today in a named zone, for code that has a zone but no program yet (a new program)."""
+    return now().astimezone(zone_named(zone_name)).date()
+
+
+def local_date(moment: datetime, program: HasTimeZone) -> date:
+    """The program-calendar date on which an instant falls."""
+    return moment.astimezone(zone(program)).date()
+
+
+def local_time(moment: datetime, program: HasTimeZone) -> datetime:
+    """An instant shown on the program's wall clock."""
+    return moment.astimezone(zone(program))
+
+
+def at_local(day: date, at: time, program: HasTimeZone) -> datetime:
+    """The instant at wall-clock `at` on `day` in the program's zone.
+
+    On a spring-forward day a time that does not exist (02:30) resolves, as zoneinfo does, to the
+    offset in force before the change; on a fall-back day the first of the two 01:30s is meant.
+    """
+    return datetime.combine(day, at, tzinfo=zone(program))
+
+
+def aware_in_program(naive: datetime, program: HasTimeZone) -> datetime:
+    """Interpret a naive wall-clock value (a form field) as program time."""
+    return naive.replace(tzinfo=zone(program))
+
+
+def day_bounds(day: date, program: HasTimeZone) -> tuple[datetime, datetime]:
+    """[start, end) instants of a program-calendar day (23 or 25 hours long on DST days)."""
+    start = at_local(day, time.min, program)
+    end = at_local(day + timedelta(days=1), time.min, program)
+    return start, end
