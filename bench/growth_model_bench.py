@@ -22,7 +22,6 @@ Single process, one fit at a time (the machine it is meant for has 2 cores).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib.metadata
 import os
 import platform
@@ -38,6 +37,8 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+
+from openiop.core.clock import utc_today
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
@@ -171,7 +172,7 @@ def render(args: argparse.Namespace, rows: int, runs: list[Run], notes: str) -> 
     command = " ".join(["bench/growth_model_bench.py", *sys.argv[1:]])
     lines = [
         f"# Growth model benchmark: {args.participants:,} participants x {args.weeks} weeks\n",
-        f"- Date: {dt.date.today().isoformat()}",
+        f"- Date: {utc_today().isoformat()} (UTC)",
         f"- Machine: {notes}",
         f"- Command: `.venv/bin/python {command}`",
         f"- Data: {args.participants:,} participants x {args.weeks} weekly PHQ-9 administrations "

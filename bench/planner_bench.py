@@ -15,7 +15,6 @@ Runs one solver at a time (the machine it is meant for has 2 cores).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import importlib.metadata
 import os
 import platform
@@ -23,6 +22,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from openiop.core.clock import utc_today
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
@@ -184,7 +185,7 @@ def _report(
     lines = [
         "# Weekly planner benchmark (`openiop plan-week`)",
         "",
-        f"- Date: {dt.date.today().isoformat()}",
+        f"- Date: {utc_today().isoformat()} (UTC)",
         f"- Machine: {_machine()}; CP-SAT with {DEFAULT_WORKERS} workers "
         "(deterministic interleaved search). The machine was shared with other work while "
         "this ran, so wall-clock times are indicative (they vary by up to about 2x between "

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "openiop.core",
+    "openiop.home",
     "openiop.audit",
     "openiop.accounts",
     "openiop.programs",
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "openiop.measures",
     "openiop.safety",
     "openiop.portal",
+    "openiop.demo",
 ]
 
 MIDDLEWARE = [
@@ -107,7 +109,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "openiop.core.context_processors.navigation",
+                "openiop.home.context_processors.navigation",
             ],
         },
     },
@@ -131,7 +133,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "home:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTHENTICATION_BACKENDS = [

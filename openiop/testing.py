@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
-from openiop.accounts.actions import membership_grant, user_create
+from openiop.accounts.actions import membership_grant, system_user, user_create
 from openiop.accounts.models import User, UserKind
 from openiop.accounts.roles import Role
 from openiop.core import clock
 from openiop.core.clock import program_today
-from openiop.core.seeding import system_user
 from openiop.participants import actions as participant_actions
 from openiop.participants.models import Enrollment, Participant
 from openiop.programs.actions import organisation_create, program_create, track_create

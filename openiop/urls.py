@@ -5,7 +5,7 @@ from openiop.accounts.urls import program_urlpatterns as staff_urlpatterns
 from openiop.api.root import api
 
 urlpatterns = [
-    path("", include("openiop.core.urls")),
+    path("", include("openiop.home.urls")),
     path("accounts/", include("openiop.accounts.urls")),
     path("p/<uuid:program_id>/", include("openiop.participants.urls")),
     path("p/<uuid:program_id>/", include((staff_urlpatterns, "staff"))),

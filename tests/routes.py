@@ -20,7 +20,7 @@ PUBLIC_ROUTES = {
     "accounts:login",
     "accounts:logout",
     "accounts:locked",
-    "core:healthz",
+    "home:healthz",
     "calendar_feed:ics",
 }
 # The API's schema and docs describe the interface, not data; the docs page is behind login.

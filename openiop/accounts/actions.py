@@ -204,3 +204,12 @@ def user_set_break_glass(*, actor: User | None, user: User, designated: bool) ->
         actor=actor, action="update", obj=user, detail={"break_glass_designated": designated}
     )
     return user
+
+
+def system_user() -> User:
+    """The account that automated work (tasks, seeding, escalation) acts as: every audit row
+    names an actor, and for work no person did, this is it."""
+    existing = User.objects.filter(username="system").first()
+    if existing is not None:
+        return existing
+    return user_create(actor=None, username="system", password="", kind=UserKind.SYSTEM)

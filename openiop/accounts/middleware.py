@@ -24,7 +24,7 @@ SECOND_FACTOR_EXEMPT = {
     "accounts:locked",
     "accounts:mfa_setup",
     "accounts:mfa_verify",
-    "core:healthz",
+    "home:healthz",
 }
 
 

@@ -34,6 +34,7 @@ from openiop.accounts.sessions import (
     sessions_end_others,
 )
 from openiop.accounts.stepup import has_recent_auth, mark_reauthenticated, require_recent_auth
+from openiop.core import clock
 from openiop.core.errors import ActionError
 from openiop.programs.models import Program
 
@@ -224,7 +225,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
             session_rotate(request, user)
             sessions_end_others(user, keep_key=request.session.session_key)
             messages.success(request, "Password changed. You were signed out everywhere else.")
-            return redirect("core:home")
+            return redirect("home:home")
     return render(
         request, "accounts/password_change.html", {"form": form}, status=422 if form.errors else 200
     )
@@ -278,7 +279,8 @@ def break_glass_view(request: HttpRequest) -> HttpResponse:
             messages.warning(
                 request,
                 f"Break-glass access to {grant.program.name} until "
-                f"{timezone.localtime(grant.expires_at):%H:%M}. Every page you open is reported.",
+                f"{clock.local_time(grant.expires_at, grant.program):%H:%M %Z}. "
+                "Every page you open is reported.",
             )
             return redirect("participants:list", program_id=grant.program.external_id)
     grants = BreakGlassGrant.objects.filter(user=user).select_related("program")[:10]

@@ -16,7 +16,7 @@ forbidden outside this module; `tests/test_one_clock.py` fails when one appears.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Protocol
 
@@ -42,6 +42,12 @@ def zone(program: HasTimeZone) -> zoneinfo.ZoneInfo:
 def now() -> datetime:
     """The current instant, aware and in UTC."""
     return timezone.now()
+
+
+def utc_today() -> date:
+    """The UTC date, for labels that are not about any program (a benchmark report's run date).
+    Never use it for anything a program does."""
+    return datetime.now(UTC).date()
 
 
 def program_now(program: HasTimeZone) -> datetime:

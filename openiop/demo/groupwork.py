@@ -191,7 +191,7 @@ def seed_group_work(
                     continue
                 rows = _roster(session, system)
                 count += 1
-                if session.ends_at < now and session.starts_at.date() < today:
+                if session.ends_at < now and clock.local_date(session.starts_at, program) < today:
                     _hold(session, rows, rng, system)
                     _document(session, session.facilitator, rng)
         progress(f"{program.name}: group sessions for the week of {week:%Y-%m-%d}")

@@ -14,13 +14,13 @@ from datetime import date, datetime, time, timedelta
 from openiop.accounts.actions import user_create
 from openiop.accounts.models import User, UserKind
 from openiop.core import clock
+from openiop.demo.constants import DEMO_PARTICIPANT, DEMO_PASSWORD
 from openiop.groupwork.models import Attendance, AttendanceStatus, Session
 from openiop.participants.models import Participant
 from openiop.portal import actions
 from openiop.portal.models import DIARY_EMOTIONS, CheckIn, DiaryCard
 from openiop.programs.models import Program
 
-DEMO_PARTICIPANT = "jordan.participant"
 PORTAL_USERS = 5
 DAYS_OF_HISTORY = 5
 DEMO_SKILLS = ["TIPP", "urge surfing", "wise mind", "opposite action", "DEAR MAN"]
@@ -44,8 +44,6 @@ def _todays_group(program: Program, today: date) -> Session | None:
 
 
 def _account(participant: Participant, username: str) -> User:
-    from openiop.core.seeding import DEMO_PASSWORD  # late: core.seeding calls this module
-
     user = user_create(
         actor=None,
         username=username,

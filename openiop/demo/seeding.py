@@ -15,19 +15,25 @@ from datetime import date, timedelta
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from openiop.accounts.actions import membership_grant, user_create, user_set_break_glass
-from openiop.accounts.models import User, UserKind
+from openiop.accounts.actions import (
+    membership_grant,
+    system_user,
+    user_create,
+    user_set_break_glass,
+)
+from openiop.accounts.models import User
 from openiop.accounts.roles import Role
-from openiop.groupwork.seeding import seed_group_work
-from openiop.measures.seeding import seed_assessments
+from openiop.core import clock
+from openiop.demo.constants import DEMO_PARTICIPANT, DEMO_PASSWORD
+from openiop.demo.groupwork import seed_group_work
+from openiop.demo.measures import seed_assessments
+from openiop.demo.portal import seed_portal
+from openiop.demo.scheduling import seed_availability
+from openiop.demo.treatment import seed_treatment_plans
 from openiop.participants import actions as participant_actions
 from openiop.participants.models import DischargeReason, Participant, Phase, StepDownDestination
 from openiop.programs.actions import organisation_create, program_create, track_create
 from openiop.programs.models import Program, Track
-from openiop.scheduling.seeding import seed_availability
-from openiop.treatment.seeding import seed_treatment_plans
-
-DEMO_PASSWORD = "openiop-demo-2026"  # noqa: S105 - published demo credential
 
 FIRST_NAMES = [
     "Avery",
@@ -334,22 +340,19 @@ def _designate_break_glass(system: User) -> None:
         user_set_break_glass(actor=system, user=supervisor, designated=True)
 
 
-def system_user() -> User:
-    existing = User.objects.filter(username="system").first()
-    if existing is not None:
-        return existing
-    return user_create(actor=None, username="system", password="", kind=UserKind.SYSTEM)
-
-
 def seed(
     *,
     participants: int,
     weeks: int,
     seed_value: int,
-    today: date,
+    today: date | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
     history_weeks: int = 2,
 ) -> SeedResult:
+    """Seed every demo program around its own "today": by default the date in that program's
+    time zone (run at 02:00 UTC, New York's demo is still on the previous day, and its group,
+    bookings and portal login are built for that day). `today` pins one date for all programs,
+    for reproducible tests and benchmarks."""
     rng = random.Random(seed_value)
     result = SeedResult()
     with transaction.atomic():
@@ -373,6 +376,7 @@ def seed(
             ]
             clinicians = _create_staff(spec, program, system, result, seed_value)
         result.programs.append(program)
+        program_day = today or clock.program_today(program)
         _designate_break_glass(system)
         count = max(1, round(participants * spec.share))
         for index in range(count):
@@ -383,28 +387,26 @@ def seed(
                     program=program,
                     tracks=tracks,
                     clinicians=clinicians,
-                    today=today,
+                    today=program_day,
                     weeks=weeks,
                     result=result,
                 )
             if (index + 1) % 25 == 0 or index + 1 == count:
                 progress(f"{program.name}: {index + 1}/{count} participants")
-        seed_treatment_plans(rng=rng, system=system, today=today)
+        seed_treatment_plans(rng=rng, system=system, today=program_day)
         seed_availability(program=program, system=system, rng=rng)
-        seed_assessments(program=program, system=system, rng=rng, today=today)
+        seed_assessments(program=program, system=system, rng=rng, today=program_day)
         result.sessions += seed_group_work(
             program=program,
             system=system,
             facilitators=clinicians,
-            today=today,
+            today=program_day,
             rng=rng,
             history_weeks=history_weeks,
             progress=progress,
         )
         with transaction.atomic():
-            from openiop.portal.seeding import seed_portal  # late: portal imports safety
-
-            seed_portal(program=program, rng=rng, today=today)
+            seed_portal(program=program, rng=rng, today=program_day)
     return result
 
 
@@ -421,8 +423,6 @@ def print_demo_logins(write: Callable[[str], None]) -> None:
         device = confirmed_device(m.user)
         key = secret_base32(device) if device else "(set up at first log-in)"
         write(f"  {m.user.username:<18} {m.role:<17} {m.program.name:<26} key {key}")
-    from openiop.portal.seeding import DEMO_PARTICIPANT
-
     demo = Participant.objects.filter(user__username=DEMO_PARTICIPANT).select_related("program")
     for participant in demo:
         write(

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from openiop.core import views
+from openiop.home import views
 
-app_name = "core"
+app_name = "home"
 
 urlpatterns = [
     path("", views.home, name="home"),

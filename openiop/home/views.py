@@ -20,11 +20,11 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.kind == UserKind.PARTICIPANT and Participant.objects.filter(user=user).exists():
         return redirect("portal:home")
     if user.kind != UserKind.STAFF:
-        return render(request, "core/participant_home.html", status=200)
+        return render(request, "home/participant_home.html", status=200)
     programs = list(programs_for_user(user=user))
     if len(programs) == 1:
         return redirect("participants:program_home", program_id=programs[0].external_id)
-    return render(request, "core/choose_program.html", {"programs": programs})
+    return render(request, "home/choose_program.html", {"programs": programs})
 
 
 @public

@@ -10,7 +10,6 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.timezone import localtime
 
 from openiop.accounts.models import User
 from openiop.core import clock
@@ -98,7 +97,7 @@ def chart_alerts(*, participant: Participant) -> list[Alert]:
                     label,
                     event.get_source_display(),
                     state,
-                    localtime(event.created_at, zone).strftime("%Y-%m-%d %H:%M"),
+                    event.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
                 ),
             )
         )

@@ -180,7 +180,7 @@ def test_AU_05_purge_refuses_rows_younger_than_six_years():
         assert "before" in exc.value.errors
         assert "6 years" in exc.value.errors["before"][0]
     with pytest.raises(ActionError) as exc:
-        audit_purge(actor=actor, before=datetime(2000, 1, 1))  # naive on purpose
+        audit_purge(actor=actor, before=datetime(2000, 1, 1))  # noqa: DTZ001 - naive on purpose
     assert "before" in exc.value.errors
     assert AuditEvent.objects.count() == count
     assert not AuditCheckpoint.objects.exists()

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from openiop.audit.verify import audit_verify
-from openiop.core.seeding import seed
+from openiop.demo.seeding import seed
 from openiop.participants.models import Enrollment, Participant
 
 pytestmark = pytest.mark.django_db

@@ -7,13 +7,13 @@ import random
 
 import pytest
 
+from openiop.accounts.actions import system_user
 from openiop.audit.models import AuditEvent
 from openiop.core.clock import program_today
-from openiop.core.seeding import system_user
+from openiop.demo.measures import seed_assessments
 from openiop.measures import hooks
 from openiop.measures.actions import schedule_set
 from openiop.measures.models import Assessment
-from openiop.measures.seeding import seed_assessments
 from openiop.measures.tests.helpers import record
 from openiop.testing import World
 
@@ -106,7 +106,7 @@ def test_seed_assessments_makes_weekly_trajectories_and_fires_hooks(world: World
     monkeypatch.setattr(hooks, "ON_CRITICAL", [calls.append])
     for i in range(12):
         long_stay(world, weeks=6, last=f"Seed{i}")
-    monkeypatch.setattr("openiop.measures.seeding.ITEM9_RATE", 0.5)
+    monkeypatch.setattr("openiop.demo.measures.ITEM9_RATE", 0.5)
     made = seed_assessments(
         program=world.program_a,
         system=system_user(),

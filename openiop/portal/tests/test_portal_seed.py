@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from openiop.core.clock import program_today
-from openiop.core.seeding import seed
+from openiop.demo.portal import DEMO_PARTICIPANT
+from openiop.demo.seeding import seed
 from openiop.portal.models import CheckIn, DiaryCard, WeeklyGoal
-from openiop.portal.seeding import DEMO_PARTICIPANT
 from openiop.programs.models import Program
 
 pytestmark = pytest.mark.django_db

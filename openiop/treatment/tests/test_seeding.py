@@ -4,11 +4,11 @@ import random
 
 import pytest
 
-from openiop.core.seeding import system_user
+from openiop.accounts.actions import system_user
+from openiop.demo.treatment import seed_treatment_plans
 from openiop.testing import World, today
 from openiop.treatment import selectors
 from openiop.treatment.models import Intervention, PlanStatus, TreatmentPlan
-from openiop.treatment.seeding import seed_treatment_plans
 
 pytestmark = pytest.mark.django_db
 

@@ -38,8 +38,8 @@ class Command(BaseCommand):
         )
 
     def _purge(self, before: datetime | None) -> None:
+        from openiop.accounts.actions import system_user
         from openiop.audit.actions import audit_purge
-        from openiop.core.seeding import system_user
 
         if before is None:
             raise CommandError("purge needs --before YYYY-MM-DD", returncode=2)

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from openiop.core.seeding import print_demo_logins
+from openiop.demo.seeding import print_demo_logins
 from openiop.programs.models import Program
 
 

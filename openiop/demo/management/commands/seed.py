@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from openiop.core.seeding import print_demo_logins, seed
+from openiop.demo.seeding import print_demo_logins, seed
 from openiop.programs.models import Program
 
 
@@ -20,7 +20,8 @@ class Command(BaseCommand):
             "--today",
             type=date.fromisoformat,
             default=None,
-            help="anchor date (YYYY-MM-DD); default today",
+            help="anchor date (YYYY-MM-DD) for every program; default: each program's own today "
+            "in its time zone",
         )
         parser.add_argument("--if-empty", action="store_true", help="do nothing if data exists")
         parser.add_argument(
@@ -38,13 +39,12 @@ class Command(BaseCommand):
                 self.stdout.write("Database already has data; not seeding.")
                 return
             raise CommandError("The database already has programs; seed into an empty database.")
-        today = options["today"] or date.today()
         result = seed(
             participants=options["participants"],
             weeks=options["weeks"],
             seed_value=options["seed"],
             history_weeks=options["history_weeks"],
-            today=today,
+            today=options["today"],
             progress=self.stdout.write,
         )
         self.stdout.write(
