@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -114,10 +115,17 @@ def assessment_record(
     administered_at: datetime | None = None,
     source: str = Source.CLINICIAN,
     sex: str | None = None,
+    external_id: UUID | None = None,
 ) -> Assessment:
     """Score and store one administration. The returned row carries `.result` (the full
     ScoreResult) and `.critical`; ON_CRITICAL hooks run in this transaction when it is
-    non-empty, then ON_RECORDED hooks always, so a failing hook stores nothing."""
+    non-empty, then ON_RECORDED hooks always, so a failing hook stores nothing.
+
+    A partial administration is stored (a missing item leaves the total null, clinical.md
+    section 3); one with no answer at all is refused. Answers to items that skip logic would
+    have skipped are kept and the row lists them in `inconsistent`. `external_id` lets a
+    caller that already raised the safety event for a critical answer (the portal, before it
+    validates the rest) give the row the id that event names."""
     inst = instrument_for_use(instrument)
     if source not in Source.values:
         raise ActionError({"source": f"Choose one of: {', '.join(Source.values)}."})
@@ -126,7 +134,15 @@ def assessment_record(
     _check_when(participant.program, enrollment, when)
     scoring_sex = _scoring_sex(participant, sex)
     result = _score(inst, answers, scoring_sex)
+    if all(answer is None for answer in answers):
+        raise ActionError(
+            {
+                "answers": "Give at least one answer: an administration with no answers is not "
+                "recorded."
+            }
+        )
     assessment = Assessment.objects.create(
+        **({"external_id": external_id} if external_id else {}),
         program=participant.program,
         participant=participant,
         enrollment=enrollment,
@@ -148,13 +164,19 @@ def assessment_record(
         missing=list(result.missing),
         risk=result.risk or "",
         prorated=result.prorated,
+        inconsistent=list(result.inconsistent),
     )
     assessment.result = result
     audit_record(
         actor=actor,
         action="create",
         obj=assessment,
-        detail={"instrument": inst.code, "source": source, "critical": bool(result.critical)},
+        detail={
+            "instrument": inst.code,
+            "source": source,
+            "critical": bool(result.critical),
+            "inconsistent": bool(result.inconsistent),
+        },
     )
     if result.critical:
         for hook in list(hooks.ON_CRITICAL):

@@ -31,6 +31,7 @@ from openiop.measures.scoring import (
     ScoringError,
     SexRequiredError,
     check_answer_count,
+    inconsistency_notes,
     score,
 )
 
@@ -82,6 +83,7 @@ def score_main(argv: list[str]) -> int:
         return _fail("score", str(exc))
     _print_json(result.to_dict())
     _note_not_assessed(result)
+    _note_inconsistent(args, result)
     return 0
 
 
@@ -132,6 +134,23 @@ def _note_not_assessed(result: ScoreResult) -> None:
     for ref in result.critical_not_assessed:
         print(
             f"openiop score: note: critical item {ref} was not answered (not assessed, not 0)",
+            file=sys.stderr,
+        )
+
+
+def _note_inconsistent(args: _ScoreArgs, result: ScoreResult) -> None:
+    # Skip logic decides what is asked, never what is kept: an answer to a skipped item is
+    # scored (the JSON already counts it) and flagged here for the clinician to review.
+    if result.inconsistent:
+        instrument = get_instrument(args.code)
+        answers = [_parse_answer(i, t) for i, t in zip(instrument.items, args.tokens, strict=True)]
+        for note in inconsistency_notes(instrument, answers):
+            print(f"openiop score: note: inconsistent: {note}; review it", file=sys.stderr)
+    if result.risk is None and result.risk_undetermined_by:
+        items = ", ".join(str(ref) for ref in result.risk_undetermined_by)
+        print(
+            f"openiop score: note: risk not determined until {items} is asked "
+            "(treat as high until then)",
             file=sys.stderr,
         )
 

@@ -182,7 +182,9 @@ class ReliableChangeParams:
 class SkipRule:
     when: tuple[tuple[str, int], ...]
     skip: tuple[str, ...]
-    if_answered: Literal["reject", "reject_yes"]
+    # What an answer to a skipped item does: it is always kept and scored (clinical.md
+    # section 3); "flag" marks any answer inconsistent, "flag_yes" only one that is not 0.
+    if_answered: Literal["flag", "flag_yes"]
 
 
 @dataclass(frozen=True)
@@ -629,13 +631,13 @@ def _read_pairs(r: _Reader) -> tuple[tuple[str, int], ...]:
 
 def _parse_skip(r: _Reader) -> SkipRule:
     policy = r.text("if_answered")
-    if policy not in ("reject", "reject_yes"):
-        r.fail("expected 'reject' or 'reject_yes'", "if_answered")
+    if policy not in ("flag", "flag_yes"):
+        r.fail("expected 'flag' or 'flag_yes' (answers to skipped items are kept)", "if_answered")
     names = _text_list(r, "skip")
     rule = SkipRule(
         when=_read_pairs(r.child("when")),
         skip=tuple(names),
-        if_answered="reject" if policy == "reject" else "reject_yes",
+        if_answered="flag" if policy == "flag" else "flag_yes",
     )
     r.opt_text("note")
     r.finish()

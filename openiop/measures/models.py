@@ -106,6 +106,9 @@ class Assessment(BaseModel):
     missing = models.JSONField(default=list)
     risk = models.CharField(max_length=16, blank=True)
     prorated = models.BooleanField(default=False)
+    # Items answered although skip logic would have skipped them (C-SSRS q3-q5 after q2 = no):
+    # kept and scored, and the administration is shown as inconsistent for clinician review.
+    inconsistent = models.JSONField(default=list, blank=True)
     entered_in_error = models.BooleanField(default=False)
     entered_in_error_reason = models.TextField(blank=True)
     entered_in_error_at = models.DateTimeField(null=True, blank=True)
@@ -169,6 +172,10 @@ class Assessment(BaseModel):
     @property
     def is_valid(self) -> bool:
         return self.status == AssessmentStatus.SCORED and not self.entered_in_error
+
+    @property
+    def is_inconsistent(self) -> bool:
+        return bool(self.inconsistent)
 
     @property
     def total_number(self) -> float | None:

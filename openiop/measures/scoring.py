@@ -4,9 +4,13 @@
 codes as answered in item order, `None` marks a skipped or missing item. Order of work matters:
 
 1. validate every code (a wrong code is an error that names the item, never a guess);
-2. apply skip rules (C-SSRS: q2 = no skips q3-q5; an answer given anyway is rejected);
+2. apply skip rules (C-SSRS: q2 = no skips q3-q5). Skip logic decides what is asked, never
+   what is kept: an answer given anyway is scored like any other (a yes is critical and counts
+   toward risk) and the item is listed in `inconsistent` for the clinician to review;
 3. evaluate critical items, *before* any total: they never depend on the rest of the form, are
-   never prorated, and a missing critical item is "not assessed" (listed separately), never 0;
+   never prorated, and a missing critical item is "not assessed" (listed separately), never 0.
+   `critical_screen()` does this step alone, on whatever was answered, so a caller can act on
+   a critical answer before it validates the rest of the form;
 4. totals: any missing item leaves the total, band and positive screen null, except where the
    instrument defines proration (CORE-10: exactly one item missing -> 10 x sum / 9);
 5. bands, screens and subscales are computed on the *exact* total (a Fraction); only the
@@ -25,7 +29,8 @@ from openiop.measures.instruments import (
     Instrument,
     Item,
     ItemRef,
-    SkipRule,
+    UnknownInstrumentError,
+    all_instruments,
     get_instrument,
 )
 
@@ -70,6 +75,11 @@ class ScoreResult:
     exact_total: Fraction | None = None
     raw_total: int | None = None  # WHO-5: the 0-25 sum before x4
     version: str = ""
+    # Items answered although skip logic would have skipped them (C-SSRS q3-q5 after q2 = no,
+    # a yes to q6r after q6 = no): kept and scored, listed for the clinician to review.
+    inconsistent: list[ItemRef] = field(default_factory=list)
+    # C-SSRS: when risk is None, the missing items whose answers would decide it.
+    risk_undetermined_by: list[ItemRef] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         """Exactly the keys of the `openiop score` contract, in its order."""
@@ -95,9 +105,10 @@ def score(instrument_code: str, answers: Sequence[Answer], sex: str | None = Non
     check_answer_count(inst, len(answers))
     for item, answer in zip(inst.items, answers, strict=True):
         check_code(item, answer)
-    skipped = _skipped_items(inst, answers)
+    skipped, inconsistent = _skipped_items(inst, answers)
     scoring_sex = _scoring_sex(inst, sex)
     critical, not_assessed = _critical_items(inst, answers, skipped)
+    risk, undetermined_by = _risk(inst, answers, skipped)
     exact, prorated = _exact_total(inst, answers)
     return ScoreResult(
         instrument=inst.code,
@@ -106,7 +117,7 @@ def score(instrument_code: str, answers: Sequence[Answer], sex: str | None = Non
         subscales=_subscales(inst, answers),
         positive_screen=_positive_screen(inst, exact, answers, skipped, scoring_sex),
         critical=critical,
-        risk=_risk(inst, answers, skipped),
+        risk=risk,
         prorated=prorated,
         critical_not_assessed=not_assessed,
         missing=[
@@ -117,7 +128,35 @@ def score(instrument_code: str, answers: Sequence[Answer], sex: str | None = Non
         exact_total=exact,
         raw_total=_raw_total(inst, answers),
         version=inst.version,
+        inconsistent=inconsistent,
+        risk_undetermined_by=undetermined_by,
     )
+
+
+@dataclass(frozen=True)
+class CriticalScreen:
+    critical: list[ItemRef]
+    risk: str | None
+    risk_undetermined_by: list[ItemRef]
+
+
+def critical_screen(instrument_code: str, answers: Sequence[object]) -> CriticalScreen:
+    """Critical items endorsed (and C-SSRS risk) from whatever was answered, without
+    validating the rest: a wrong code elsewhere, a wrong number of answers or an unanswered
+    item never hides a critical answer, and neither does a licence flag (it only decides
+    whether the instrument is offered). Answers that are not valid codes count as missing."""
+    inst = next((i for i in all_instruments() if i.code == instrument_code), None)
+    if inst is None:
+        raise UnknownInstrumentError(instrument_code)
+    usable: list[Answer] = []
+    for index, item in enumerate(inst.items):
+        answer = answers[index] if index < len(answers) else None
+        valid = isinstance(answer, int) and not isinstance(answer, bool) and answer in item.codes
+        usable.append(answer if valid else None)  # type: ignore[arg-type]
+    skipped, _ = _skipped_items(inst, usable)
+    critical, _ = _critical_items(inst, usable, skipped)
+    risk, undetermined_by = _risk(inst, usable, skipped)
+    return CriticalScreen(critical=critical, risk=risk, risk_undetermined_by=undetermined_by)
 
 
 # --------------------------------------------------------------------------- validation
@@ -173,37 +212,53 @@ def _scoring_sex(inst: Instrument, sex: str | None) -> str | None:
 # --------------------------------------------------------------------------- skip logic
 
 
-def _skipped_items(inst: Instrument, answers: Sequence[Answer]) -> set[str]:
-    """Names of items skipped by the form's own logic (not "missing": they were never asked)."""
+def _skipped_items(inst: Instrument, answers: Sequence[Answer]) -> tuple[set[str], list[ItemRef]]:
+    """(names of items skipped by the form's own logic, refs of items answered anyway).
+
+    A skipped item is left blank: it was never asked, so it is not "missing". An answer given
+    to it anyway is kept and scored (the person answered out of order, or the interviewer asked
+    anyway); it is reported as inconsistent so that the clinician reviews it, never refused.
+    """
     by_name = {item.name: answer for item, answer in zip(inst.items, answers, strict=True)}
     skipped: set[str] = set()
+    inconsistent: set[str] = set()
     for rule in inst.skip_rules:
         if all(by_name[name] == code for name, code in rule.when):
             for name in rule.skip:
-                _check_skipped_answer(inst, rule, name, by_name[name])
-                if by_name[name] is None:
+                given = by_name[name]
+                if given is None:
                     skipped.add(name)
-    return skipped
+                elif rule.if_answered == "flag" or given != 0:
+                    inconsistent.add(name)
+    return skipped, [item.ref for item in inst.items if item.name in inconsistent]
 
 
-def _check_skipped_answer(inst: Instrument, rule: SkipRule, name: str, given: Answer) -> None:
-    # A skipped item that carries an answer usually means the form was keyed in the wrong
-    # order; scoring it silently could hide a yes or invent one, so the clinician is asked.
-    if given is None:
-        return
-    when = " and ".join(_describe_answer(inst, n, code) for n, code in rule.when)
-    ref = inst.item_by_name(name).ref
-    if rule.if_answered == "reject":
-        skip = ", ".join(rule.skip)
-        raise AnswerError(ref, f"must be '-': {when}, so {skip} are skipped; got {given}")
-    if given != 0:
-        raise AnswerError(ref, f"cannot be {given} (yes) because {when}; give '-' or 0")
+def inconsistency_notes(inst: Instrument, answers: Sequence[Answer]) -> list[str]:
+    """One plain sentence per item answered although skip logic would have skipped it."""
+    by_name = {item.name: answer for item, answer in zip(inst.items, answers, strict=False)}
+    notes = []
+    for rule in inst.skip_rules:
+        if not all(by_name.get(name) == code for name, code in rule.when):
+            continue
+        when = " and ".join(_describe_answer(inst, n, code) for n, code in rule.when)
+        for name in rule.skip:
+            given = by_name.get(name)
+            if given is None or (rule.if_answered == "flag_yes" and given == 0):
+                continue
+            item = inst.item_by_name(name)
+            notes.append(
+                f"item {item.ref} was answered {_label(item, given)} ({given}) although {when}, "
+                "so the form would have skipped it; the answer is kept and scored"
+            )
+    return notes
+
+
+def _label(item: Item, code: int) -> str:
+    return next((option.label for option in item.options if option.code == code), str(code))
 
 
 def _describe_answer(inst: Instrument, name: str, code: int) -> str:
-    item = inst.item_by_name(name)
-    label = next(option.label for option in item.options if option.code == code)
-    return f"{name} is {label} ({code})"
+    return f"{name} is {_label(inst.item_by_name(name), code)} ({code})"
 
 
 # --------------------------------------------------------------------------- critical items
@@ -335,16 +390,20 @@ def _subscales(inst: Instrument, answers: Sequence[Answer]) -> dict[str, Number 
 # --------------------------------------------------------------------------- C-SSRS risk
 
 
-def _risk(inst: Instrument, answers: Sequence[Answer], skipped: set[str]) -> str | None:
-    """First risk level (from the top) whose condition holds; None when not determinable.
+def _risk(
+    inst: Instrument, answers: Sequence[Answer], skipped: set[str]
+) -> tuple[str | None, list[ItemRef]]:
+    """(first risk level from the top whose condition holds, items that leave it undetermined).
 
-    Skipped items count as "no" (the form skips them because the gate question was no). A
-    missing answer is unknown: if it could make a higher level apply, the level is not
-    determined and risk is None, because reporting "moderate" when intent was never asked would
-    understate risk. Every yes is still reported as critical.
+    Items left blank by skip logic count as "no" (the form skips them because the gate
+    question was no); an answer given to a skipped item counts as given. A missing answer is
+    unknown: if it could make a higher level apply, the level is not determined and risk is
+    None, because reporting "moderate" when intent was never asked would understate risk. The
+    second value names those missing items, so that they can be asked. Every yes is still
+    reported as critical.
     """
     if inst.risk is None:
-        return None
+        return None, []
     known: dict[str, int | None] = {
         item.name: 0 if item.name in skipped else answer
         for item, answer in zip(inst.items, answers, strict=True)
@@ -352,10 +411,26 @@ def _risk(inst: Instrument, answers: Sequence[Answer], skipped: set[str]) -> str
     for level in inst.risk.levels:
         state = _any_of(level.any_of, known)
         if state is None:
-            return None
+            return None, _undetermined_by(inst, level.any_of, known)
         if state:
-            return level.level
-    return inst.risk.default
+            return level.level, []
+    return inst.risk.default, []
+
+
+def _undetermined_by(
+    inst: Instrument,
+    conditions: tuple[tuple[tuple[str, int], ...], ...],
+    known: dict[str, int | None],
+) -> list[ItemRef]:
+    """Missing items in the conditions that could still hold."""
+    names = {
+        name
+        for condition in conditions
+        if _all_of(condition, known) is None
+        for name, _ in condition
+        if known[name] is None
+    }
+    return [item.ref for item in inst.items if item.name in names]
 
 
 def _any_of(

@@ -71,6 +71,42 @@ def test_score_cssrs_uses_item_names(capsys: pytest.CaptureFixture[str]) -> None
     assert (payload["critical"], payload["risk"]) == (["q1", "q2", "q3", "q5"], "high")
 
 
+@pytest.mark.parametrize(
+    ("argv", "critical", "risk", "flagged"),
+    [
+        ("cssrs 0 0 1 0 0 0 -", ["q3"], "moderate", ["q3", "q4", "q5"]),
+        ("cssrs 0 0 - - - 0 1", ["q6r"], "high", ["q6r"]),
+    ],
+)
+def test_score_cssrs_keeps_answers_to_skipped_items(
+    argv: str,
+    critical: list[str],
+    risk: str,
+    flagged: list[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, err = run(score_main, argv, capsys)
+    assert status == 0, err
+    payload = json.loads(out)
+    assert list(payload) == SCORE_KEYS  # the contract's keys, nothing added
+    assert (payload["critical"], payload["risk"], payload["positive_screen"]) == (
+        critical,
+        risk,
+        True,
+    )
+    notes = [line for line in err.splitlines() if "inconsistent" in line]
+    assert [line.split("item ")[1].split(" ")[0] for line in notes] == flagged
+    assert "review it" in notes[0]
+
+
+def test_score_cssrs_names_what_leaves_risk_undetermined(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, err = run(score_main, "cssrs 0 0 - - - 1 -", capsys)
+    assert (status, json.loads(out)["risk"], json.loads(out)["critical"]) == (0, None, ["q6"])
+    assert "risk not determined until q6r is asked" in err
+
+
 def test_score_core10_prorated(capsys: pytest.CaptureFixture[str]) -> None:
     payload = ok_json(score_main, "core10 1 2 3 4 - 1 2 3 4 1", capsys)
     assert (payload["total"], payload["band"], payload["prorated"]) == (
@@ -125,8 +161,7 @@ def test_score_help(capsys: pytest.CaptureFixture[str]) -> None:
         ("auditc 1 1 1", "auditc: --sex female|male is required"),
         ("auditc 1 1 1 --sex other", "sex used for scoring must be one of female, male"),
         ("auditc 1 1 1 --sex", "--sex needs a value"),
-        ("cssrs 1 0 0 - - 0 -", "item q3: must be '-': q2 is no (0)"),
-        ("cssrs 0 0 - - - 0 1", "item q6r: cannot be 1 (yes) because q6 is no (0)"),
+        ("cssrs 0 0 1 0 0 0 2", "item q6r: 2 is out of range 0–1"),
         ("cssrs 0 0 - - - 0", "item q6r: missing"),
         ("cssrs 0 0 - - - 0 - 1", "item #8: cssrs has only 7 items"),
         ("ucla3 0 1 1", "item 1: 0 is out of range 1–3"),

@@ -15,6 +15,8 @@ from openiop.measures.scoring import (
     ScoringError,
     SexRequiredError,
     _band,
+    critical_screen,
+    inconsistency_notes,
     round_half_up,
     score,
 )
@@ -391,14 +393,55 @@ def test_cssrs_risk_levels(answers: tuple[int | None, ...], risk: str, critical:
     assert (result.total, result.band, result.subscales) == (None, None, {})
 
 
-def test_cssrs_answer_to_skipped_item_is_rejected() -> None:
-    with pytest.raises(AnswerError, match=r"^item q4: must be '-': q2 is no \(0\)"):
-        cssrs(1, 0, None, 0, None, 0, None)
+@pytest.mark.parametrize(
+    ("answers", "critical", "risk", "inconsistent"),
+    [
+        # Skip logic decides what is asked, never what is kept (clinical.md section 3).
+        ((0, 0, 1, 0, 0, 0, None), ["q3"], "moderate", ["q3", "q4", "q5"]),
+        ((0, 0, None, None, None, 0, 1), ["q6r"], "high", ["q6r"]),
+        ((1, 0, None, 1, None, 0, None), ["q1", "q4"], "high", ["q4"]),
+        ((0, 0, None, None, 1, 0, None), ["q5"], "high", ["q5"]),
+        ((0, 0, 0, 0, 0, 0, None), [], "none", ["q3", "q4", "q5"]),
+    ],
+)
+def test_cssrs_answer_to_skipped_item_is_kept_scored_and_flagged(
+    answers: tuple[int | None, ...], critical: list[str], risk: str, inconsistent: list[str]
+) -> None:
+    result = cssrs(*answers)
+    assert (result.critical, result.risk, result.inconsistent) == (critical, risk, inconsistent)
+    assert result.positive_screen is bool(critical)
 
 
-def test_cssrs_recent_behaviour_without_behaviour_is_rejected() -> None:
-    with pytest.raises(AnswerError, match=r"^item q6r: cannot be 1"):
-        cssrs(0, 0, None, None, None, 0, 1)
+def test_cssrs_inconsistency_notes_explain_in_plain_words() -> None:
+    notes = inconsistency_notes(get_instrument("cssrs"), [0, 0, 1, None, None, 0, 1])
+    assert notes == [
+        "item q3 was answered yes (1) although q2 is no (0), so the form would have skipped it; "
+        "the answer is kept and scored",
+        "item q6r was answered yes (1) although q6 is no (0), so the form would have skipped "
+        "it; the answer is kept and scored",
+    ]
+
+
+def test_consistent_cssrs_is_not_flagged() -> None:
+    assert cssrs(1, 1, 0, 0, 0, 1, 0).inconsistent == []
+    assert cssrs(0, 0, None, None, None, 0, None).inconsistent == []
+
+
+def test_cssrs_undetermined_risk_names_the_items_to_ask() -> None:
+    recency_unknown = cssrs(0, 0, None, None, None, 1, None)
+    assert (recency_unknown.risk, recency_unknown.risk_undetermined_by) == (None, ["q6r"])
+    intent_unknown = cssrs(1, 1, 1, None, None, 0, None)
+    assert (intent_unknown.risk, intent_unknown.risk_undetermined_by) == (None, ["q4", "q5"])
+    assert cssrs(1, 1, 1, 1, None, 0, None).risk_undetermined_by == []  # high regardless
+
+
+def test_critical_screen_ignores_problems_elsewhere_on_the_form() -> None:
+    # A wrong code, a missing answer and an extra answer never hide item 9.
+    screen = critical_screen("phq9", [7, None, 0, 0, 0, 0, 0, 0, 3, 1])
+    assert (screen.critical, screen.risk) == ([9], None)
+    assert critical_screen("phq9", [0] * 8 + [9]).critical == []  # not a valid code
+    cssrs_screen = critical_screen("cssrs", [0, 0, "x", None, None, 1])
+    assert (cssrs_screen.critical, cssrs_screen.risk_undetermined_by) == (["q6"], ["q6r"])
 
 
 def test_cssrs_q6r_no_after_q6_no_is_accepted() -> None:

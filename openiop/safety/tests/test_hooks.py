@@ -50,6 +50,31 @@ def test_cssrs_severity_follows_risk(world: World, risk, severity):
     assert not event.steps.filter(kind=StepKind.CSSRS_PROMPTED).exists()
 
 
+def test_undetermined_cssrs_risk_is_high_until_the_missing_item_is_asked(world: World):
+    # q6 (behaviour) yes, recency q6r unanswered: it may be recent, so it is treated as high.
+    event = raise_for_assessment(
+        assessment(world, "cssrs", [0, 0, None, None, None, 1, None], ["q6"], "")
+    )
+    assert event is not None and event.severity == Severity.HIGH
+    assert "risk not determined: treated as high until q6r is asked" in event.detail
+
+
+def test_the_portal_raises_once_before_the_row_and_the_hook_links_to_it(world: World):
+    from openiop.safety.hooks import raise_for_answers
+
+    row = assessment(world, "phq9", [None] * 8 + [3], [9])
+    first = raise_for_answers(
+        actor=world.participant_user,
+        participant=world.participant_a,
+        instrument="phq9",
+        answers=[7] + [None] * 7 + [3],  # a wrong code elsewhere does not hide item 9
+        assessment_id=row.external_id,
+    )
+    assert first is not None and first.source == Source.PHQ9_ITEM9
+    assert raise_for_assessment(row) == first
+    assert SafetyEvent.objects.count() == 1
+
+
 def test_nothing_critical_raises_nothing(world: World):
     assert raise_for_assessment(assessment(world, "phq9", [0] * 9, [])) is None
     assert raise_for_assessment(assessment(world, "gad7", [3] * 7, [1])) is None
