@@ -102,16 +102,16 @@ def test_every_cbt_distortion_is_taught():
     skills = {s for p in library().plans_for_module("cbt") for s in p.skills}
     for distortion in (
         "all-or-nothing thinking",
-        "overgeneralisation",
+        "overgeneralization",
         "mental filter",
         "disqualifying the positive",
         "mind reading",
         "fortune telling",
-        "magnification and minimisation",
+        "magnification and minimization",
         "emotional reasoning",
         "should statements",
-        "labelling",
-        "personalisation",
+        "labeling",
+        "personalization",
     ):
         assert distortion in skills
 
