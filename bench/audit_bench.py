@@ -18,9 +18,10 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from openiop.core.clock import utc_today
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks-audit.md"
@@ -96,7 +97,7 @@ def _write_doc(engine: str, events: int, seconds: float, generate_s: float) -> N
         f"| {engine} | {events:,} | {seconds:.2f} | {rate:,.0f} | {generate_s:.1f} | "
         f"{os.cpu_count()} cores (load {os.getloadavg()[0]:.1f}), "
         f"Python {platform.python_version()} | "
-        f"{datetime.now(UTC):%Y-%m-%d} |"
+        f"{utc_today()} (UTC) |"
     )
     body = [
         "# Benchmark: audit chain verification",

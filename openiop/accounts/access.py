@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import BreakGlassGrant, Membership, User, UserKind
 from openiop.accounts.roles import Perm, Role, role_matrix
+from openiop.core import clock
 from openiop.core.middleware import current_break_glass
 from openiop.programs.models import Program
 
@@ -47,6 +48,7 @@ def program_access(user: User, program_id: uuid.UUID | str) -> ProgramAccess:
     )
     if not memberships:
         return _break_glass_access(user, program_id)
+    clock.use_program_zone(memberships[0].program)
     return ProgramAccess(
         user=user,
         program=memberships[0].program,
@@ -84,6 +86,7 @@ def _break_glass_access(user: User, program_id: uuid.UUID | str) -> ProgramAcces
     if grant is None:
         raise Http404("program not found")
     current_break_glass.set(True)
+    clock.use_program_zone(grant.program)
     return ProgramAccess(
         user=user,
         program=grant.program,

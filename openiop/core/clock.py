@@ -94,3 +94,13 @@ def day_bounds(day: date, program: HasTimeZone) -> tuple[datetime, datetime]:
     start = at_local(day, time.min, program)
     end = at_local(day + timedelta(days=1), time.min, program)
     return start, end
+
+
+def use_program_zone(program: HasTimeZone) -> None:
+    """For the rest of this request, forms read and templates show times in the program's zone.
+
+    Called where a request's program is resolved (staff access, the participant's own record);
+    `RequestIdMiddleware` deactivates it when the request ends, so no zone outlives its request.
+    Without it a clinician's "09:00" typed into a form is parsed as 09:00 UTC.
+    """
+    timezone.activate(zone(program))

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils import timezone
 
 # The request id ties audit events and log lines together without naming anybody.
 current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
@@ -24,11 +25,13 @@ class RequestIdMiddleware:
         request_id = uuid.uuid4().hex
         token = current_request_id.set(request_id)
         glass_token = current_break_glass.set(False)
+        timezone.deactivate()  # a program's zone is activated once the program is known
         try:
             response = self.get_response(request)
         finally:
             current_request_id.reset(token)
             current_break_glass.reset(glass_token)
+            timezone.deactivate()
         response["X-Request-ID"] = request_id
         return response
 

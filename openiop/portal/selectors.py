@@ -44,9 +44,11 @@ def participant_for(user: User) -> Participant:
     if not user.is_authenticated or user.kind != UserKind.PARTICIPANT or not user.is_active:
         raise Http404("not a participant account")
     try:
-        return Participant.objects.select_related("program").get(user=user)
+        me = Participant.objects.select_related("program").get(user=user)
     except Participant.DoesNotExist:
         raise Http404("no participant record") from None
+    clock.use_program_zone(me.program)
+    return me
 
 
 def today_for(participant: Participant) -> date:

@@ -3,10 +3,11 @@ applies at once; expiry ends a consent without anyone acting."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from openiop.audit.models import AuditEvent
 from openiop.consent.actions import consent_create, consent_revoke
@@ -159,7 +160,7 @@ def test_P2_01_revocation_is_not_repeated_or_dated_ahead(world: World):
 def test_P2_01_consent_expires_on_its_date(world: World):
     consent = make_consent(world, expires_on=today() + timedelta(days=5))
     disclose(world, consent=consent)
-    later = datetime.now(tz=UTC) + timedelta(days=7)
+    later = timezone.now() + timedelta(days=7)
     with time_machine.travel(later, tick=False):
         assert consent.status_on(program_today(world.program_a)) == ConsentStatus.EXPIRED
         with pytest.raises(ActionError) as caught:

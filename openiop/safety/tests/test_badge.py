@@ -37,7 +37,7 @@ def test_badge_is_empty_for_participants(world: World, client_for):
 
 
 def test_chart_shows_not_on_track(world: World, client_for):
-    from openiop.testing import admit
+    from openiop.testing import admit, today
 
     person, _ = admit(
         world.program_a,
@@ -45,7 +45,7 @@ def test_chart_shows_not_on_track(world: World, client_for):
         world.clinician_a,
         first="Stuck",
         last="Flatby",
-        admitted_on=timezone.now().date() - timedelta(weeks=6),
+        admitted_on=today() - timedelta(weeks=6),
     )
     start = timezone.now() - timedelta(weeks=4)
     flat = [2, 2, 2, 2, 2, 2, 2, 2, 0]  # PHQ-9 of 16 every week: no improvement
