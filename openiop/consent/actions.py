@@ -183,7 +183,7 @@ def part2_notice_receipt_record(
     receipt = Part2NoticeReceipt.objects.create(
         program=participant.program,
         participant=participant,
-        notice=current_notice(NoticeKind.PATIENT_NOTICE),
+        notice=current_notice(NoticeKind.PATIENT_NOTICE, on=program_today(participant.program)),
         given_on=given_on,
         method=method,
         created_by=actor,
@@ -312,7 +312,7 @@ def disclosure_authorize_and_record(
         errors.update(_consent_errors(consent, participant, recipient, information, purpose))
     else:
         errors.update(_basis_errors(basis, consent, details))
-    notice = current_notice(NoticeKind.REDISCLOSURE_NOTICE)
+    notice = current_notice(NoticeKind.REDISCLOSURE_NOTICE, on=program_today(participant.program))
     if notice is None or not notice.is_intact:
         errors["notice"] = "The stored §2.32 notice is missing or altered; nothing may be sent."
     else:

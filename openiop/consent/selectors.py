@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import cache
 from pathlib import Path
 from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from openiop.consent.models import Consent, ConsentStatus, Disclosure, NoticeKind, Part2Notice
 from openiop.core.clock import program_today
@@ -34,10 +34,10 @@ def revocation_statement() -> tuple[str, str]:
     return version, str(statements[version])
 
 
-def current_notice(kind: str = NoticeKind.REDISCLOSURE_NOTICE) -> Part2Notice | None:
-    """The notice version in force today (the latest effective one)."""
+def current_notice(kind: str = NoticeKind.REDISCLOSURE_NOTICE, *, on: date) -> Part2Notice | None:
+    """The notice version in force on `on`, the program's date (the latest effective one)."""
     return (
-        Part2Notice.objects.filter(kind=kind, effective_from__lte=timezone.now().date())
+        Part2Notice.objects.filter(kind=kind, effective_from__lte=on)
         .order_by("-effective_from", "-id")
         .first()
     )

@@ -281,7 +281,7 @@ def _release(
     request: HttpRequest, access: ProgramAccess, participant: Participant, form: ReleaseForm
 ) -> HttpResponse:
     data = form.cleaned_data
-    notice = selectors.current_notice()
+    notice = selectors.current_notice(on=program_today(access.program))
     if notice is None:
         raise ActionError({"basis": "No §2.32 notice is stored; nothing may be released."})
     content = summary_document(

@@ -47,7 +47,7 @@ def make_consent(
 
 def released(body: bytes = b"summary body\n") -> bytes:
     """Content that carries the current §2.32 notice, as every text release must."""
-    notice = current_notice()
+    notice = current_notice(on=today())
     assert notice is not None
     return notice_header(notice).encode() + body
 

@@ -156,12 +156,12 @@ def test_P2_02_allowed_disclosure_records_what_was_released(world: World):
     assert disclosure.content_sha256 == sha256_hex(content)
     assert disclosure.consent == consent and disclosure.basis == "consent"
     assert disclosure.recipient_name == RECIPIENT
-    assert disclosure.notice == current_notice()
+    assert disclosure.notice == current_notice(on=today())
     assert disclosure.disclosed_by == world.clinician_a
 
 
 def test_P2_02_altered_notice_blocks_every_disclosure(world: World):
-    notice = current_notice()
+    notice = current_notice(on=today())
     assert notice is not None
     type(notice).objects.filter(pk=notice.pk).update(text=notice.text + " (edited)")
     with pytest.raises(ActionError) as caught:

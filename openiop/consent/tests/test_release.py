@@ -16,7 +16,7 @@ from openiop.audit.models import AuditEvent
 from openiop.consent.models import Disclosure, Part2Notice, sha256_hex
 from openiop.consent.selectors import current_notice
 from openiop.consent.tests.helpers import RECIPIENT, disclose, make_consent
-from openiop.testing import World
+from openiop.testing import World, today
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def release_form(consent=None, **overrides) -> dict:
 
 
 def test_P2_03_stored_notice_is_the_published_text_and_intact(world: World):
-    notice = current_notice()
+    notice = current_notice(on=today())
     assert notice is not None and notice.is_intact
     published = json.loads(DATA.read_text(encoding="utf-8"))["notices"][0]
     assert (notice.version, notice.text) == (published["version"], published["text"])
@@ -66,7 +66,7 @@ def test_P2_03_released_summary_starts_with_the_notice_verbatim(world: World, cl
     assert response.content.startswith(golden)
     assert response["Content-Type"].startswith("text/plain")
     disclosure = Disclosure.objects.get()
-    notice = current_notice()
+    notice = current_notice(on=today())
     assert disclosure.notice == notice
     assert golden.decode().startswith(notice.text)
     assert disclosure.content_sha256 == sha256_hex(response.content)
