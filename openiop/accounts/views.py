@@ -25,6 +25,7 @@ from openiop.accounts.forms import (
     RoleGrantForm,
 )
 from openiop.accounts.models import BreakGlassGrant, Membership, User, UserKind
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import ROLE_CHOICES, Perm, Role
 from openiop.accounts.sessions import (
     AUTH_AT_KEY,
@@ -37,11 +38,6 @@ from openiop.accounts.stepup import has_recent_auth, mark_reauthenticated, requi
 from openiop.core import clock
 from openiop.core.errors import ActionError
 from openiop.programs.models import Program
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -103,7 +99,7 @@ def lockout_response(request: HttpRequest, credentials: Any = None, *args: Any) 
 @require_http_methods(["POST"])
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        user = _user(request)
+        user = request_user(request)
         actions.security_event_record(actor=user, event="logout")
         sessions_end_others(user, keep_key=None)  # AUTH-06: logout ends every session
         logout(request)
@@ -122,7 +118,7 @@ def locked_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @signed_in
 def mfa_setup(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if mfa.confirmed_device(user) and not mfa.is_verified(request):
         return redirect("accounts:mfa_verify")
     device = mfa.pending_device(user)
@@ -157,7 +153,7 @@ def _second_factor_done(
 @require_http_methods(["GET", "POST"])
 @signed_in
 def mfa_verify(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     device = mfa.confirmed_device(user)
     if device is None:
         return redirect("accounts:mfa_setup")
@@ -181,7 +177,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
 @signed_in
 def reauth_view(request: HttpRequest) -> HttpResponse:
     """AUTH-07 step-up: password and, for staff, a fresh code."""
-    user = _user(request)
+    user = request_user(request)
     form = ReauthForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         ok = (
@@ -208,7 +204,7 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @signed_in
 def password_change_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -236,7 +232,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
 def mfa_reset_view(request: HttpRequest) -> HttpResponse:
     """Replace the authenticator (lost phone): step-up first (AUTH-07)."""
     require_recent_auth(request)
-    user = _user(request)
+    user = request_user(request)
     if request.method == "POST":
         actions.mfa_reset(actor=user)
         sessions_end_others(user, keep_key=request.session.session_key)
@@ -262,7 +258,7 @@ def _break_glass_programs(user: User) -> Any:
 @signed_in
 def break_glass_view(request: HttpRequest) -> HttpResponse:
     """AC-04: designated staff open time-boxed read access to another program."""
-    user = _user(request)
+    user = request_user(request)
     if not user.break_glass_designated or user.kind != UserKind.STAFF:
         return render(request, "accounts/break_glass_denied.html", status=403)
     require_recent_auth(request)
@@ -296,7 +292,7 @@ def break_glass_view(request: HttpRequest) -> HttpResponse:
 @requires(Perm.AUDIT_VIEW)
 def break_glass_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
     """Every break-glass grant on this program, for the director's review."""
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.AUDIT_VIEW)
     grants = BreakGlassGrant.objects.filter(program=access.program).select_related("user")[:200]
     return render(
@@ -310,7 +306,7 @@ def break_glass_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
 @requires(Perm.STAFF_MANAGE)
 def staff_roles(request: HttpRequest, program_id: UUID) -> HttpResponse:
     """Program staff and their roles; changing a role needs step-up (AUTH-07)."""
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.STAFF_MANAGE)
     form = RoleGrantForm(request.POST or None, roles=ROLE_CHOICES)
     if request.method == "POST":
@@ -323,7 +319,7 @@ def staff_roles(request: HttpRequest, program_id: UUID) -> HttpResponse:
                 if target is None:
                     raise ActionError({"username": "No account has that username."})
                 actions.membership_grant(
-                    actor=_user(request),
+                    actor=request_user(request),
                     user=target,
                     program=access.program,
                     role=Role(form.cleaned_data["role"]),
@@ -353,12 +349,12 @@ def staff_roles(request: HttpRequest, program_id: UUID) -> HttpResponse:
 @require_http_methods(["POST"])
 @requires(Perm.STAFF_MANAGE)
 def staff_role_revoke(request: HttpRequest, program_id: UUID, membership_id: UUID) -> HttpResponse:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.STAFF_MANAGE)
     require_recent_auth(request)
     membership = get_object_or_404(Membership, program=access.program, external_id=membership_id)
     try:
-        actions.membership_revoke(actor=_user(request), membership=membership)
+        actions.membership_revoke(actor=request_user(request), membership=membership)
     except ActionError as error:
         messages.error(request, " ".join(m for msgs in error.errors.values() for m in msgs))
     else:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, program_access, requires
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.stepup import require_recent_auth
 from openiop.audit import selectors
@@ -63,14 +63,8 @@ class ReportRow:
         return self.local_time.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _access(request: HttpRequest, program_id: UUID) -> ProgramAccess:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.AUDIT_VIEW)
     return access
 
@@ -127,7 +121,7 @@ def _record_view(
         participant_id=filters.participant,
         detail={"view": "audit_report", "filters": _filter_detail(form), **extra},
     )
-    return audit_append(actor=_user(request), entries=[entry])[0]
+    return audit_append(actor=request_user(request), entries=[entry])[0]
 
 
 @require_http_methods(["GET"])

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, program_access, public, requires
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record
 from openiop.calendars import actions, ics, selectors
@@ -30,13 +30,8 @@ from openiop.participants.models import Participant
 MAX_SECRET_LENGTH = 100
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     if access.break_glass:
         # A break-glass grant is read-only; a feed would outlive it.
@@ -101,7 +96,7 @@ def participant_feed_create(
     access, participant = _participant_page(request, program_id, participant_id)
     try:
         _, secret = actions.feed_create_for_participant(
-            actor=_user(request), participant=participant
+            actor=request_user(request), participant=participant
         )
     except ActionError as error:
         return _render_participant_feed(
@@ -123,7 +118,7 @@ def participant_feed_revoke(
         error = "There is no calendar feed to revoke."
     else:
         try:
-            actions.feed_revoke(actor=_user(request), token=token)
+            actions.feed_revoke(actor=request_user(request), token=token)
         except ActionError as exc:
             error = _error_text(exc)
     if getattr(request, "htmx", False):
@@ -154,7 +149,9 @@ def _render_mine(
     context = {
         "access": access,
         "program": access.program,
-        "calendar_feed": selectors.live_user_feed(program=access.program, user=_user(request)),
+        "calendar_feed": selectors.live_user_feed(
+            program=access.program, user=request_user(request)
+        ),
         "calendar_feed_url": new_url,
         "calendar_feed_error": error,
     }
@@ -174,7 +171,7 @@ def my_feed_create(request: HttpRequest, program_id: UUID) -> HttpResponse:
     access = _access(request, program_id, Perm.PROGRAM_VIEW)
     try:
         _, secret = actions.feed_create_for_clinician(
-            actor=_user(request), user=_user(request), program=access.program
+            actor=request_user(request), user=request_user(request), program=access.program
         )
     except ActionError as error:
         return _render_mine(request, access, error=_error_text(error), status=422)
@@ -185,11 +182,11 @@ def my_feed_create(request: HttpRequest, program_id: UUID) -> HttpResponse:
 @requires(Perm.PROGRAM_VIEW)
 def my_feed_revoke(request: HttpRequest, program_id: UUID) -> HttpResponse:
     access = _access(request, program_id, Perm.PROGRAM_VIEW)
-    token = selectors.live_user_feed(program=access.program, user=_user(request))
+    token = selectors.live_user_feed(program=access.program, user=request_user(request))
     if token is None:
         return _render_mine(request, access, error="There is no calendar feed to revoke.")
     try:
-        actions.feed_revoke(actor=_user(request), token=token)
+        actions.feed_revoke(actor=request_user(request), token=token)
     except ActionError as error:
         return _render_mine(request, access, error=_error_text(error), status=422)
     if getattr(request, "htmx", False):

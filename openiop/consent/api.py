@@ -12,7 +12,7 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from openiop.accounts.access import ProgramAccess, program_access
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record
 from openiop.consent import actions, selectors
@@ -109,15 +109,10 @@ class DisclosureOut(Schema):
     content_format: str
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _scoped(
     request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     return access, participant_get(program=access.program, participant_id=participant_id)
 
@@ -161,7 +156,7 @@ def list_consents(request: HttpRequest, program_id: UUID, participant_id: UUID) 
     access, participant = _scoped(request, program_id, participant_id, Perm.CONSENT_VIEW)
     consents = selectors.consent_list(program=access.program, participant=participant)
     audit_record(
-        actor=_user(request), action="read", obj=participant, detail={"view": "api.consents"}
+        actor=request_user(request), action="read", obj=participant, detail={"view": "api.consents"}
     )
     today = program_today(access.program)
     return [consent_out(c, today) for c in consents.select_related("participant")]
@@ -173,7 +168,7 @@ def create_consent(
 ) -> Status[ConsentOut]:
     access, participant = _scoped(request, program_id, participant_id, Perm.CONSENT_MANAGE)
     consent = actions.consent_create(
-        actor=_user(request),
+        actor=request_user(request),
         participant=participant,
         terms=actions.ConsentTerms(**payload.model_dump()),
     )
@@ -195,7 +190,10 @@ def revoke_consent(
         program=access.program, participant=participant, consent_id=consent_id
     )
     revoked = actions.consent_revoke(
-        actor=_user(request), consent=consent, revoked_on=payload.revoked_on, reason=payload.reason
+        actor=request_user(request),
+        consent=consent,
+        revoked_on=payload.revoked_on,
+        reason=payload.reason,
     )
     return consent_out(revoked, program_today(access.program))
 
@@ -211,6 +209,9 @@ def list_disclosures(
     access, participant = _scoped(request, program_id, participant_id, Perm.CONSENT_VIEW)
     disclosures = selectors.disclosure_list(program=access.program, participant=participant)
     audit_record(
-        actor=_user(request), action="read", obj=participant, detail={"view": "api.disclosures"}
+        actor=request_user(request),
+        action="read",
+        obj=participant,
+        detail={"view": "api.disclosures"},
     )
     return [disclosure_out(d) for d in disclosures]

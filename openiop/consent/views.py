@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, program_access, requires
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.stepup import require_recent_auth
 from openiop.audit.actions import audit_record
@@ -38,16 +38,10 @@ from openiop.participants import selectors as participant_selectors
 from openiop.participants.models import Participant
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _participant_page(
     request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
@@ -83,7 +77,7 @@ def consent_list(request: HttpRequest, program_id: UUID, participant_id: UUID) -
     consents = list(selectors.consent_list(program=access.program, participant=participant))
     today = program_today(access.program)
     audit_record(
-        actor=_user(request), action="read", obj=participant, detail={"view": "consent_list"}
+        actor=request_user(request), action="read", obj=participant, detail={"view": "consent_list"}
     )
     rows = [{"consent": c, "status": c.status_on(today)} for c in consents]
     context = _context(
@@ -113,7 +107,7 @@ def consent_create(request: HttpRequest, program_id: UUID, participant_id: UUID)
     if request.method == "POST" and form.is_valid():
         try:
             consent = actions.consent_create(
-                actor=_user(request), participant=participant, terms=_terms_from(form)
+                actor=request_user(request), participant=participant, terms=_terms_from(form)
             )
         except ActionError as error:
             _apply_action_errors(form, error)
@@ -123,7 +117,9 @@ def consent_create(request: HttpRequest, program_id: UUID, participant_id: UUID)
     _, statement = selectors.revocation_statement()
     context = _context(access, participant, form=form, revocation_statement=statement)
     if request.method == "GET":
-        audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "form"})
+        audit_record(
+            actor=request_user(request), action="read", obj=participant, detail={"view": "form"}
+        )
     status = 422 if request.method == "POST" else 200
     return render(request, "consent/create.html", context, status=status)
 
@@ -146,7 +142,9 @@ def consent_detail(
     access, participant, consent = _consent_page(
         request, program_id, participant_id, consent_id, Perm.CONSENT_VIEW
     )
-    audit_record(actor=_user(request), action="read", obj=consent, detail={"view": "consent"})
+    audit_record(
+        actor=request_user(request), action="read", obj=consent, detail={"view": "consent"}
+    )
     context = _context(
         access,
         participant,
@@ -170,7 +168,9 @@ def consent_revoke(
     form = RevokeForm(request.POST or None, initial={"revoked_on": program_today(access.program)})
     if request.method == "POST" and form.is_valid():
         try:
-            actions.consent_revoke(actor=_user(request), consent=consent, **form.cleaned_data)
+            actions.consent_revoke(
+                actor=request_user(request), consent=consent, **form.cleaned_data
+            )
         except ActionError as error:
             _apply_action_errors(form, error)
         else:
@@ -187,7 +187,10 @@ def disclosure_report(request: HttpRequest, program_id: UUID, participant_id: UU
     access, participant = _participant_page(request, program_id, participant_id, Perm.CONSENT_VIEW)
     disclosures = list(selectors.disclosure_list(program=access.program, participant=participant))
     audit_record(
-        actor=_user(request), action="read", obj=participant, detail={"view": "disclosure_report"}
+        actor=request_user(request),
+        action="read",
+        obj=participant,
+        detail={"view": "disclosure_report"},
     )
     context = _context(access, participant, rows=[_report_row(d) for d in disclosures])
     return render(request, "consent/disclosures.html", context)
@@ -224,7 +227,7 @@ def disclosure_report_csv(
     access, participant = _participant_page(request, program_id, participant_id, Perm.CONSENT_VIEW)
     disclosures = list(selectors.disclosure_list(program=access.program, participant=participant))
     audit_record(
-        actor=_user(request),
+        actor=request_user(request),
         action="export",
         obj=participant,
         detail={"view": "disclosure_report_csv", "rows": len(disclosures)},
@@ -272,7 +275,9 @@ def release_summary(request: HttpRequest, program_id: UUID, participant_id: UUID
         information=[InfoCategory(c).label for c in SUMMARY_INFORMATION],
     )
     if request.method == "GET":
-        audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "form"})
+        audit_record(
+            actor=request_user(request), action="read", obj=participant, detail={"view": "form"}
+        )
     status = 422 if request.method == "POST" else 200
     return render(request, "consent/release.html", context, status=status)
 
@@ -298,7 +303,7 @@ def _release(
         ),
     )
     disclosure = actions.disclosure_authorize_and_record(
-        actor=_user(request),
+        actor=request_user(request),
         participant=participant,
         recipient=data["recipient"],
         information=list(SUMMARY_INFORMATION),

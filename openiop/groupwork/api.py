@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from openiop.accounts.access import ProgramAccess, program_access
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.accounts.stepup import require_recent_auth
@@ -130,13 +130,8 @@ class SessionFilters(Schema):
     day: date | None = None
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     return access
 
@@ -213,7 +208,7 @@ def create_session(
     if payload.track and track is None:
         raise ActionError({"track": "No track of this program has that id."})
     session = gw.session_create(
-        actor=_user(request),
+        actor=request_user(request),
         program=access.program,
         kind=payload.kind,
         title=payload.title,
@@ -236,7 +231,7 @@ def get_roster(request: HttpRequest, program_id: UUID, session_id: UUID) -> list
     session = selectors.session_get(program=access.program, session_id=session_id)
     rows = list(session.attendance.select_related("participant"))
     audit_record_reads(
-        actor=_user(request),
+        actor=request_user(request),
         objects=[r.participant for r in rows],
         program=access.program,
         view="api.roster",
@@ -258,7 +253,10 @@ def add_to_roster(
         program=access.program, participant_id=payload.participant
     )
     row = gw.attendance_add(
-        actor=_user(request), session=session, participant=participant, walk_in=payload.walk_in
+        actor=request_user(request),
+        session=session,
+        participant=participant,
+        walk_in=payload.walk_in,
     )
     return Status(201, _attendance_out(row))
 
@@ -281,7 +279,9 @@ def arrive(
 ) -> AttendanceOut:
     row = _row(request, program_id, session_id, attendance_id)
     return _attendance_out(
-        gw.attendance_arrive(actor=_user(request), attendance=row, at=_aware(payload.at, row))
+        gw.attendance_arrive(
+            actor=request_user(request), attendance=row, at=_aware(payload.at, row)
+        )
     )
 
 
@@ -295,7 +295,9 @@ def depart(
 ) -> AttendanceOut:
     row = _row(request, program_id, session_id, attendance_id)
     return _attendance_out(
-        gw.attendance_depart(actor=_user(request), attendance=row, at=_aware(payload.at, row))
+        gw.attendance_depart(
+            actor=request_user(request), attendance=row, at=_aware(payload.at, row)
+        )
     )
 
 
@@ -310,7 +312,10 @@ def absent(
     row = _row(request, program_id, session_id, attendance_id)
     return _attendance_out(
         gw.attendance_absent(
-            actor=_user(request), attendance=row, reason=payload.reason, excused=payload.excused
+            actor=request_user(request),
+            attendance=row,
+            reason=payload.reason,
+            excused=payload.excused,
         )
     )
 
@@ -336,7 +341,7 @@ def practice(
         program=access.program, participant_id=payload.participant
     )
     record = gw.practice_record_save(
-        actor=_user(request),
+        actor=request_user(request),
         session=session,
         participant=participant,
         skill=payload.skill,
@@ -359,7 +364,7 @@ def list_notes(request: HttpRequest, program_id: UUID, session_id: UUID) -> list
     session = selectors.session_get(program=access.program, session_id=session_id)
     notes = list(Note.objects.filter(session=session).select_related("participant", "session"))
     audit_record_reads(
-        actor=_user(request), objects=notes, program=access.program, view="api.notes"
+        actor=request_user(request), objects=notes, program=access.program, view="api.notes"
     )
     return [_note_out(n) for n in notes]
 
@@ -373,10 +378,12 @@ def draft_notes(request: HttpRequest, program_id: UUID, session_id: UUID) -> lis
     access = _access(request, program_id, Perm.NOTE_WRITE)
     session = selectors.session_get(program=access.program, session_id=session_id)
     rows = session.attendance.filter(removed=False, status="present").select_related("participant")
-    notes = [gw.note_draft(actor=_user(request), session=session, attendance=r) for r in rows]
+    notes = [
+        gw.note_draft(actor=request_user(request), session=session, attendance=r) for r in rows
+    ]
     # Drafts that already existed are returned too: showing them is a read (AU-01).
     audit_record_reads(
-        actor=_user(request), objects=notes, program=access.program, view="api.notes"
+        actor=request_user(request), objects=notes, program=access.program, view="api.notes"
     )
     return [_note_out(n) for n in notes]
 
@@ -390,7 +397,7 @@ def sign_all(request: HttpRequest, program_id: UUID, session_id: UUID) -> SignAl
     access = _access(request, program_id, Perm.NOTE_WRITE)
     require_recent_auth(request)
     session = selectors.session_get(program=access.program, session_id=session_id)
-    signed, refused = gw.note_sign_all(actor=_user(request), session=session)
+    signed, refused = gw.note_sign_all(actor=request_user(request), session=session)
     return SignAllOut(signed=[n.external_id for n in signed], refused=refused)
 
 
@@ -407,7 +414,7 @@ def update_note(
     note = selectors.note_get(session=session, note_id=note_id)
     return _note_out(
         gw.note_update(
-            actor=_user(request),
+            actor=request_user(request),
             note=note,
             expected_version=payload.version,
             sections=payload.sections,
@@ -428,7 +435,7 @@ def ledger(
     rows = weekly_ledger(program=access.program, week_start=start)
     people = {p.pk: p for p in access.program.participants.filter(pk__in=list(rows))}
     audit_record_reads(
-        actor=_user(request),
+        actor=request_user(request),
         objects=list(people.values()),
         program=access.program,
         view="api.ledger",

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 
 from openiop.accounts.access import ProgramAccess, program_access
 from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record, audit_record_reads
@@ -183,13 +184,8 @@ class ListFilters(Schema):
     offset: int = Field(0, ge=0)
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     return access
 
@@ -263,7 +259,10 @@ def list_participants(
     count = qs.count()
     shown = list(qs[filters.offset : filters.offset + filters.limit])
     audit_record_reads(
-        actor=_user(request), objects=shown, program=access.program, view="api.participant_list"
+        actor=request_user(request),
+        objects=shown,
+        program=access.program,
+        view="api.participant_list",
     )
     items = []
     for p in shown:
@@ -291,7 +290,7 @@ def admit_participant(
     access = _access(request, program_id, Perm.PARTICIPANT_ADMIT)
     data = payload.model_dump()
     participant, _ = actions.participant_admit(
-        actor=_user(request),
+        actor=request_user(request),
         program=access.program,
         demographics=actions.Demographics(**{n: data[n] for n in actions.DEMOGRAPHIC_FIELDS}),
         track=_track(access, payload.track),
@@ -314,7 +313,10 @@ def get_participant(request: HttpRequest, program_id: UUID, participant_id: UUID
     access = _access(request, program_id, Perm.PARTICIPANT_VIEW_CHART)
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
     audit_record(
-        actor=_user(request), action="read", obj=participant, detail={"view": "api.participant"}
+        actor=request_user(request),
+        action="read",
+        obj=participant,
+        detail={"view": "api.participant"},
     )
     return participant_out(participant)
 
@@ -331,7 +333,7 @@ def patch_participant(
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
     changes = payload.model_dump(exclude_unset=True, exclude={"version"})
     actions.participant_update(
-        actor=_user(request),
+        actor=request_user(request),
         participant=participant,
         expected_version=payload.version,
         changes=changes,
@@ -352,7 +354,10 @@ def list_enrollments(
     access = _access(request, program_id, Perm.PARTICIPANT_VIEW_CHART)
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
     audit_record(
-        actor=_user(request), action="read", obj=participant, detail={"view": "api.enrollments"}
+        actor=request_user(request),
+        action="read",
+        obj=participant,
+        detail={"view": "api.enrollments"},
     )
     return participant_out(participant).episodes
 
@@ -368,7 +373,7 @@ def readmit(
     access = _access(request, program_id, Perm.PARTICIPANT_ADMIT)
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
     enrollment = actions.enrollment_readmit(
-        actor=_user(request),
+        actor=request_user(request),
         participant=participant,
         track=_track(access, payload.track),
         admitted_on=payload.admitted_on,
@@ -400,7 +405,7 @@ def change_phase(
     access = _access(request, program_id, Perm.ENROLLMENT_CHANGE_PHASE)
     enrollment = _enrollment(access, participant_id, enrollment_id)
     actions.enrollment_change_phase(
-        actor=_user(request), enrollment=enrollment, **payload.model_dump()
+        actor=request_user(request), enrollment=enrollment, **payload.model_dump()
     )
     return enrollment_out(enrollment)
 
@@ -420,7 +425,7 @@ def discharge(
     access = _access(request, program_id, Perm.ENROLLMENT_DISCHARGE)
     enrollment = _enrollment(access, participant_id, enrollment_id)
     closed = actions.enrollment_discharge(
-        actor=_user(request), enrollment=enrollment, **payload.model_dump()
+        actor=request_user(request), enrollment=enrollment, **payload.model_dump()
     )
     return enrollment_out(closed)
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, program_access, requires
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record, audit_record_reads
@@ -43,14 +43,8 @@ from openiop.safety.selectors import chart_alerts
 from openiop.treatment.selectors import chart_plan
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     return access
 
@@ -115,7 +109,7 @@ def participant_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
         rows = [{"p": p, "episode": selectors.latest_episode(p)} for p in shown]
         # AU-01: a list view records each participant it shows.
         audit_record_reads(
-            actor=_user(request), objects=shown, program=program, view="participant_list"
+            actor=request_user(request), objects=shown, program=program, view="participant_list"
         )
     context = {
         "access": access,
@@ -138,7 +132,9 @@ def participant_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
 def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
     access = _access(request, program_id, Perm.PARTICIPANT_VIEW_CHART)
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
-    audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "chart"})
+    audit_record(
+        actor=request_user(request), action="read", obj=participant, detail={"view": "chart"}
+    )
     episode = selectors.current_episode(participant)
     context = {
         "access": access,
@@ -192,7 +188,7 @@ def participant_admit(request: HttpRequest, program_id: UUID) -> HttpResponse:
             # Admission and the §2.22 notice receipt are saved together or not at all.
             with transaction.atomic():
                 participant, _ = actions.participant_admit(
-                    actor=_user(request),
+                    actor=request_user(request),
                     program=program,
                     demographics=actions.Demographics(
                         **{name: data[name] for name in actions.DEMOGRAPHIC_FIELDS}
@@ -204,7 +200,7 @@ def participant_admit(request: HttpRequest, program_id: UUID) -> HttpResponse:
                 )
                 if data["part2_notice_given"]:
                     part2_notice_receipt_record(
-                        actor=_user(request), participant=participant, given_on=today
+                        actor=request_user(request), participant=participant, given_on=today
                     )
         except ActionError as error:
             _apply_action_errors(form, error)
@@ -234,7 +230,7 @@ def participant_edit(request: HttpRequest, program_id: UUID, participant_id: UUI
         data = form.cleaned_data
         try:
             actions.participant_update(
-                actor=_user(request),
+                actor=request_user(request),
                 participant=participant,
                 expected_version=data["version"],
                 changes={name: data[name] for name in actions.DEMOGRAPHIC_FIELDS},
@@ -245,7 +241,9 @@ def participant_edit(request: HttpRequest, program_id: UUID, participant_id: UUI
             messages.success(request, "Details saved.")
             return redirect(_chart_url(program_id, participant))
     elif request.method == "GET":
-        audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "edit"})
+        audit_record(
+            actor=request_user(request), action="read", obj=participant, detail={"view": "edit"}
+        )
     status = 422 if request.method == "POST" else 200
     return render(
         request,
@@ -274,7 +272,9 @@ def _episode_page(
 def _audit_form_read(request: HttpRequest, participant: Participant) -> None:
     """Form pages show the participant's name: opening one is a read (AU-01)."""
     if request.method == "GET":
-        audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "form"})
+        audit_record(
+            actor=request_user(request), action="read", obj=participant, detail={"view": "form"}
+        )
 
 
 @require_http_methods(["GET", "POST"])
@@ -291,7 +291,7 @@ def enrollment_change_phase(
     if request.method == "POST" and form.is_valid():
         try:
             actions.enrollment_change_phase(
-                actor=_user(request), enrollment=enrollment, **form.cleaned_data
+                actor=request_user(request), enrollment=enrollment, **form.cleaned_data
             )
         except ActionError as error:
             _apply_action_errors(form, error)
@@ -325,7 +325,7 @@ def enrollment_discharge(
         data = form.cleaned_data
         try:
             actions.enrollment_discharge(
-                actor=_user(request),
+                actor=request_user(request),
                 enrollment=enrollment,
                 discharged_on=data["discharged_on"],
                 reason=data["reason"],
@@ -370,7 +370,7 @@ def enrollment_readmit(
     if request.method == "POST" and form.is_valid():
         try:
             actions.enrollment_readmit(
-                actor=_user(request), participant=participant, **form.cleaned_data
+                actor=request_user(request), participant=participant, **form.cleaned_data
             )
         except ActionError as error:
             _apply_action_errors(form, error)

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from openiop.accounts.access import program_access
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import programs_for_user
 from openiop.participants.selectors import tracks_for_program
@@ -32,14 +32,9 @@ class TrackOut(Schema):
     focus: str
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 @router.get("", response=list[ProgramOut], summary="Programs I work in")
 def list_programs(request: HttpRequest) -> list[ProgramOut]:
-    user = _user(request)
+    user = request_user(request)
     result = []
     for program in programs_for_user(user=user).prefetch_related("memberships"):
         roles = sorted(
@@ -62,7 +57,7 @@ def list_programs(request: HttpRequest) -> list[ProgramOut]:
 
 @router.get("/{program_id}/tracks", response=list[TrackOut], summary="Active tracks of a program")
 def list_tracks(request: HttpRequest, program_id: UUID) -> list[TrackOut]:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.PROGRAM_VIEW)
     return [
         TrackOut(id=t.external_id, name=t.name, code=t.code, focus=t.focus)

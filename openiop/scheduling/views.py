@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, program_access, requires
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core.clock import program_today
@@ -24,13 +24,8 @@ from openiop.scheduling.models import AvailabilityWindow, PlanningProfile, PlanR
 DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     return access
 
@@ -54,7 +49,7 @@ def board(request: HttpRequest, program_id: UUID) -> HttpResponse:
     this_week = iso_week_start(program_today(access.program))
     data = selectors.weekly_board(program=access.program, week_start=week)
     audit_record_reads(
-        actor=_user(request),
+        actor=request_user(request),
         objects=[p for p, _ in data.under],
         program=access.program,
         view="planner_board",
@@ -82,9 +77,11 @@ def run_planner(request: HttpRequest, program_id: UUID) -> HttpResponse:
         PlanRunKind.MAKEUP if request.POST.get("kind") == PlanRunKind.MAKEUP else PlanRunKind.WEEK
     )
     try:
-        actions.week_sessions_prepare(actor=_user(request), program=access.program, week_start=week)
+        actions.week_sessions_prepare(
+            actor=request_user(request), program=access.program, week_start=week
+        )
         run = actions.plan_run_create(
-            actor=_user(request), program=access.program, week_start=week, kind=kind
+            actor=request_user(request), program=access.program, week_start=week, kind=kind
         )
     except ActionError as error:
         messages.error(request, " ".join(m for msgs in error.errors.values() for m in msgs))
@@ -99,7 +96,7 @@ def run_detail(request: HttpRequest, program_id: UUID, run_id: UUID) -> HttpResp
     run = selectors.plan_run_get(program=access.program, run_id=run_id)
     rows = selectors.compare(run)
     audit_record_reads(
-        actor=_user(request),
+        actor=request_user(request),
         objects=[r.participant for r in rows],
         program=access.program,
         view="plan_run",
@@ -144,7 +141,7 @@ def run_apply(request: HttpRequest, program_id: UUID, run_id: UUID) -> HttpRespo
     access = _access(request, program_id, Perm.SCHEDULE_MANAGE)
     run = selectors.plan_run_get(program=access.program, run_id=run_id)
     try:
-        counts = actions.plan_run_apply(actor=_user(request), run=run)
+        counts = actions.plan_run_apply(actor=request_user(request), run=run)
     except ActionError as error:
         messages.error(request, " ".join(m for msgs in error.errors.values() for m in msgs))
     else:
@@ -170,7 +167,7 @@ def availability(request: HttpRequest, program_id: UUID, participant_id: UUID) -
             windows = _windows_from(request)
             chosen = [t for t in tracks if str(t.external_id) in request.POST.getlist("tracks")]
             actions.profile_set(
-                actor=_user(request),
+                actor=request_user(request),
                 participant=participant,
                 tracks=chosen,
                 individual_minutes=_int(
@@ -179,7 +176,9 @@ def availability(request: HttpRequest, program_id: UUID, participant_id: UUID) -
                 family_minutes=_int(request.POST.get("family_minutes"), "family_minutes"),
                 commitments=request.POST.get("commitments", ""),
             )
-            actions.availability_set(actor=_user(request), participant=participant, windows=windows)
+            actions.availability_set(
+                actor=request_user(request), participant=participant, windows=windows
+            )
         except ActionError as error:
             errors = error.errors
         else:
@@ -189,7 +188,10 @@ def availability(request: HttpRequest, program_id: UUID, participant_id: UUID) -
             )
     else:
         audit_record(
-            actor=_user(request), action="read", obj=participant, detail={"view": "availability"}
+            actor=request_user(request),
+            action="read",
+            obj=participant,
+            detail={"view": "availability"},
         )
     current = {w.weekday: w for w in AvailabilityWindow.objects.filter(participant=participant)}
     profile = (

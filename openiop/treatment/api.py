@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field
 
 from openiop.accounts.access import ProgramAccess, program_access
 from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record
@@ -126,15 +127,10 @@ class ActivePlanOut(Schema):
     plan: PlanOut | None
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _participant(
     request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
@@ -210,7 +206,7 @@ def _fresh(participant: Participant, plan: TreatmentPlan) -> PlanOut:
 
 def _audit_read(request: HttpRequest, participant: Participant, plan: TreatmentPlan | None) -> None:
     detail = {"view": "api.treatment_plan", "plan": str(plan.external_id) if plan else None}
-    audit_record(actor=_user(request), action="read", obj=participant, detail=detail)
+    audit_record(actor=request_user(request), action="read", obj=participant, detail=detail)
 
 
 BASE = "/{program_id}/participants/{participant_id}"
@@ -240,7 +236,7 @@ def create_plan(
 ) -> Status[PlanOut]:
     _, participant = _participant(request, program_id, participant_id, Perm.PLAN_EDIT)
     plan = actions.plan_create(
-        actor=_user(request), participant=participant, **payload.model_dump()
+        actor=request_user(request), participant=participant, **payload.model_dump()
     )
     return Status(201, _fresh(participant, plan))
 
@@ -254,7 +250,7 @@ def activate_plan(
     payload: VersionedIn,
 ) -> PlanOut:
     _, participant, plan = _plan(request, program_id, participant_id, plan_id, Perm.PLAN_EDIT)
-    actions.plan_activate(actor=_user(request), plan=plan, expected_version=payload.version)
+    actions.plan_activate(actor=request_user(request), plan=plan, expected_version=payload.version)
     return _fresh(participant, plan)
 
 
@@ -268,7 +264,7 @@ def review_plan(
 ) -> Status[PlanOut]:
     _, participant, plan = _plan(request, program_id, participant_id, plan_id, Perm.PLAN_EDIT)
     actions.plan_review(
-        actor=_user(request),
+        actor=request_user(request),
         plan=plan,
         expected_version=payload.version,
         reviewed_on=payload.reviewed_on,
@@ -284,7 +280,7 @@ def add_problem(
 ) -> Status[PlanOut]:
     _, participant, plan = _plan(request, program_id, participant_id, plan_id, Perm.PLAN_EDIT)
     actions.problem_add(
-        actor=_user(request),
+        actor=request_user(request),
         plan=plan,
         expected_version=payload.version,
         statement=payload.statement,
@@ -303,7 +299,7 @@ def add_goal(
 ) -> Status[PlanOut]:
     _, participant, plan = _plan(request, program_id, participant_id, plan_id, Perm.PLAN_EDIT)
     actions.goal_add(
-        actor=_user(request),
+        actor=request_user(request),
         problem=selectors.problem_get(plan=plan, problem_id=problem_id),
         expected_version=payload.version,
         statement=payload.statement,
@@ -326,7 +322,7 @@ def add_objective(
 ) -> Status[PlanOut]:
     _, participant, plan = _plan(request, program_id, participant_id, plan_id, Perm.PLAN_EDIT)
     actions.objective_add(
-        actor=_user(request),
+        actor=request_user(request),
         goal=selectors.goal_get(plan=plan, goal_id=goal_id),
         expected_version=payload.version,
         statement=payload.statement,
@@ -359,7 +355,7 @@ def add_intervention(
 ) -> Status[PlanOut]:
     access, participant, plan = _plan(request, program_id, participant_id, plan_id, Perm.PLAN_EDIT)
     actions.intervention_add(
-        actor=_user(request),
+        actor=request_user(request),
         objective=selectors.objective_get(plan=plan, objective_id=objective_id),
         expected_version=payload.version,
         description=payload.description,
@@ -378,7 +374,7 @@ def _set_status(
     payload: StatusIn,
 ) -> PlanOut:
     actions.item_set_status(
-        actor=_user(request),
+        actor=request_user(request),
         item=item,
         expected_version=payload.version,
         status=payload.status,

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, program_access, requires
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record
@@ -51,16 +51,10 @@ from openiop.treatment.models import (
 Item = Problem | Goal | Objective
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _participant_page(
     request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
@@ -245,7 +239,7 @@ def _render_plan(
 
 def _audit_read(request: HttpRequest, participant: Participant, plan: TreatmentPlan | None) -> None:
     detail = {"view": "treatment_plan", "plan": str(plan.external_id) if plan else None}
-    audit_record(actor=_user(request), action="read", obj=participant, detail=detail)
+    audit_record(actor=request_user(request), action="read", obj=participant, detail=detail)
 
 
 # --- Pages ---------------------------------------------------------------------------------
@@ -282,7 +276,7 @@ def plan_create(request: HttpRequest, program_id: UUID, participant_id: UUID) ->
     if request.method == "POST" and form.is_valid():
         try:
             plan = actions.plan_create(
-                actor=_user(request), participant=participant, **form.cleaned_data
+                actor=request_user(request), participant=participant, **form.cleaned_data
             )
         except ActionError as error:
             _apply_action_errors(form, error)
@@ -293,7 +287,10 @@ def plan_create(request: HttpRequest, program_id: UUID, participant_id: UUID) ->
             return redirect(_plan_url(program_id, participant, plan))
     elif request.method == "GET":
         audit_record(
-            actor=_user(request), action="read", obj=participant, detail={"view": "plan_create"}
+            actor=request_user(request),
+            action="read",
+            obj=participant,
+            detail={"view": "plan_create"},
         )
     context = {
         "access": access,
@@ -319,7 +316,7 @@ def plan_review(
         data = form.cleaned_data
         try:
             actions.plan_review(
-                actor=_user(request),
+                actor=request_user(request),
                 plan=plan,
                 expected_version=data["version"],
                 reviewed_on=data["reviewed_on"],
@@ -397,7 +394,7 @@ def plan_activate(
         form=_bound(request, VersionedForm, "activate", plan.external_id),
         failed_key=("activate", plan.external_id),
         write=lambda d: actions.plan_activate(
-            actor=_user(request), plan=plan, expected_version=d["version"]
+            actor=request_user(request), plan=plan, expected_version=d["version"]
         ),
         done="Plan activated; any previously active plan for this episode is now closed.",
     )
@@ -419,7 +416,7 @@ def problem_add(
         form=_bound(request, ProblemForm, "problem", plan.external_id),
         failed_key=("problem", plan.external_id),
         write=lambda d: actions.problem_add(
-            actor=_user(request),
+            actor=request_user(request),
             plan=plan,
             expected_version=d["version"],
             statement=d["statement"],
@@ -445,7 +442,7 @@ def goal_add(
         form=_bound(request, GoalForm, "goal", problem.external_id),
         failed_key=("goal", problem.external_id),
         write=lambda d: actions.goal_add(
-            actor=_user(request),
+            actor=request_user(request),
             problem=problem,
             expected_version=d["version"],
             statement=d["statement"],
@@ -473,7 +470,7 @@ def objective_add(
         form=_bound(request, ObjectiveForm, "objective", goal.external_id),
         failed_key=("objective", goal.external_id),
         write=lambda d: actions.objective_add(
-            actor=_user(request),
+            actor=request_user(request),
             goal=goal,
             expected_version=d["version"],
             statement=d["statement"],
@@ -508,7 +505,7 @@ def intervention_add(
         assert isinstance(form, InterventionForm)
         responsible = staff.get(UUID(data["responsible"]).hex) if data["responsible"] else None
         return actions.intervention_add(
-            actor=_user(request),
+            actor=request_user(request),
             objective=objective,
             expected_version=data["version"],
             description=data["description"],
@@ -545,7 +542,7 @@ def _status_write(
         form=_bound(request, StatusForm, kind, item.external_id),
         failed_key=(kind, item.external_id),
         write=lambda d: actions.item_set_status(
-            actor=_user(request),
+            actor=request_user(request),
             item=item,
             expected_version=d["version"],
             status=d["status"],
