@@ -205,6 +205,8 @@ class Licence:
     text: str
     commercial_use_allowed: bool
     modification_allowed: bool
+    # The copyright line a licence requires wherever the measure is shown (CORE-10, CC BY-NC-ND).
+    copyright: str | None = None
 
 
 @dataclass(frozen=True)
@@ -500,6 +502,7 @@ def _parse_licence(r: _Reader) -> Licence:
             text=r.text("text"),
             commercial_use_allowed=r.flag("commercial_use_allowed"),
             modification_allowed=r.flag("modification_allowed"),
+            copyright=r.opt_text("copyright"),
         ),
     )
 

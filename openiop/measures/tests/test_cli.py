@@ -118,8 +118,8 @@ def test_score_core10_prorated(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_score_bam_subscales(capsys: pytest.CaptureFixture[str]) -> None:
-    payload = ok_json(score_main, "bam 1 2 3 0 1 2 4 3 4 2 1 3 4 2 0 4 3", capsys)
-    assert payload["subscales"] == {"use": 3, "risk": 10, "protective": 19}
+    payload = ok_json(score_main, "bam 1 2 3 0 1 2 4 3 4 2 1 3 4 4 0 4 3", capsys)
+    assert payload["subscales"] == {"use": 3, "risk": 10, "protective": 21}
     assert payload["total"] is None
 
 

@@ -258,13 +258,13 @@ def test_dast10_yes_no_codes_only() -> None:
 
 # --------------------------------------------------------------------------- BAM
 
-BAM_ANSWERS: Answers = [1, 2, 3, 0, 1, 2, 4, 3, 4, 2, 1, 3, 4, 2, 0, 4, 3]
+BAM_ANSWERS: Answers = [1, 2, 3, 0, 1, 2, 4, 3, 4, 2, 1, 3, 4, 4, 0, 4, 3]
 
 
 def test_bam_subscales_and_no_total() -> None:
     result = score("bam", BAM_ANSWERS)
     # use = 4,5,6; risk = 1,2,3,8,11,15; protective = 9,10,12,13,14,16
-    assert result.subscales == {"use": 3, "risk": 10, "protective": 19}
+    assert result.subscales == {"use": 3, "risk": 10, "protective": 21}
     assert (result.total, result.band, result.positive_screen) == (None, None, None)
 
 
@@ -273,7 +273,7 @@ def test_bam_item7_is_recorded_but_never_scored() -> None:
     other[6] = 0
     assert score("bam", other).subscales == score("bam", BAM_ANSWERS).subscales
     other[6] = None
-    assert score("bam", other).subscales == {"use": 3, "risk": 10, "protective": 19}
+    assert score("bam", other).subscales == {"use": 3, "risk": 10, "protective": 21}
     other[6] = 5
     with pytest.raises(AnswerError, match=r"^item 7: 5 is out of range 0–4$"):
         score("bam", other)
@@ -282,7 +282,7 @@ def test_bam_item7_is_recorded_but_never_scored() -> None:
 def test_bam_missing_item_nulls_only_its_subscale() -> None:
     answers = list(BAM_ANSWERS)
     answers[3] = None  # item 4, "use"
-    assert score("bam", answers).subscales == {"use": None, "risk": 10, "protective": 19}
+    assert score("bam", answers).subscales == {"use": None, "risk": 10, "protective": 21}
 
 
 # --------------------------------------------------------------------------- WHO-5
