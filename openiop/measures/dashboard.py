@@ -3,15 +3,25 @@
 Everything is computed in Python from three bulk reads (episodes, valid scored assessments of
 one instrument, attended minutes), so the number of queries does not grow with the data.
 
+* Outcomes use the **end-of-episode score**: the latest valid score of a *discharged* episode
+  taken in the END_WINDOW_DAYS before (or on) its discharge date. Active episodes have no end
+  yet and are left out, so a participant one week in does not count as a non-responder, and a
+  score long before discharge does not stand in for the end.
 * Program metrics (response, remission, reliable improvement, reliable recovery,
-  deterioration, retention) each come with n and a 95% Wilson interval.
-* Mean change by track, group and facilitator, and the dose-response slope, use ordinary
-  least squares with cluster-robust standard errors (statsmodels, `cov_type="cluster"`,
-  t with G - 1 degrees of freedom). Participants are nested in rolling groups whose
-  membership changes weekly, so their outcomes are not independent; an interval that ignores
-  that overstates certainty. The cluster is the group schedule the episode attended most
-  (by minutes); an episode with no group attendance is its own cluster.
-* Small-n rule: any cell with n below MIN_CELL is shown as "too few to show".
+  deterioration, retention) each come with n and a 95% Wilson interval. Response and remission
+  count only episodes whose intake was at or above the instrument's caseness cutoff (its
+  positive-screen threshold): someone who starts in the healthy range cannot "remit".
+  Retention counts discharged episodes only; an active episode is neither retained nor lost.
+* Mean change by track, group, facilitator and dose band is adjusted for intake severity:
+  one OLS of change on the comparison's indicators plus the centred intake score, so each
+  cell is the mean change expected at the average intake. Intervals are cluster-robust
+  (statsmodels, `cov_type="cluster"`, t with G - 1 degrees of freedom). Participants are
+  nested in rolling groups whose membership changes weekly, so their outcomes are not
+  independent; an interval that ignores that overstates certainty. The cluster is the group
+  schedule the episode attended most (by minutes); an episode with no group attendance is its
+  own cluster. The dose slope is adjusted for intake the same way.
+* Small-cell rule: a mean-change cell with n below MIN_CELL, and a rate whose numerator or
+  whose complement (n - numerator) is below MIN_CELL, is shown as "too few to show".
 """
 
 from __future__ import annotations
@@ -20,7 +30,8 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -28,7 +39,7 @@ import statsmodels.api as sm
 
 from openiop.groupwork.models import Attendance, AttendanceStatus, SessionKind
 from openiop.measures.change import instrument_change, on_clinical_side
-from openiop.measures.instruments import Instrument, get_instrument
+from openiop.measures.instruments import Instrument, Rule, get_instrument
 from openiop.measures.models import Assessment
 from openiop.measures.selectors import local_date
 from openiop.participants.models import DischargeReason, Enrollment
@@ -38,6 +49,8 @@ from openiop.programs.models import Program
 REMISSION_BELOW: dict[str, float] = {"phq9": 5, "gad7": 5}
 DEFAULT_INSTRUMENT = "phq9"
 MIN_CELL = 5  # privacy: cells with fewer episodes are not shown
+# The end-of-episode score must fall within this many days before (or on) the discharge date.
+END_WINDOW_DAYS = 14
 Z95 = 1.959963984540054
 NOT_RETAINED = frozenset({DischargeReason.LEFT_AGAINST_ADVICE, DischargeReason.LOST_CONTACT})
 IMPROVED = frozenset({"improved", "recovered"})
@@ -122,7 +135,7 @@ def clustered_slope(x: Sequence[float], y: Sequence[float], clusters: Sequence[o
 
 @dataclass
 class Episode:
-    """One enrollment with an intake and (when `post` is set) a later valid administration."""
+    """One enrollment with an intake and (when `post` is set) its end-of-episode score."""
 
     enrollment_id: int
     participant_id: int
@@ -130,6 +143,7 @@ class Episode:
     admitted_on: date
     discharge_reason: str
     pre: float
+    discharged_on: date | None = None
     post: float | None = None
     post_on: date | None = None
     category: str = ""
@@ -140,6 +154,15 @@ class Episode:
     @property
     def paired(self) -> bool:
         return self.post is not None
+
+    @property
+    def discharged(self) -> bool:
+        return self.discharged_on is not None
+
+    def is_end_score(self, day: date) -> bool:
+        """Whether a score on `day` can be this episode's end-of-episode score."""
+        end = self.discharged_on
+        return end is not None and end - timedelta(days=END_WINDOW_DAYS) <= day <= end
 
     @property
     def change(self) -> float:
@@ -178,7 +201,12 @@ def load_episodes(*, program: Program, instrument: Instrument) -> tuple[list[Epi
     enrollments = {
         row["id"]: row
         for row in Enrollment.objects.filter(program=program).values(
-            "id", "participant_id", "track__name", "admitted_on", "discharge_reason"
+            "id",
+            "participant_id",
+            "track__name",
+            "admitted_on",
+            "discharge_reason",
+            "discharged_on",
         )
     }
     scored = (
@@ -201,9 +229,10 @@ def load_episodes(*, program: Program, instrument: Instrument) -> tuple[list[Epi
                 admitted_on=row["admitted_on"],
                 discharge_reason=row["discharge_reason"],
                 pre=float(total),
+                discharged_on=row["discharged_on"],
             )
-        else:
-            episode.post, episode.post_on = float(total), local_date(program, at)
+        elif episode.is_end_score(day := local_date(program, at)):
+            episode.post, episode.post_on = float(total), day
     for episode in episodes.values():
         if episode.post is not None:
             episode.category = instrument_change(
@@ -271,7 +300,9 @@ class Rate:
 
     @property
     def shown(self) -> bool:
-        return self.n >= MIN_CELL
+        """Small numerators are suppressed as well as small denominators: "2 of 40" (or "38 of
+        40") would let anyone who knows a few of the 40 work out who they are."""
+        return self.n >= MIN_CELL and self.x >= MIN_CELL and self.n - self.x >= MIN_CELL
 
     @property
     def proportion(self) -> float:
@@ -334,33 +365,42 @@ class Cell:
         return self.fit.clusters if self.fit else 0
 
 
+def caseness(instrument: Instrument) -> Rule:
+    """The instrument's caseness cutoff: its positive-screen threshold (PHQ-9 and GAD-7 >= 10)."""
+    screen = instrument.positive_screen
+    assert screen is not None and screen.rule is not None, instrument.code
+    return screen.rule
+
+
 def program_rates(
     instrument: Instrument, episodes: Sequence[Episode], remission_below: float
 ) -> list[Rate]:
     """The six program metrics; each names its denominator."""
     assert instrument.reliable_change is not None
     cutoff = instrument.reliable_change.cutoff
+    case = caseness(instrument)
     paired = [e for e in episodes if e.paired]
-    above_zero = [e for e in paired if e.pre > 0]
+    cases = [e for e in paired if case.holds(Fraction(e.pre))]
     clinical = [e for e in paired if on_clinical_side(e.pre, cutoff, False)]
 
     def rate(key: str, label: str, denom: str, pool: Sequence[Episode], hit: Any) -> Rate:
         return Rate(key, label, denom, sum(1 for e in pool if hit(e)), len(pool))
 
-    follow_up = "episodes with an intake and a later score"
+    follow_up = "discharged episodes with an intake and an end-of-episode score"
+    at_caseness = f"{follow_up}, intake {case.op} {float(case.value):g} (caseness)"
     return [
         rate(
             "response",
-            "Response (score down by 50% or more)",
-            f"{follow_up}, intake above 0",
-            above_zero,
+            "Response (end score down by 50% or more)",
+            at_caseness,
+            cases,
             lambda e: 2 * e.post <= e.pre,
         ),
         rate(
             "remission",
-            f"Remission (latest score below {remission_below:g})",
-            follow_up,
-            paired,
+            f"Remission (end score below {remission_below:g})",
+            at_caseness,
+            cases,
             lambda e: e.post < remission_below,
         ),
         rate(
@@ -386,12 +426,56 @@ def program_rates(
         ),
         rate(
             "retention",
-            "Retention (not left against advice or lost contact)",
-            "episodes with an intake score",
-            list(episodes),
+            "Retention (did not leave against advice or lose contact)",
+            "discharged episodes with an intake score (active episodes are not counted)",
+            [e for e in episodes if e.discharged],
             lambda e: e.discharge_reason not in NOT_RETAINED,
         ),
     ]
+
+
+def adjusted_means(
+    levels: Sequence[object],
+    y: Sequence[float],
+    intake: Sequence[float],
+    clusters: Sequence[object],
+) -> dict[object, Fit]:
+    """Mean change per level adjusted for intake severity, with cluster-robust intervals.
+
+    One OLS: change ~ one indicator per level (no common intercept) + (intake - mean intake),
+    so each level's coefficient is its expected change at the pool's mean intake. A program
+    whose morning track admits more severe participants then does not look better merely
+    because severe scores have further to fall. A level backed by one cluster has no interval.
+    """
+    order = list(dict.fromkeys(levels))
+    index = {level: i for i, level in enumerate(order)}
+    x = np.zeros((len(y), len(order)))
+    x[np.arange(len(y)), [index[level] for level in levels]] = 1.0
+    centred = np.asarray(intake, dtype=float) - float(np.mean(intake))
+    adjusted = np.column_stack([x, centred])
+    # Where intake is fixed by the level (constant, or constant within every level) there is
+    # nothing to adjust with: the levels' own means are all the data can say.
+    if np.linalg.matrix_rank(adjusted) == adjusted.shape[1]:
+        x = adjusted
+    codes = _codes(clusters)
+    model = sm.OLS(np.asarray(y, dtype=float), x)
+    robust = len(set(codes.tolist())) >= 2
+    result = (
+        model.fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
+        if robust
+        else model.fit()
+    )
+    bounds = np.asarray(result.conf_int(alpha=0.05))
+    fits = {}
+    for level, i in index.items():
+        mine = [c for c, lv in zip(codes.tolist(), levels, strict=True) if lv == level]
+        groups = len(set(mine))
+        low, high = (float(v) for v in bounds[i])
+        if robust and groups >= 2 and math.isfinite(low) and math.isfinite(high):
+            fits[level] = Fit(len(mine), groups, float(result.params[i]), low, high)
+        else:
+            fits[level] = Fit(len(mine), groups, float(result.params[i]), None, None)
+    return fits
 
 
 def mean_change_by(
@@ -400,25 +484,27 @@ def mean_change_by(
     label: Callable[[object], str],
     cluster: Callable[[Episode], object] = lambda e: e.group,
 ) -> list[Cell]:
-    """Mean change per value of `key`; by default clusters = each episode's most-attended
-    group."""
-    pools: dict[object, list[Episode]] = defaultdict(list)
-    for episode in episodes:
-        pools[key(episode)].append(episode)
-    cells = [
-        Cell(label(k), clustered_mean([e.change for e in pool], [cluster(e) for e in pool]))
-        for k, pool in pools.items()
-    ]
-    return sorted(cells, key=lambda c: c.label)
+    """Intake-adjusted mean change per value of `key`; by default clusters = each episode's
+    most-attended group."""
+    if not episodes:
+        return []
+    fits = adjusted_means(
+        [key(e) for e in episodes],
+        [e.change for e in episodes],
+        [e.pre for e in episodes],
+        [cluster(e) for e in episodes],
+    )
+    return sorted((Cell(label(k), fit) for k, fit in fits.items()), key=lambda c: c.label)
+
+
+def dose_band(episode: Episode) -> str:
+    return next(name for name, low, high in DOSE_BANDS if low <= episode.hours_per_week < high)
 
 
 def dose_cells(episodes: Sequence[Episode]) -> list[Cell]:
-    cells = []
-    for name, low, high in DOSE_BANDS:
-        pool = [e for e in episodes if low <= e.hours_per_week < high]
-        fit = clustered_mean([e.change for e in pool], [e.group for e in pool]) if pool else None
-        cells.append(Cell(name, fit))
-    return cells
+    """Intake-adjusted mean change per band of attended hours a week, in band order."""
+    fits = {cell.label: cell.fit for cell in mean_change_by(episodes, dose_band, str)}
+    return [Cell(name, fits.get(name)) for name, _, _ in DOSE_BANDS]
 
 
 @dataclass(frozen=True)
@@ -433,6 +519,8 @@ class Dashboard:
     dose: list[Cell]
     slope: Cell
     paired: int
+    active: int = 0  # episodes with an intake still open: no end score yet, not counted
+    mean_intake: float | None = None  # the intake the adjusted means are estimated at
 
     def blocks(self) -> list[dict[str, Any]]:
         """The chart-and-table sections of mean change, in page order."""
@@ -520,6 +608,8 @@ def outcome_dashboard(*, program: Program, instrument: str) -> Dashboard:
 
     with_facilitator = [e for e in paired if e.facilitator is not None]
     return Dashboard(
+        active=sum(1 for e in episodes if not e.discharged),
+        mean_intake=round(float(np.mean([e.pre for e in paired])), 1) if paired else None,
         instrument=inst,
         rates=program_rates(inst, episodes, REMISSION_BELOW[inst.code]),
         overall=Cell(
@@ -548,10 +638,16 @@ def outcome_dashboard(*, program: Program, instrument: str) -> Dashboard:
 
 
 def _dose_slope(paired: Sequence[Episode]) -> Fit | None:
+    """Change per extra attended hour a week, adjusted for intake (the last coefficient of
+    change ~ 1 + intake + hours)."""
     hours = [e.hours_per_week for e in paired]
     if len(set(hours)) < 2:  # no spread in dose: no slope to estimate
         return None
-    return clustered_slope(hours, [e.change for e in paired], [e.group for e in paired])
+    intake = [e.pre for e in paired]
+    design = np.column_stack([np.ones(len(paired)), intake, hours])
+    if np.linalg.matrix_rank(design) < design.shape[1]:
+        return None  # dose moves in lockstep with intake: its own effect cannot be separated
+    return clustered_fit(design, [e.change for e in paired], [e.group for e in paired])
 
 
 def _group_key(episode: Episode) -> object:

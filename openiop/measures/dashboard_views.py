@@ -43,5 +43,6 @@ def outcomes_dashboard(request: HttpRequest, program_id: UUID) -> HttpResponse:
         "dose_rows": [*result.dose, result.slope],
         "instruments": [get_instrument(c) for c in dashboard.REMISSION_BELOW],
         "min_cell": dashboard.MIN_CELL,
+        "end_window": dashboard.END_WINDOW_DAYS,
     }
     return render(request, "measures/dashboard.html", context)

@@ -31,6 +31,10 @@ published OQ-45 band percentiles are proprietary and not used (see docs/outcomes
 With thin history (fewer than MIN_PARTICIPANTS episodes with a post-intake score or fewer than
 MIN_ASSESSMENTS post-intake scores) the mixed model is not fitted and a documented rule is used
 instead (`RuleBasedExpectation`); its flags say "rule-based: thin history".
+
+A score at the instrument's best possible value (the floor, 0 on the PHQ-9; the ceiling where
+higher is better) is never not on track, by either method: it cannot be better, so "no better than
+intake" (intake 0, now 0) says nothing about the course of treatment.
 """
 
 from __future__ import annotations
@@ -139,6 +143,7 @@ class ExpectedRecovery:
     converged: bool
     notes: tuple[str, ...] = field(default=())
     method: str = "model"
+    best: float | None = None  # the instrument's best possible score: never flagged
 
     @property
     def params(self) -> dict[str, float]:
@@ -177,7 +182,8 @@ class ExpectedRecovery:
     ) -> Verdict:
         mean, edge = self.band(intake, week, percentile)
         worse = score < edge if self.higher_is_better else score > edge
-        return Verdict(week, score, intake, mean, edge, worse and week > 0, "model")
+        flagged = worse and week > 0 and not at_best(score, self.best, self.higher_is_better)
+        return Verdict(week, score, intake, mean, edge, flagged, "model")
 
     def corridor(
         self, *, intake: float, weeks: Sequence[float], percentile: float = DEFAULT_PERCENTILE
@@ -258,7 +264,9 @@ class RuleBasedExpectation:
     Not on track when, for a score where higher is worse:
       * score - intake >= the instrument's reliable-change threshold (reliable deterioration), or
       * week >= 3 and score >= intake (no improvement at all), or
-      * week >= 4 and score > (1 - 20 %) * intake (less than 20 % improvement).
+      * week >= 4 and score > (1 - 20 %) * intake (less than 20 % improvement),
+    unless the score is at the instrument's best possible value (`best`: the floor, 0 on the
+    PHQ-9), which cannot improve: intake 0 and still 0 is not "no better than intake".
     The "expected" curve reported is the 20 %-by-week-4 line (linear in between).
     """
 
@@ -266,6 +274,7 @@ class RuleBasedExpectation:
     higher_is_better: bool = False
     why: str = "thin history"
     method: str = "rule"
+    best: float | None = None
 
     def expected(self, intake: float, week: float) -> float:
         drop = RULE_MIN_IMPROVEMENT * min(max(week, 0.0), RULE_IMPROVEMENT_WEEK) / 4
@@ -278,7 +287,7 @@ class RuleBasedExpectation:
         worsening = sign * (score - intake)  # > 0: worse than intake
         reason = ""
         edge = intake + sign * self.threshold
-        if week <= 0:
+        if week <= 0 or at_best(score, self.best, self.higher_is_better):
             pass
         elif worsening >= self.threshold:
             reason = f"reliable deterioration from intake {intake:g}"
@@ -329,12 +338,22 @@ class RuleBasedExpectation:
         return points
 
 
+def at_best(score: float, best: float | None, higher_is_better: bool) -> bool:
+    """Whether `score` is at (or beyond) the instrument's best possible value."""
+    if best is None:
+        return False
+    return score >= best if higher_is_better else score <= best
+
+
 def rule_for(instrument: str) -> RuleBasedExpectation:
     inst = get_instrument(instrument)
     rc = inst.reliable_change
+    higher_is_better = bool(inst.higher_is_better)
+    best = inst.scoring.max if higher_is_better else inst.scoring.min
     return RuleBasedExpectation(
         threshold=float(rc.threshold) if rc else 6.0,
-        higher_is_better=bool(inst.higher_is_better),
+        higher_is_better=higher_is_better,
+        best=None if best is None else float(best),
     )
 
 
@@ -349,7 +368,8 @@ def expectation_for(df: pd.DataFrame, *, instrument: str = DEFAULT_INSTRUMENT) -
     if history_is_thin(df):
         return rule
     try:
-        return fit_expected_recovery(df, higher_is_better=rule.higher_is_better)
+        fitted = fit_expected_recovery(df, higher_is_better=rule.higher_is_better)
+        return replace(fitted, best=rule.best)
     except (np.linalg.LinAlgError, ValueError):
         # Neither random-effects structure could be fitted: say so rather than guess.
         return replace(rule, why="model could not be fitted")

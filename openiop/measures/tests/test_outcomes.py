@@ -109,6 +109,42 @@ def test_thin_history_uses_the_rule_and_says_so():
     assert not rule.judge(intake=16, week=0, score=16).not_on_track
 
 
+def test_floor_scores_are_never_not_on_track():
+    # PHQ-9 intake 0 and still 0 at weeks 3 and 6: nothing left to improve, so not "no better
+    # than intake". The rule still flags a real lack of change above the floor.
+    rule = expectation_for(simulate(n=10, weeks=5), instrument="phq9")
+    for week in (3, 4, 6):
+        assert not rule.judge(intake=0, week=week, score=0).not_on_track, week
+    assert rule.judge(intake=1, week=4, score=1).not_on_track
+    # WHO-5 is higher-is-better: its floor is the ceiling, 100.
+    who5 = outcomes.rule_for("who5")
+    assert not who5.judge(intake=100, week=4, score=100).not_on_track
+    assert who5.judge(intake=60, week=4, score=60).not_on_track
+    # The model path honours the same floor even if its band would dip below it.
+    model = ExpectedRecovery(
+        fe=np.array([-3.0, 0.0, 0.0, 0.0]),
+        cov_fe=np.zeros((4, 4)),
+        cov_re=np.zeros((1, 1)),
+        scale=0.01,
+        random_slope=False,
+        higher_is_better=False,
+        n_participants=30,
+        n_observations=200,
+        converged=True,
+        best=0.0,
+    )
+    assert not model.judge(intake=0, week=4, score=0).not_on_track
+    assert model.judge(intake=0, week=4, score=1).not_on_track
+
+
+@pytest.mark.django_db
+def test_floor_course_is_not_flagged_from_the_database(world: World, fresh_cache):
+    floor, _ = _course(world, [0, 0, 0, 0, 0], "Floor")
+    stuck, _ = _course(world, [15, 16, 15, 16, 16], "Stuck")
+    flags = not_on_track_ids(program=world.program_a, participant_ids=[floor.pk, stuck.pk])
+    assert set(flags) == {stuck.pk}
+
+
 # --------------------------------------------------------------------------- database
 
 
