@@ -31,7 +31,10 @@ class AssessmentIn(Schema):
 
     instrument: str = Field(min_length=1, max_length=16, description="e.g. phq9")
     answers: list[int | None] = Field(
-        max_length=40, description="Codes in item order; null marks a skipped item."
+        max_length=40,
+        description="Codes in item order; null marks a skipped or unanswered item. A partial "
+        "administration is stored (total null); an answer to an item that skip logic would have "
+        "skipped is kept, scored and listed in `inconsistent`, never refused.",
     )
     administered_at: datetime | None = Field(None, description="Defaults to now.")
     sex: Literal["female", "male"] | None = Field(
@@ -53,6 +56,9 @@ class AssessmentOut(Schema):
     subscales: dict[str, float | None]
     critical: list[int | str]
     critical_not_assessed: list[int | str]
+    inconsistent: list[int | str] = Field(
+        description="Items answered although skip logic would have skipped them: review."
+    )
     risk: str | None
     prorated: bool
     entered_in_error: bool
@@ -99,6 +105,7 @@ def assessment_out(a: Assessment, participant: Participant) -> AssessmentOut:
         subscales=dict(a.subscales),
         critical=list(a.critical),
         critical_not_assessed=list(a.critical_not_assessed),
+        inconsistent=list(a.inconsistent),
         risk=a.risk or None,
         prorated=a.prorated,
         entered_in_error=a.entered_in_error,

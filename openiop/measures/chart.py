@@ -21,6 +21,7 @@ from openiop.accounts.roles import Perm
 from openiop.measures import outcomes, selectors
 from openiop.measures.instruments import Instrument, all_instruments, is_enabled
 from openiop.measures.models import Assessment
+from openiop.measures.review import chart_review
 from openiop.participants.models import Participant
 from openiop.programs.models import Program
 
@@ -279,5 +280,8 @@ def trajectories(participant: Participant, *, with_corridor: bool = False) -> li
 def chart_measures(*, access: ProgramAccess, participant: Participant) -> dict[str, Any]:
     """The participant chart's summary panel: intake vs latest and the change category."""
     if not access.can(Perm.ASSESSMENT_VIEW):
-        return {"measures_summary": None}
-    return {"measures_summary": [t.summary for t in trajectories(participant)]}
+        return {"measures_summary": None, "measures_review": []}
+    return {
+        "measures_summary": [t.summary for t in trajectories(participant)],
+        "measures_review": chart_review(selectors.assessment_list(participant=participant)),
+    }

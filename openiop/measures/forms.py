@@ -68,6 +68,13 @@ class ItemsForm(forms.Form):
     def answers(self) -> list[int | None]:
         return [self.cleaned_data.get(item_field_name(item)) for item in self.instrument.items]
 
+    def raw_answers(self) -> list[int | None]:
+        """The submitted codes in item order before validation (None where blank or not a
+        number), so that a critical answer is acted on even when another field is wrong."""
+        names = [self.add_prefix(item_field_name(item)) for item in self.instrument.items]
+        raw = [str(self.data.get(name) or "") for name in names]
+        return [int(value) if value.isdigit() else None for value in raw]
+
     def field_for_error(self, key: str) -> str | None:
         """Map an action's error key (`answers[3]`, `sex`) to this form's field."""
         if key.startswith("answers[") and key.endswith("]"):

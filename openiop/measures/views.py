@@ -35,6 +35,7 @@ from openiop.measures.forms import (
 )
 from openiop.measures.instruments import Instrument, all_instruments, is_enabled
 from openiop.measures.models import Assessment, Cadence
+from openiop.measures.review import review_prompts
 from openiop.measures.schedule import allowed_cadences
 from openiop.participants import selectors as participant_selectors
 from openiop.participants.models import Participant
@@ -207,6 +208,7 @@ def _detail_context(
         "instrument": inst,
         "rows": rows,
         "warnings": [critical_warning(i) for i in inst.items if i.ref in assessment.critical],
+        **review_prompts(inst, assessment),
         "error_form": (form or EnteredInErrorForm()) if can_mark else None,
     }
 

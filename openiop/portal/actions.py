@@ -8,6 +8,7 @@ audit detail (AU-04). Web views and the API call these same functions, wrapped i
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,7 +17,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import capfirst
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
@@ -26,8 +26,7 @@ from openiop.curriculum.library import library
 from openiop.curriculum.schema import HomeworkField
 from openiop.groupwork.ledger import iso_week_start
 from openiop.groupwork.models import Session
-from openiop.measures.actions import assessment_record, instrument_for_use
-from openiop.measures.instruments import Instrument, Item, SkipRule
+from openiop.measures.actions import assessment_record
 from openiop.measures.models import Assessment
 from openiop.measures.models import Source as MeasureSource
 from openiop.participants.models import Enrollment, Participant
@@ -594,69 +593,72 @@ def safety_plan_mark_reviewed(*, actor: User, participant: Participant) -> Safet
 # --- outcome measures --------------------------------------------------------------------
 
 
-def _measure_problems(instrument: Instrument, answers: list[int | None]) -> dict[str, str]:
-    """Each scored item needs an answer unless the instrument's skip logic leaves it unasked
-    (C-SSRS: q2 = no skips q3-q5), and an unasked item must stay blank. Keys are the scoring
-    core's (`answers[i]`) so the form puts each message beside its item."""
-    if len(answers) != len(instrument.items):
-        return {}  # the scoring core names the first missing or extra answer
-    by_name = {item.name: answer for item, answer in zip(instrument.items, answers, strict=True)}
-    skipped = _skipped_by_rules(instrument, by_name)
-    problems = {}
-    for index, item in enumerate(instrument.items):
-        given, rule = by_name[item.name], skipped.get(item.name)
-        if rule is not None and given is not None and (rule.if_answered == "reject" or given):
-            problems[f"answers[{index}]"] = _unasked_message(instrument, item, rule)
-        elif rule is None and item.scored and given is None:
-            problems[f"answers[{index}]"] = (
-                f"Choose an answer for question {item.number} ({item.label})."
-            )
-    return problems
+# Skip logic decides what is asked, never what is kept (clinical.md section 3): the portal
+# stores whatever was answered, including answers to questions the form would have skipped
+# and a partly answered form (its total stays null), and never asks anyone to change or
+# remove an answer. Only a form with no answer at all is refused (by `assessment_record`).
+
+# Names the assessment id a submission gets from its idempotency key, so that a resend (or a
+# corrected form sent with the same key) finds the safety event its critical answer raised.
+MEASURE_ID_NAMESPACE = uuid.UUID("6f1d7c3e-2b0a-4c55-9a53-0d6f3c1e9b27")
 
 
-def _skipped_by_rules(
-    instrument: Instrument, answers: dict[str, int | None]
-) -> dict[str, SkipRule]:
-    """Item name -> the rule that leaves it unasked, given the answers by item name."""
-    skipped: dict[str, SkipRule] = {}
-    for rule in instrument.skip_rules:
-        if all(answers.get(name) == code for name, code in rule.when):
-            skipped.update(dict.fromkeys(rule.skip, rule))
-    return skipped
+def measure_assessment_id(*, actor: User, instrument: str, key: object) -> uuid.UUID:
+    """The id the stored assessment will carry; random when the key is unusable."""
+    if not isinstance(key, str) or not key:
+        return uuid.uuid4()
+    return uuid.uuid5(MEASURE_ID_NAMESPACE, f"{actor.external_id}:{instrument}:{key}")
 
 
-def _unasked_message(instrument: Instrument, item: Item, rule: SkipRule) -> str:
-    because = " and ".join(
-        f'"{capfirst(_option_label(instrument.item_by_name(name), code))}" to question '
-        f"{instrument.item_by_name(name).number}"
-        for name, code in rule.when
+def measure_raise_critical(
+    *,
+    actor: User,
+    participant: Participant,
+    instrument: str,
+    answers: list[object],
+    assessment_id: uuid.UUID,
+) -> SafetyEvent | None:
+    """Critical answers first: a PHQ-9 item 9, CORE-10 item 6 or C-SSRS yes opens its safety
+    event in a transaction of its own *before* the rest of the form is validated, so it is
+    committed (and the care team alerted) even if the rest is then refused. Call it outside
+    any other transaction. The assessment stored afterwards under `assessment_id` is linked
+    to this event rather than raising another."""
+    from openiop.safety.hooks import raise_for_answers
+
+    stored = Assessment.objects.filter(
+        program=participant.program, participant=participant, external_id=assessment_id
+    ).first()
+    if stored is not None and not stored.critical:
+        assessment_id = uuid.uuid4()  # a key reused for other answers: not that row's event
+    return raise_for_answers(
+        actor=actor,
+        participant=participant,
+        instrument=instrument,
+        answers=answers,
+        assessment_id=assessment_id,
     )
-    return (
-        f"Leave question {item.number} blank: you answered {because}, so it is not asked. "
-        "Change that answer if it was a mistake."
-    )
-
-
-def _option_label(item: Item, code: int) -> str:
-    return next((o.label for o in item.options if o.code == code), str(code))
 
 
 @transaction.atomic
 def measure_complete(
-    *, actor: User, participant: Participant, instrument: str, answers: list[int | None]
+    *,
+    actor: User,
+    participant: Participant,
+    instrument: str,
+    answers: list[int | None],
+    assessment_id: uuid.UUID | None = None,
 ) -> tuple[Assessment, SafetyEvent | None]:
-    """Store a measure the participant completed themself. A critical answer (PHQ-9 item 9,
-    CORE-10 item 6, any C-SSRS yes) opens its safety event through the measures hooks in this
-    same transaction; the event is returned so the portal can say the care team was told."""
-    problems = _measure_problems(instrument_for_use(instrument), answers)
-    if problems:
-        raise ActionError(problems)
+    """Store a measure the participant completed themself, partial or not. A critical answer
+    (PHQ-9 item 9, CORE-10 item 6, any C-SSRS yes) opens its safety event through the
+    measures hooks in this same transaction unless `measure_raise_critical` already did; the
+    event is returned so the portal can say the care team was told."""
     assessment = assessment_record(
         actor=actor,
         participant=participant,
         instrument=instrument,
         answers=answers,
         source=MeasureSource.PORTAL,
+        external_id=assessment_id,
     )
     event = SafetyEvent.objects.filter(
         program=participant.program,

@@ -214,7 +214,8 @@ class ParticipantSafetyPlanForm(SafetyPlanForm, IdempotentForm):
 class MeasureForm(ItemsForm, IdempotentForm):
     """An outcome measure the participant completes themself: the staff form's radio groups,
     in the instrument's own order and in plain words, with no codes, time or sex to give.
-    Which answers are needed (skip logic) is decided by `actions.measure_complete`."""
+    Every answer given is kept, including one to a question the form's skip logic would have
+    skipped, and a partly answered form is stored (`actions.measure_complete`)."""
 
     def item_label(self, item: Item) -> str:
         return f"{item.number}. {capfirst(item.label)}"

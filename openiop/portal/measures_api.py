@@ -15,11 +15,18 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from openiop.core.errors import ActionError
 from openiop.measures.instruments import Instrument, get_instrument
 from openiop.measures.selectors import DueItem
 from openiop.portal import selectors
-from openiop.portal.api import _me, _once, _read
-from openiop.portal.measures_views import _instrument_or_404, performer, scope, stem
+from openiop.portal.api import KEY_HEADER, _me, _once, _read
+from openiop.portal.measures_views import (
+    _instrument_or_404,
+    performer,
+    raise_critical_first,
+    scope,
+    stem,
+)
 
 router = Router(tags=["participant portal"])
 
@@ -49,7 +56,10 @@ class MeasureIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     answers: list[int | None] = Field(
-        max_length=40, description="Codes in item order; null only where the form skips an item."
+        max_length=40,
+        description="Codes in item order; null where a question was skipped or not answered. "
+        "A partial form is stored (its total stays null); one with no answer is refused. An "
+        "answer to a question the form would have skipped is kept, never refused.",
     )
 
 
@@ -95,11 +105,24 @@ def complete_measure(
 ) -> Status[dict[str, Any]]:
     user, participant = _me(request)
     inst = _instrument_or_404(instrument)
-    outcome = _once(
-        request,
-        response,
-        scope(inst.code),
-        {"answers": payload.answers},
-        performer(user, participant, inst.code, payload.answers),
+    key = request.headers.get(KEY_HEADER)
+    assessment_id, alerted = raise_critical_first(
+        user, participant, inst.code, payload.answers, key
     )
+    try:
+        outcome = _once(
+            request,
+            response,
+            scope(inst.code),
+            {"answers": payload.answers},
+            performer(user, participant, inst.code, payload.answers, assessment_id),
+        )
+    except ActionError as exc:
+        if alerted is not None:
+            # The critical answer was acted on before the rest was checked: say so.
+            exc.errors["safety_event"] = [
+                f"Your answer about your safety was sent to your care team (event "
+                f"{alerted.external_id}); the rest was not saved."
+            ]
+        raise
     return Status(201, outcome.response)

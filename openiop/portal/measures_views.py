@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -72,7 +73,11 @@ def measure_response(assessment: Assessment, event: SafetyEvent | None) -> dict[
 
 
 def performer(
-    user: User, me: Participant, code: str, answers: list[int | None]
+    user: User,
+    me: Participant,
+    code: str,
+    answers: list[int | None],
+    assessment_id: UUID | None = None,
 ) -> Callable[[], dict[str, Any]]:
     """The write `run_once` performs for a first submission. A retry after the first save
     finds the measure no longer due, so it must replay rather than 404: the due check runs
@@ -81,11 +86,32 @@ def performer(
     def perform() -> dict[str, Any]:
         selectors.my_due_measure(me, code)
         assessment, event = actions.measure_complete(
-            actor=user, participant=me, instrument=code, answers=answers
+            actor=user,
+            participant=me,
+            instrument=code,
+            answers=answers,
+            assessment_id=assessment_id,
         )
         return measure_response(assessment, event)
 
     return perform
+
+
+def raise_critical_first(
+    user: User, me: Participant, code: str, answers: list[int | None], key: object
+) -> tuple[UUID, SafetyEvent | None]:
+    """Before anything else is checked, open the safety event for a critical answer in its
+    own transaction (committed even if the rest of the form is then refused). Returns the id
+    the stored assessment takes, so that it is linked to this event."""
+    assessment_id = actions.measure_assessment_id(actor=user, instrument=code, key=key)
+    event = actions.measure_raise_critical(
+        actor=user,
+        participant=me,
+        instrument=code,
+        answers=list(answers),
+        assessment_id=assessment_id,
+    )
+    return assessment_id, event
 
 
 def _instrument_or_404(code: str) -> Instrument:
@@ -123,14 +149,26 @@ def measure(request: HttpRequest, instrument: str) -> HttpResponse:
     _, me = _me(request)
     inst = _instrument_or_404(instrument)
     form = MeasureForm(request.POST or None, instrument=inst, initial=_new_key())
-    if request.method == "POST" and form.is_valid():
-        outcome = _submit(request, form, me, inst)
+    alerted: SafetyEvent | None = None
+    if request.method == "POST":
+        # A critical answer is acted on first, whatever else is wrong with the form, and
+        # even if the measure stopped being due while the participant filled it in.
+        user, _ = _me(request)
+        key = form.data.get(form.add_prefix(KEY_FIELD))
+        assessment_id, alerted = raise_critical_first(user, me, inst.code, form.raw_answers(), key)
+        try:
+            outcome = _submit(request, form, me, inst, assessment_id) if form.is_valid() else None
+        except Http404:
+            if alerted is None:
+                raise
+            return redirect("portal:help_sent")
         if outcome is not None:
-            if outcome.response.get("safety_event"):
+            if outcome.response.get("safety_event") or alerted:
                 return redirect("portal:help_sent")
             messages.success(request, THANKS)
             return redirect("portal:measures")
-    # The form is shown (first time, or again with errors) only while the measure is due.
+    # The form is shown (first time, or again with errors) only while the measure is due;
+    # what the participant entered stays in it.
     due = selectors.my_due_measure(me, inst.code)
     context = {
         "me": me,
@@ -139,14 +177,20 @@ def measure(request: HttpRequest, instrument: str) -> HttpResponse:
         "stem": stem(inst),
         "form": form,
         "item_fields": [form[item_field_name(item)] for item in inst.items],
+        "alerted": alerted,
     }
     return _page(request, "portal/measure.html", context, form)
 
 
 def _submit(
-    request: HttpRequest, form: MeasureForm, me: Participant, inst: Instrument
+    request: HttpRequest,
+    form: MeasureForm,
+    me: Participant,
+    inst: Instrument,
+    assessment_id: UUID | None = None,
 ) -> Outcome | None:
-    """Save once per key; a refusal goes beside the item it names and saves nothing."""
+    """Save once per key; a refusal goes beside the item it names and saves nothing (a
+    critical answer was already acted on by `raise_critical_first`)."""
     user, _ = _me(request)
     answers = form.answers()
     try:
@@ -155,7 +199,7 @@ def _submit(
             key=form.cleaned_data[KEY_FIELD],
             scope=scope(inst.code),
             payload={"answers": answers},
-            perform=performer(user, me, inst.code, answers),
+            perform=performer(user, me, inst.code, answers, assessment_id),
         )
     except ActionError as exc:
         for name, msgs in exc.errors.items():

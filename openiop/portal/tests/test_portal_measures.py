@@ -6,6 +6,7 @@ the item and store nothing."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -143,15 +144,58 @@ def test_resend_with_same_key_stores_one_assessment(me):
     assert Assessment.objects.count() == 1
 
 
-def test_missing_answer_names_the_item_and_stores_nothing(me):
+def test_partial_phq9_is_stored_with_null_total(scheduled: World, me):
     answers: list[int | None] = list(PHQ9)
     answers[3] = None
     response = me.post("/me/measures/phq9/", _body(answers))
+    assert response.status_code == 302
+    row = Assessment.objects.get()
+    assert (row.answers, row.total, row.missing) == (answers, None, [4])
+
+
+def test_form_with_no_answer_is_refused(me):
+    response = me.post("/me/measures/phq9/", _body([None] * 9))
     assert response.status_code == 422
-    body = response.content.decode()
-    assert "Choose an answer for question 4 (tiredness or low energy)." in body
-    assert 'href="#id_item_4"' in body  # the error summary links to the item
+    assert "Give at least one answer" in response.content.decode()
     assert Assessment.objects.count() == 0
+
+
+def test_item9_with_another_item_blank_is_stored_and_raises_event(scheduled: World, me):
+    # Issue 17 item 7: this form was refused whole (422, nothing stored, no event).
+    answers: list[int | None] = [1, 2, None, 3, 1, 0, 2, 1, 3]
+    response = me.post("/me/measures/phq9/", _body(answers))
+    assert response.status_code == 302
+    assert response["Location"] == "/me/help/sent/"
+    row = Assessment.objects.get()
+    assert (row.answers, row.total, row.critical) == (answers, None, [9])
+    event = SafetyEvent.objects.get()
+    assert (event.source, event.assessment_id) == ("phq9_item9", row.external_id)
+
+
+def test_critical_answer_is_committed_before_the_rest_is_validated(
+    scheduled: World, me, django_capture_on_commit_callbacks
+):
+    key = uuid.uuid4().hex
+    body = _body([0, 1, 1, 0, 0, 0, 0, 0, 3], key)
+    body["item_1"] = "7"  # not a valid code: the rest of the form is refused
+    with django_capture_on_commit_callbacks() as delivered:
+        refused = me.post("/me/measures/phq9/", body)
+    assert refused.status_code == 422
+    page = refused.content.decode()
+    assert "Your care team has been told" in page
+    # What the participant entered stays in the form.
+    assert re.search(r'<input type="radio" name="item_9" value="3"[^>]*checked', page)
+    assert re.search(r'<input type="radio" name="item_2" value="1"[^>]*checked', page)
+    assert Assessment.objects.count() == 0
+    event = SafetyEvent.objects.get()  # committed in its own transaction: not rolled back
+    assert event.source == "phq9_item9"
+    assert event.notifications.filter(recipient=scheduled.clinician_a).exists()
+    assert delivered  # the notifier runs on commit of the event's own transaction
+    # The participant corrects the form and sends it again: stored once, linked, one event.
+    body["item_1"] = "0"
+    sent = me.post("/me/measures/phq9/", body)
+    assert sent["Location"] == "/me/help/sent/"
+    assert SafetyEvent.objects.get().assessment_id == Assessment.objects.get().external_id
 
 
 def test_cssrs_skip_logic_leaves_unasked_questions_out(scheduled: World, me):
@@ -167,21 +211,32 @@ def test_cssrs_skip_logic_leaves_unasked_questions_out(scheduled: World, me):
     assert Assessment.objects.get().answers == [0, 0, None, None, None, 0, None]
 
 
-def test_cssrs_answer_to_a_skipped_question_is_refused_by_name(scheduled: World, me):
+def test_cssrs_yes_to_a_skipped_question_is_kept_and_alerts(scheduled: World, me):
     schedule_set(
         actor=scheduled.director_a,
         program=scheduled.program_a,
         instrument="cssrs",
         cadences=["monthly"],
     )
-    response = me.post(
-        "/me/measures/cssrs/", _body([1, 0, None, 1, None, 0, None], names=CSSRS_ITEMS)
+    form = me.get("/me/measures/cssrs/").content.decode()
+    assert "blank" not in form.lower()  # nobody is told to leave an answer out
+    answers: list[int | None] = [0, 0, 1, None, None, 0, None]  # q2 no, then q3 yes
+    response = me.post("/me/measures/cssrs/", _body(answers, names=CSSRS_ITEMS))
+    assert response.status_code == 302
+    assert response["Location"] == "/me/help/sent/"
+    row = Assessment.objects.get()
+    assert (row.answers, row.critical, row.risk, row.inconsistent) == (
+        answers,
+        ["q3"],
+        "moderate",
+        ["q3"],
     )
-    assert response.status_code == 422
-    body = response.content.decode()
-    assert "Leave question 4 blank: you answered &quot;No&quot; to question 2" in body
-    assert "Choose an answer for question 3" not in body  # unasked: not required
-    assert Assessment.objects.count() == 0
+    event = SafetyEvent.objects.get()
+    assert (event.source, event.severity, event.assessment_id) == (
+        "cssrs",
+        "urgent",
+        row.external_id,
+    )
 
 
 def test_measure_not_due_gives_404(scheduled: World, me):
@@ -258,6 +313,50 @@ def test_api_refuses_missing_key_wrong_answers_and_not_due(scheduled: World, cli
     other = _api_post(client, "/api/v1/me/measures/pcl5", {"answers": [0] * 20}, uuid.uuid4().hex)
     assert other.status_code == 404
     assert Assessment.objects.count() == 0
+
+
+def test_api_partial_form_with_critical_answer_is_stored_and_alerts(scheduled: World, client_for):
+    client = client_for(scheduled.participant_user)
+    answers = [1, None, 0, 0, 0, 0, 0, 0, 2]
+    response = _api_post(client, "/api/v1/me/measures/phq9", {"answers": answers}, "k" * 20)
+    assert response.status_code == 201
+    event = SafetyEvent.objects.get()
+    assert response.json()["safety_event"] == str(event.external_id)
+    assert Assessment.objects.get().total is None
+
+
+def test_api_critical_answer_alerts_even_when_the_rest_is_refused(scheduled: World, client_for):
+    client = client_for(scheduled.participant_user)
+    answers = [9, 0, 0, 0, 0, 0, 0, 0, 3]  # item 1 out of range
+    response = _api_post(client, "/api/v1/me/measures/phq9", {"answers": answers}, "k" * 20)
+    assert response.status_code == 422
+    fields = response.json()["error"]["fields"]
+    assert "answers[0]" in fields
+    event = SafetyEvent.objects.get()
+    assert str(event.external_id) in " ".join(fields["safety_event"])
+    assert Assessment.objects.count() == 0
+    # The same key with the answer fixed stores the row under the event's id.
+    answers[0] = 0
+    again = _api_post(client, "/api/v1/me/measures/phq9", {"answers": answers}, "k" * 20)
+    assert again.status_code == 201
+    assert again.json()["safety_event"] == str(event.external_id)
+    assert SafetyEvent.objects.count() == 1
+
+
+def test_api_cssrs_recent_behaviour_after_q6_no_is_kept_as_high_risk(scheduled: World, client_for):
+    schedule_set(
+        actor=scheduled.director_a,
+        program=scheduled.program_a,
+        instrument="cssrs",
+        cadences=["monthly"],
+    )
+    client = client_for(scheduled.participant_user)
+    answers = [0, 0, None, None, None, 0, 1]
+    response = _api_post(client, "/api/v1/me/measures/cssrs", {"answers": answers}, "c" * 20)
+    assert response.status_code == 201
+    event = SafetyEvent.objects.get()
+    assert (event.severity, response.json()["safety_event"]) == ("high", str(event.external_id))
+    assert Assessment.objects.get().inconsistent == ["q6r"]
 
 
 def test_api_staff_get_404(scheduled: World, client_for):
