@@ -9,7 +9,6 @@ audit detail (AU-04). Web views and the API call these same functions, wrapped i
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -36,6 +35,7 @@ from openiop.portal.models import (
     EMOTION_MAX,
     MOOD_MAX,
     SAFETY_PLAN_FIELDS,
+    SUICIDAL_IDEATION_MAX,
     UPDATE_STATUSES,
     URGE_MAX,
     CheckIn,
@@ -153,7 +153,9 @@ def _sleep(errors: dict[str, str], value: Any) -> Decimal:
     return hours
 
 
-def _use(errors: dict[str, str], data: CheckInInput, used: bool) -> tuple[str, datetime | None]:
+def _use(
+    errors: dict[str, str], data: CheckInInput, used: bool, participant: Participant
+) -> tuple[str, datetime | None]:
     what = _text(errors, "use_what", data.use_what, 200)
     when = data.use_when
     if not used:
@@ -164,7 +166,8 @@ def _use(errors: dict[str, str], data: CheckInInput, used: bool) -> tuple[str, d
         errors["use_when"] = "Say when you used (date and time, roughly is fine)."
         return what, None
     if timezone.is_naive(when):
-        when = timezone.make_aware(when, zoneinfo.ZoneInfo("UTC"))
+        # A form's "when" is the participant's wall clock, which is the program's zone.
+        when = clock.aware_in_program(when, participant.program)
     if when > timezone.now() + timedelta(minutes=5):
         errors["use_when"] = "This time is in the future."
     return what, when
@@ -190,10 +193,42 @@ def next_session_today(participant: Participant) -> Session | None:
     )
 
 
+CHECKIN_SAFETY_DETAIL = "Answered yes to the check-in safety question."
+
+
+def checkin_safety_raise(*, actor: User, participant: Participant) -> SafetyEvent:
+    """The check-in's safety "yes" on its own, before anything else in the check-in is
+    validated: the event is raised and committed even when the rest of the form is
+    refused, and even after discharge (a "yes" is never lost to another field).
+    Callers run it outside any other transaction and pass the event to `checkin_submit`."""
+    return safety_event_raise(
+        actor=actor,
+        participant=participant,
+        source=Source.CHECKIN,
+        severity=Severity.URGENT,
+        detail=CHECKIN_SAFETY_DETAIL,
+    )
+
+
+def _own_event(participant: Participant, event_id: Any) -> SafetyEvent | None:
+    if not event_id:
+        return None
+    return SafetyEvent.objects.filter(
+        program_id=participant.program_id, participant=participant, external_id=event_id
+    ).first()
+
+
 @transaction.atomic
-def checkin_submit(*, actor: User, participant: Participant, data: CheckInInput) -> CheckIn:
-    """Store a check-in. A "yes" to the safety question opens a safety event at once, in the
-    same transaction, which alerts the clinician of record and on-call staff and flags the
+def checkin_submit(
+    *,
+    actor: User,
+    participant: Participant,
+    data: CheckInInput,
+    safety_event_id: Any = None,
+) -> CheckIn:
+    """Store a check-in. A "yes" to the safety question is linked to the event that
+    `checkin_safety_raise` already opened (`safety_event_id`), or opens one here in the same
+    transaction; the event alerts the clinician of record and on-call staff and flags the
     participant on the session runner (clinical.md section 6)."""
     _require_open_episode(participant)
     errors: dict[str, str] = {}
@@ -202,7 +237,7 @@ def checkin_submit(*, actor: User, participant: Participant, data: CheckInInput)
     mood = _number(errors, "mood", data.mood, 0, MOOD_MAX)
     craving = _number(errors, "craving", data.craving, 0, CRAVING_MAX)
     used = _flag(errors, "used_since_last", data.used_since_last)
-    what, when = _use(errors, data, used)
+    what, when = _use(errors, data, used, participant)
     sleep = _sleep(errors, data.sleep_hours)
     if data.medication not in Medication.values:
         errors["medication"] = "Say whether you took your medication."
@@ -228,12 +263,8 @@ def checkin_submit(*, actor: User, participant: Participant, data: CheckInInput)
         created_by=actor,
     )
     if safety:
-        event = safety_event_raise(
-            actor=actor,
-            participant=participant,
-            source=Source.CHECKIN,
-            severity=Severity.URGENT,
-            detail="Answered yes to the check-in safety question.",
+        event = _own_event(participant, safety_event_id) or checkin_safety_raise(
+            actor=actor, participant=participant
         )
         checkin.safety_event_id = event.external_id
         checkin.save(update_fields=["safety_event_id"])
@@ -248,13 +279,14 @@ def checkin_submit(*, actor: User, participant: Participant, data: CheckInInput)
 
 @transaction.atomic
 def help_request(*, actor: User, participant: Participant) -> SafetyEvent:
-    """'I need help now': an urgent safety event, alerting the clinician of record and
-    on-call staff at once. Allowed even after discharge: nobody is turned away."""
+    """'I need help now': a high-severity safety event, alerting the clinician of record and
+    on-call staff at once (out of band too) and escalating after the program's short
+    period. Allowed even after discharge: nobody is turned away."""
     return safety_event_raise(
         actor=actor,
         participant=participant,
         source=Source.HELP_BUTTON,
-        severity=Severity.URGENT,
+        severity=Severity.HIGH,
         detail="Pressed \u201cI need help now\u201d in the portal.",
     )
 
@@ -354,6 +386,7 @@ class DiaryInput:
     emotions: Any
     urge_use: Any
     urge_self_harm: Any
+    suicidal_ideation: Any = None
     used_substance: Any = False
     self_harm_action: Any = False
     actions_taken: Any = ""
@@ -386,12 +419,67 @@ def _diary_day(errors: dict[str, str], participant: Participant, value: Any) -> 
     return value
 
 
+# A diary card opens a safety event when the participant harmed themself, or rates thoughts
+# of suicide at DIARY_SUICIDAL_IDEATION_EVENT_AT or more on the 0-5 scale. Why 3: on DBT-style
+# cards low ratings (1-2) are common, often daily, and are gone through at the weekly card
+# review, where an alert each day would teach staff to ignore alerts; 3 and above ("moderate"
+# or stronger) should not wait for that review. Like PHQ-9 item 9, the event triggers
+# assessment (a same-day C-SSRS), not a risk label, so its severity is urgent.
+DIARY_SUICIDAL_IDEATION_EVENT_AT = 3
+
+
+def diary_safety_reasons(data: DiaryInput) -> list[str]:
+    """What on this card needs the care team today (empty when nothing does). Only well-formed
+    answers count: the rest of the card is validated later, and a malformed value is refused
+    there."""
+    reasons = []
+    if data.self_harm_action is True:
+        reasons.append("harmed themself")
+    rating = data.suicidal_ideation
+    well_formed = isinstance(rating, int) and not isinstance(rating, bool)
+    if well_formed and DIARY_SUICIDAL_IDEATION_EVENT_AT <= rating <= SUICIDAL_IDEATION_MAX:
+        reasons.append(f"thoughts of suicide {rating}/{SUICIDAL_IDEATION_MAX}")
+    return reasons
+
+
+def diary_safety_raise(
+    *, actor: User, participant: Participant, data: DiaryInput
+) -> SafetyEvent | None:
+    """The card's critical answers first, on their own (like the check-in's safety "yes"):
+    the event is raised and committed even if the rest of the card is refused. None when the
+    card needs no event, or when this day's card already opened one."""
+    reasons = diary_safety_reasons(data)
+    if not reasons:
+        return None
+    if isinstance(data.day, date):
+        earlier = DiaryCard.objects.filter(
+            participant=participant, day=data.day, safety_event_id__isnull=False
+        ).first()
+        if earlier is not None:
+            return _own_event(participant, earlier.safety_event_id)
+    day = data.day.isoformat() if isinstance(data.day, date) else "a day"
+    return safety_event_raise(
+        actor=actor,
+        participant=participant,
+        source=Source.DIARY,
+        severity=Severity.URGENT,
+        detail=f"Diary card for {day}: {'; '.join(reasons)}.",
+    )
+
+
 @transaction.atomic
 def diary_save(
-    *, actor: User, participant: Participant, data: DiaryInput, version: int | None = None
+    *,
+    actor: User,
+    participant: Participant,
+    data: DiaryInput,
+    version: int | None = None,
+    safety_event_id: Any = None,
 ) -> DiaryCard:
     """Create the day's card or correct it. A correction must name the version it was based
-    on, so two devices never silently overwrite each other (IN-03)."""
+    on, so two devices never silently overwrite each other (IN-03). Self-harm or a high
+    suicidal-ideation rating is linked to the event `diary_safety_raise` opened first
+    (`safety_event_id`), or opens one here in the same transaction."""
     _require_open_episode(participant)
     errors: dict[str, str] = {}
     day = _diary_day(errors, participant, data.day)
@@ -399,6 +487,9 @@ def diary_save(
         "emotions": _emotions(errors, data.emotions),
         "urge_use": _number(errors, "urge_use", data.urge_use, 0, URGE_MAX),
         "urge_self_harm": _number(errors, "urge_self_harm", data.urge_self_harm, 0, URGE_MAX),
+        "suicidal_ideation": _number(
+            errors, "suicidal_ideation", data.suicidal_ideation, 0, SUICIDAL_IDEATION_MAX
+        ),
         "used_substance": _flag(errors, "used_substance", data.used_substance),
         "self_harm_action": _flag(errors, "self_harm_action", data.self_harm_action),
         "actions_taken": _text(errors, "actions_taken", data.actions_taken, MAX_TEXT),
@@ -407,6 +498,11 @@ def diary_save(
     }
     _raise_if(errors)
     card = DiaryCard.objects.select_for_update().filter(participant=participant, day=day).first()
+    event = _own_event(participant, safety_event_id)
+    if event is None and diary_safety_reasons(data):
+        event = diary_safety_raise(actor=actor, participant=participant, data=data)
+    if event is not None:
+        values["safety_event_id"] = event.external_id
     if card is None:
         card = DiaryCard.objects.create(
             program=participant.program,
@@ -416,7 +512,12 @@ def diary_save(
             created_by=actor,
             **values,
         )
-        audit_record(actor=actor, action="create", obj=card, detail={"day": day.isoformat()})
+        audit_record(
+            actor=actor,
+            action="create",
+            obj=card,
+            detail={"day": day.isoformat(), "safety": event is not None},
+        )
         return card
     if version is not None and version != card.version:
         raise ConflictError(
@@ -429,7 +530,12 @@ def diary_save(
         setattr(card, name, value)
     card.version += 1
     card.save()
-    audit_record(actor=actor, action="update", obj=card, detail={"day": day.isoformat()})
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=card,
+        detail={"day": day.isoformat(), "safety": event is not None},
+    )
     return card
 
 

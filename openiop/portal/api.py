@@ -7,20 +7,23 @@ Same actions and audit as the pages. Every write needs an `Idempotency-Key` head
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
+from openiop.core.errors import ActionError
 from openiop.participants.models import Participant
 from openiop.portal import actions, selectors
-from openiop.portal.idempotency import Outcome, run_once
+from openiop.portal.idempotency import Outcome, critical_first, run_once
 from openiop.portal.models import (
     CheckIn,
     DiaryCard,
@@ -29,6 +32,7 @@ from openiop.portal.models import (
     SafetyPlan,
     WeeklyGoal,
 )
+from openiop.safety import selectors as safety_selectors
 
 router = Router(tags=["participant portal"])
 
@@ -62,16 +66,18 @@ class MeOut(Schema):
 
 
 class CheckInIn(StrictIn):
-    kind: Literal["session", "daily"]
-    mood: int = Field(ge=0, le=10)
-    craving: int = Field(ge=0, le=10)
-    used_since_last: bool
+    # Blanks and ranges are checked by the action, after a safety "yes" has been acted on:
+    # a missing or out-of-range answer elsewhere never loses the "yes" (422 names the field).
+    kind: Literal["session", "daily"] | None = None
+    mood: int | None = Field(None, description="0-10")
+    craving: int | None = Field(None, description="0-10")
+    used_since_last: bool | None = None
     use_what: str = Field("", max_length=200)
     use_when: datetime | None = None
-    sleep_hours: Decimal = Field(ge=0, le=24)
+    sleep_hours: Decimal | None = Field(None, description="0-24")
     skills_used: list[str] = []
-    medication: Literal["taken", "partly", "missed", "none"]
-    safety_concern: bool
+    medication: Literal["taken", "partly", "missed", "none"] | None = None
+    safety_concern: bool | None = None
     bring_to_group: str = Field("", max_length=2000)
 
 
@@ -117,9 +123,12 @@ class GoalOut(Schema):
 
 
 class DiaryIn(StrictIn):
-    emotions: dict[str, int]
-    urge_use: int = Field(ge=0, le=5)
-    urge_self_harm: int = Field(ge=0, le=5)
+    # Ranges are checked by the action, after self-harm or a high suicidal-ideation rating
+    # has been acted on (a bad value elsewhere never loses them).
+    emotions: dict[str, int] = {}
+    urge_use: int | None = Field(None, description="0-5")
+    urge_self_harm: int | None = Field(None, description="0-5")
+    suicidal_ideation: int | None = Field(None, description="0-5, thoughts of suicide")
     used_substance: bool = False
     self_harm_action: bool = False
     actions_taken: str = Field("", max_length=2000)
@@ -134,11 +143,13 @@ class DiaryOut(Schema):
     emotions: dict[str, int]
     urge_use: int
     urge_self_harm: int
+    suicidal_ideation: int | None
     used_substance: bool
     self_harm_action: bool
     skills_used: list[str]
     entered_late: bool
     version: int
+    safety_event: UUID | None
 
 
 class AssignmentOut(Schema):
@@ -184,6 +195,7 @@ class SafetyPlanOut(Schema):
 
 class HelpOut(Schema):
     event: UUID
+    care_team_alerted: bool
     message: str
 
 
@@ -210,6 +222,59 @@ def _once(
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"
     return outcome
+
+
+def _critical_first(request: HttpRequest, scope: str, raise_event: Any) -> str | None:
+    """A critical answer's event before the rest of the body is validated, once per
+    Idempotency-Key (a missing key never blocks it); returns the event's id."""
+    user, _ = _me(request)
+    outcome = critical_first(
+        user=user,
+        key=request.headers.get(KEY_HEADER),
+        scope=scope,
+        perform=lambda: {"event": _event_id(raise_event())},
+    )
+    event = outcome.response.get("event")
+    return str(event) if event else None
+
+
+def _event_id(event: Any) -> str | None:
+    return str(event.external_id) if event is not None else None
+
+
+def alert_message(alert: safety_selectors.AlertOutcome | None) -> str:
+    """Participant-facing: who was actually alerted, then 911 and 988 always."""
+    crisis = "In danger now: call 911. To talk to someone now: call or text 988."
+    if alert is None or not alert.anyone:
+        return (
+            "We could not reach anyone on your care team right now; your request is "
+            f"recorded for the program's staff. {crisis}"
+        )
+    who = []
+    if alert.clinician:
+        who.append("your clinician")
+    if alert.on_call == 1:
+        who.append("the clinician on call")
+    elif alert.on_call:
+        who.append(f"{alert.on_call} clinicians on call")
+    return f"We sent an alert to {' and '.join(who)}. {crisis}"
+
+
+def _refused_with_event(exc: ActionError, participant: Participant, event_id: str) -> HttpResponse:
+    """The rest of the submission was refused (422, fields named) but the safety event it
+    raised stands: say so, with the event and who was alerted."""
+    alert = safety_selectors.alert_outcome(participant=participant, event_id=event_id)
+    first = next(iter(exc.errors), "body")
+    body = {
+        "error": {
+            "code": exc.code,
+            "message": f"Check the field '{first}'. Your safety answer was acted on.",
+            "fields": exc.errors,
+        },
+        "safety_event": {"id": event_id, "message": alert_message(alert)},
+    }
+    status = 409 if exc.code == "conflict" else 422
+    return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
 
 def _read(user: User, me: Participant, view: str) -> None:
@@ -258,11 +323,13 @@ def diary_out(c: DiaryCard) -> dict[str, Any]:
         "emotions": c.emotions,
         "urge_use": c.urge_use,
         "urge_self_harm": c.urge_self_harm,
+        "suicidal_ideation": c.suicidal_ideation,
         "used_substance": c.used_substance,
         "self_harm_action": c.self_harm_action,
         "skills_used": c.skills_used,
         "entered_late": c.entered_late,
         "version": c.version,
+        "safety_event": str(c.safety_event_id) if c.safety_event_id else None,
     }
 
 
@@ -325,16 +392,32 @@ def list_checkins(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/check-ins", response={201: CheckInOut}, summary="Check in")
 def create_checkin(
     request: HttpRequest, response: HttpResponse, payload: CheckInIn
-) -> Status[dict[str, Any]]:
+) -> Status[dict[str, Any]] | HttpResponse:
     user, participant = _me(request)
+    event_id = None
+    if payload.safety_concern is True:
+        event_id = _critical_first(
+            request,
+            "checkin_safety",
+            lambda: actions.checkin_safety_raise(actor=user, participant=participant),
+        )
     data = actions.CheckInInput(**payload.model_dump())
-    outcome = _once(
-        request,
-        response,
-        "checkin",
-        payload.model_dump(mode="json"),
-        lambda: checkin_out(actions.checkin_submit(actor=user, participant=participant, data=data)),
-    )
+    try:
+        outcome = _once(
+            request,
+            response,
+            "checkin",
+            payload.model_dump(mode="json"),
+            lambda: checkin_out(
+                actions.checkin_submit(
+                    actor=user, participant=participant, data=data, safety_event_id=event_id
+                )
+            ),
+        )
+    except ActionError as exc:
+        if event_id is None:
+            raise
+        return _refused_with_event(exc, participant, event_id)
     return Status(201, outcome.response)
 
 
@@ -403,21 +486,37 @@ def diary_week(request: HttpRequest, week: date | None = None) -> list[dict[str,
 @router.put("/diary/{day}", response=DiaryOut, summary="Fill in or correct one day")
 def diary_put(
     request: HttpRequest, response: HttpResponse, day: date, payload: DiaryIn
-) -> dict[str, Any]:
+) -> dict[str, Any] | HttpResponse:
     user, participant = _me(request)
     fields = payload.model_dump(exclude={"version"})
     entry = actions.DiaryInput(day=day, **fields)
-    outcome = _once(
-        request,
-        response,
-        f"diary:{day.isoformat()}",
-        payload.model_dump(mode="json"),
-        lambda: diary_out(
-            actions.diary_save(
-                actor=user, participant=participant, data=entry, version=payload.version
-            )
-        ),
-    )
+    event_id = None
+    if actions.diary_safety_reasons(entry):
+        event_id = _critical_first(
+            request,
+            f"diary_safety:{day.isoformat()}",
+            lambda: actions.diary_safety_raise(actor=user, participant=participant, data=entry),
+        )
+    try:
+        outcome = _once(
+            request,
+            response,
+            f"diary:{day.isoformat()}",
+            payload.model_dump(mode="json"),
+            lambda: diary_out(
+                actions.diary_save(
+                    actor=user,
+                    participant=participant,
+                    data=entry,
+                    version=payload.version,
+                    safety_event_id=event_id,
+                )
+            ),
+        )
+    except ActionError as exc:
+        if event_id is None:
+            raise
+        return _refused_with_event(exc, participant, event_id)
     return outcome.response
 
 
@@ -506,13 +605,21 @@ def help_now(request: HttpRequest, response: HttpResponse) -> Status[dict[str, A
 
     def perform() -> dict[str, Any]:
         event = actions.help_request(actor=user, participant=participant)
+        return {"event": str(event.external_id)}
+
+    def answer(stored: dict[str, Any]) -> dict[str, Any]:
+        # Told after the commit, when the alerts have gone out: what actually happened.
+        alert = safety_selectors.alert_outcome(participant=participant, event_id=stored["event"])
         return {
-            "event": str(event.external_id),
-            "message": "Your care team has been alerted. In danger now: call 911. "
-            "To talk to someone now: call or text 988.",
+            "event": stored["event"],
+            "care_team_alerted": bool(alert and alert.anyone),
+            "message": alert_message(alert),
         }
 
     if not request.headers.get(KEY_HEADER):
-        return Status(201, perform())  # never refuse a call for help over a missing key
+        # Never refuse a call for help over a missing key.
+        with transaction.atomic():
+            stored = perform()
+        return Status(201, answer(stored))
     outcome = _once(request, response, "help", {}, perform)
-    return Status(201, outcome.response)
+    return Status(201, answer(outcome.response))

@@ -125,6 +125,7 @@ class DiaryForm(IdempotentForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     urge_use = _scale("Urge to use (0-5)", 5)
     urge_self_harm = _scale("Urge to harm myself (0-5)", 5)
+    suicidal_ideation = _scale("Thoughts of ending my life (0 = none, 5 = strongest)", 5)
     used_substance = _yes_no("Did you use alcohol or drugs?")
     self_harm_action = _yes_no("Did you harm yourself?")
     actions_taken = forms.CharField(

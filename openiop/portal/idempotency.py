@@ -94,3 +94,17 @@ def run_once(
         if earlier is None:
             raise
         return earlier
+
+
+def critical_first(
+    *, user: User, key: str | None, scope: str, perform: Callable[[], dict[str, Any]]
+) -> Outcome:
+    """A critical answer's write (a safety "yes") on its own, before the rest of its form is
+    validated, committed even if the rest is refused. Once per submission: its key is derived
+    from the form's key, so resending the corrected form replays the first event instead of
+    raising another. A missing or malformed key never blocks it (it runs without one)."""
+    if not key or not KEY_PATTERN.match(key):
+        with transaction.atomic():
+            return Outcome(response=perform(), replayed=False)
+    derived = hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()
+    return run_once(user=user, key=derived, scope=scope, payload={}, perform=perform)

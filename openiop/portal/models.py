@@ -23,6 +23,7 @@ MOOD_MAX = 10
 CRAVING_MAX = 10
 EMOTION_MAX = 5
 URGE_MAX = 5
+SUICIDAL_IDEATION_MAX = 5
 
 # DBT-style diary card emotions, rated 0-5 each day (clinical.md section 2).
 DIARY_EMOTIONS: tuple[tuple[str, str], ...] = (
@@ -182,6 +183,8 @@ class DiaryCard(BaseModel):
     emotions = models.JSONField(default=dict)
     urge_use = models.PositiveSmallIntegerField()
     urge_self_harm = models.PositiveSmallIntegerField()
+    # Thoughts of suicide today, 0-5 like the urges; empty on cards saved before it was asked.
+    suicidal_ideation = models.PositiveSmallIntegerField(null=True, blank=True)
     used_substance = models.BooleanField(default=False)
     self_harm_action = models.BooleanField(default=False)
     actions_taken = models.TextField(blank=True)
@@ -189,6 +192,8 @@ class DiaryCard(BaseModel):
     note = models.TextField(blank=True)
     entered_late = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
+    # The safety event this card opened (self-harm, or a high suicidal-ideation rating).
+    safety_event_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -196,6 +201,11 @@ class DiaryCard(BaseModel):
             models.CheckConstraint(
                 name="diary_urges_range",
                 condition=Q(urge_use__lte=URGE_MAX, urge_self_harm__lte=URGE_MAX),
+            ),
+            models.CheckConstraint(
+                name="diary_suicidal_ideation_range",
+                condition=Q(suicidal_ideation__lte=SUICIDAL_IDEATION_MAX)
+                | Q(suicidal_ideation__isnull=True),
             ),
         ]
         ordering = ["day"]

@@ -30,8 +30,9 @@ from openiop.portal.forms import (
     ParticipantSafetyPlanForm,
     WorksheetForm,
 )
-from openiop.portal.idempotency import KEY_FIELD, Outcome, run_once
+from openiop.portal.idempotency import KEY_FIELD, Outcome, critical_first, run_once
 from openiop.portal.models import SAFETY_PLAN_STEPS, CheckInKind
+from openiop.safety import selectors as safety_selectors
 
 
 def _me(request: HttpRequest) -> tuple[User, Participant]:
@@ -119,24 +120,57 @@ def checkin(request: HttpRequest) -> HttpResponse:
     session = actions.next_session_today(me)
     initial = {**_new_key(), "kind": CheckInKind.SESSION if session else CheckInKind.DAILY}
     form = CheckInForm(request.POST or None, initial=initial, skills=skills)
-    if request.method == "POST" and form.is_valid():
-        data = actions.CheckInInput(
-            **{k: v for k, v in form.cleaned_data.items() if k != KEY_FIELD}
-        )
-        outcome = _submit(
-            request,
-            form,
-            "checkin",
-            lambda: _checkin_response(
-                actions.checkin_submit(actor=user, participant=me, data=data)
-            ),
-        )
-        if outcome is not None:
-            if outcome.response.get("safety_event"):
-                return redirect("portal:help_sent")
-            messages.success(request, "Check-in saved. Thank you.")
-            return redirect("portal:home")
-    return _page(request, "portal/checkin.html", {"me": me, "form": form, "session": session}, form)
+    alert = None
+    if request.method == "POST":
+        valid = form.is_valid()
+        # The safety "yes" first, on its own: committed even if the rest is refused.
+        event_id = None
+        if form.cleaned_data.get("safety_concern") is True:
+            event_id = _critical_first(
+                request,
+                "checkin_safety",
+                lambda: actions.checkin_safety_raise(actor=user, participant=me),
+            )
+            alert = safety_selectors.alert_outcome(participant=me, event_id=event_id)
+        if valid:
+            data = actions.CheckInInput(
+                **{k: v for k, v in form.cleaned_data.items() if k != KEY_FIELD}
+            )
+            outcome = _submit(
+                request,
+                form,
+                "checkin",
+                lambda: _checkin_response(
+                    actions.checkin_submit(
+                        actor=user, participant=me, data=data, safety_event_id=event_id
+                    )
+                ),
+            )
+            if outcome is not None:
+                if outcome.response.get("safety_event"):
+                    return redirect("portal:help_sent")
+                messages.success(request, "Check-in saved. Thank you.")
+                return redirect("portal:home")
+    context = {"me": me, "form": form, "session": session, "alert": alert}
+    return _page(request, "portal/checkin.html", context, form)
+
+
+def _critical_first(request: HttpRequest, scope: str, raise_event: Any) -> str | None:
+    """Raise a critical answer's safety event before the rest of the form is validated,
+    once per submission (the form's key); returns the event's id."""
+    user, _ = _me(request)
+    outcome = critical_first(
+        user=user,
+        key=request.POST.get(KEY_FIELD),
+        scope=scope,
+        perform=lambda: {"event": _event_id(raise_event())},
+    )
+    event = outcome.response.get("event")
+    return str(event) if event else None
+
+
+def _event_id(event: Any) -> str | None:
+    return str(event.external_id) if event is not None else None
 
 
 def _checkin_response(checkin: Any) -> dict[str, Any]:
@@ -175,13 +209,16 @@ def help_now(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 @participant_self
 def help_sent(request: HttpRequest) -> HttpResponse:
+    """Says what actually happened to the participant's latest alert (who was notified, or
+    that nobody could be reached now), and always 911 and 988."""
     user, me = _me(request)
     plan = selectors.safety_plan(me)
     _audit_read(user, me, "portal.help_sent")
+    alert = safety_selectors.latest_alert(participant=me)
     return render(
         request,
         "portal/help_sent.html",
-        {"me": me, "plan": plan, "steps": _plan_steps(plan)},
+        {"me": me, "plan": plan, "steps": _plan_steps(plan), "alert": alert},
     )
 
 
@@ -292,6 +329,7 @@ def _diary_initial(card: Any) -> dict[str, Any]:
         "version": card.version,
         "urge_use": card.urge_use,
         "urge_self_harm": card.urge_self_harm,
+        "suicidal_ideation": card.suicidal_ideation,
         "used_substance": "yes" if card.used_substance else "no",
         "self_harm_action": "yes" if card.self_harm_action else "no",
         "actions_taken": card.actions_taken,
@@ -300,6 +338,28 @@ def _diary_initial(card: Any) -> dict[str, Any]:
     }
     initial.update({f"emotion_{k}": v for k, v in card.emotions.items()})
     return initial
+
+
+def _diary_critical(form: DiaryForm, day: date) -> actions.DiaryInput | None:
+    """The card's critical answers as far as they parsed (the rest may be invalid), or None
+    when nothing on it needs the care team today."""
+    form.is_valid()
+    critical = actions.DiaryInput(
+        day=day,
+        emotions={},
+        urge_use=None,
+        urge_self_harm=None,
+        suicidal_ideation=form.cleaned_data.get("suicidal_ideation"),
+        self_harm_action=form.cleaned_data.get("self_harm_action", False),
+    )
+    return critical if actions.diary_safety_reasons(critical) else None
+
+
+def _diary_response(card: Any) -> dict[str, Any]:
+    return {
+        "id": str(card.external_id),
+        "safety_event": str(card.safety_event_id) if card.safety_event_id else None,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -314,6 +374,18 @@ def diary_day(request: HttpRequest, day: str) -> HttpResponse:
     form = DiaryForm(
         request.POST or None, initial=_diary_initial(card), skills=actions.all_skills()
     )
+    alert, event_id = None, None
+    critical = _diary_critical(form, when) if request.method == "POST" else None
+    if critical is not None:
+        # Self-harm or a high suicidal-ideation rating first, on its own: the event is
+        # committed even if the rest of the card is refused.
+        event_id = _critical_first(
+            request,
+            f"diary_safety:{when.isoformat()}",
+            lambda: actions.diary_safety_raise(actor=user, participant=me, data=critical),
+        )
+        if event_id is not None:
+            alert = safety_selectors.alert_outcome(participant=me, event_id=event_id)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         entry = actions.DiaryInput(
@@ -321,6 +393,7 @@ def diary_day(request: HttpRequest, day: str) -> HttpResponse:
             emotions=form.emotions(),
             urge_use=data["urge_use"],
             urge_self_harm=data["urge_self_harm"],
+            suicidal_ideation=data["suicidal_ideation"],
             used_substance=data["used_substance"],
             self_harm_action=data["self_harm_action"],
             actions_taken=data["actions_taken"],
@@ -331,20 +404,31 @@ def diary_day(request: HttpRequest, day: str) -> HttpResponse:
             request,
             form,
             f"diary:{when.isoformat()}",
-            lambda: {
-                "id": str(
-                    actions.diary_save(
-                        actor=user, participant=me, data=entry, version=data.get("version")
-                    ).external_id
+            lambda: _diary_response(
+                actions.diary_save(
+                    actor=user,
+                    participant=me,
+                    data=entry,
+                    version=data.get("version"),
+                    safety_event_id=event_id,
                 )
-            },
+            ),
         )
         if outcome is not None:
             messages.success(request, f"Diary card for {when:%A %d %B} saved.")
+            if outcome.response.get("safety_event"):
+                return redirect("portal:help_sent")
             return redirect(f"{reverse('portal:diary')}?week={when.isoformat()}")
     if request.method == "GET" and card is not None:
         _audit_read(user, me, "portal.diary_day")
-    context = {"me": me, "form": form, "day": when, "card": card}
+    context = {
+        "me": me,
+        "form": form,
+        "day": when,
+        "card": card,
+        "alert": alert,
+        "si_event_at": actions.DIARY_SUICIDAL_IDEATION_EVENT_AT,
+    }
     return _page(request, "portal/diary_day.html", context, form)
 
 

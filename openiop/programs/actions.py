@@ -89,3 +89,33 @@ def track_create(
     track.save()
     audit_record(actor=actor, action="create", obj=track, program=program)
     return track
+
+
+SAFETY_HIGH_ESCALATE_RANGE = (1, 60)
+
+
+@transaction.atomic
+def program_safety_settings_update(
+    *, actor: User, program: Program, high_escalate_minutes: int
+) -> Program:
+    """How many minutes an unacknowledged high-severity safety event waits before it
+    escalates (clinical.md section 6). Kept short: the default is 5."""
+    low, high = SAFETY_HIGH_ESCALATE_RANGE
+    value = high_escalate_minutes
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ActionError(
+            {"safety_high_escalate_minutes": f"Choose a whole number of minutes, {low}-{high}."}
+        )
+    locked = Program.objects.select_for_update().get(pk=program.pk)
+    before = locked.safety_high_escalate_minutes
+    locked.safety_high_escalate_minutes = value
+    locked.save(update_fields=["safety_high_escalate_minutes", "updated_at"])
+    program.safety_high_escalate_minutes = value
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=locked,
+        program=locked,
+        detail={"safety_high_escalate_minutes": [before, value]},
+    )
+    return locked

@@ -51,10 +51,22 @@ class Program(BaseModel):
     # Record numbers are per program; this counter hands them out without gaps or reuse.
     next_record_number = models.PositiveIntegerField(default=1, editable=False)
     record_prefix = models.CharField(max_length=8, default="P")
+    # A high-severity safety event (help button, C-SSRS high risk) that nobody acknowledges
+    # escalates after this many minutes; other severities use OPENIOP_SAFETY_ESCALATE_AFTER.
+    safety_high_escalate_minutes = models.PositiveSmallIntegerField(
+        default=5,
+        help_text="Minutes before an unacknowledged high-severity safety event escalates.",
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organisation", "name"], name="program_unique_name"),
+            models.CheckConstraint(
+                name="program_safety_high_escalate_range",
+                condition=models.Q(
+                    safety_high_escalate_minutes__gte=1, safety_high_escalate_minutes__lte=60
+                ),
+            ),
             models.CheckConstraint(
                 name="program_population_valid",
                 condition=models.Q(population__in=Population.values),

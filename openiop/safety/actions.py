@@ -17,12 +17,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from openiop.accounts.actions import system_user
 from openiop.accounts.models import Membership, User
 from openiop.accounts.roles import Role
 from openiop.audit.actions import audit_record
 from openiop.core import clock
 from openiop.core.errors import ActionError, ConflictError
-from openiop.core.seeding import system_user
 from openiop.participants.models import Enrollment, Participant
 from openiop.programs.models import Program
 from openiop.safety.models import (
@@ -35,7 +35,7 @@ from openiop.safety.models import (
     Source,
     StepKind,
 )
-from openiop.safety.notifiers import deliver
+from openiop.safety.notifiers import Delivery, deliver
 
 # Steps staff record by hand on the event page; the rest are written by the workflow.
 RECORDABLE = (StepKind.CSSRS_DONE, StepKind.SAFETY_PLAN_REVIEWED, StepKind.NOTE)
@@ -102,7 +102,7 @@ def _notify(
     event: SafetyEvent, recipients: Iterable[tuple[User, NotificationReason]], by: User | None
 ) -> list[SafetyNotification]:
     seen: set[int] = set()
-    made = []
+    made: list[SafetyNotification] = []
     for user, reason in recipients:
         if user.pk in seen:
             continue
@@ -119,8 +119,42 @@ def _notify(
         )
     SafetyNotification.objects.bulk_create(made)
     _step(event, StepKind.NOTIFIED, by, f"{len(made)} staff notified ({_reasons(made)})")
-    transaction.on_commit(lambda: deliver(made))
+    if event.severity == Severity.HIGH and not made:
+        _step(event, StepKind.OUT_OF_BAND, None, "Nobody to reach out of band: nobody notified.")
+    transaction.on_commit(lambda: _deliver_and_record(made))
     return made
+
+
+def _deliver_and_record(made: list[SafetyNotification]) -> None:
+    """After the commit: send through the notifier and, for high-severity events, the
+    out-of-band channels; then record each out-of-band attempt on the event's timeline."""
+    deliveries = deliver(made)
+    if deliveries:
+        safety_event_record_deliveries(deliveries=deliveries)
+
+
+@transaction.atomic
+def safety_event_record_deliveries(*, deliveries: list[Delivery]) -> list[SafetyEventStep]:
+    """One "out-of-band alert" step per attempt (sent, no address, failed), by the system.
+    Staff names only: the participant is never in the text (it is on the event)."""
+    steps = []
+    system = system_user()
+    for delivery in deliveries:
+        n = delivery.notification
+        reason = NotificationReason(n.reason).label.lower()
+        text = f"{delivery.channel} to {_staff_name(n.recipient)} ({reason}): {delivery.status}"
+        steps.append(_step(n.event, StepKind.OUT_OF_BAND, None, text))
+        audit_record(
+            actor=system,
+            action="update",
+            obj=n.event,
+            detail={"step": StepKind.OUT_OF_BAND.value, "channel": delivery.channel},
+        )
+    return steps
+
+
+def _staff_name(user: User) -> str:
+    return user.get_full_name() or user.get_username()
 
 
 def _reasons(made: list[SafetyNotification]) -> str:
@@ -137,9 +171,17 @@ def _schedule_escalation(event: SafetyEvent) -> None:
     schedule(safety_escalate_if_due, event)
 
 
+def escalation_period(event: SafetyEvent) -> timedelta:
+    """High severity escalates after the program's (short) setting, the rest after
+    settings.OPENIOP_SAFETY_ESCALATE_AFTER."""
+    if event.severity == Severity.HIGH:
+        return timedelta(minutes=event.program.safety_high_escalate_minutes)
+    after: timedelta = settings.OPENIOP_SAFETY_ESCALATE_AFTER
+    return after
+
+
 def escalation_due_at(event: SafetyEvent) -> datetime:
-    after = settings.OPENIOP_SAFETY_ESCALATE_AFTER
-    return (event.escalated_at or event.created_at) + after
+    return (event.escalated_at or event.created_at) + escalation_period(event)
 
 
 @transaction.atomic
@@ -177,12 +219,13 @@ def safety_event_raise(
     )
     _step(event, StepKind.CREATED, actor, Source(source).label)
     if source != Source.CSSRS:
-        _step(
-            event,
-            StepKind.CSSRS_PROMPTED,
-            actor,
-            "Complete a C-SSRS screen today and review the safety plan.",
-        )
+        _step(event, StepKind.CSSRS_PROMPTED, actor, "Complete a C-SSRS screen today.")
+    _step(
+        event,
+        StepKind.SAFETY_PLAN_PROMPTED,
+        actor,
+        "Review the safety plan with the participant (or write one with them).",
+    )
     recipients: list[tuple[User, NotificationReason]] = []
     clinician = clinician_of_record(participant)
     if clinician is not None:
@@ -275,29 +318,92 @@ def safety_events_cssrs_recorded(
     ]
 
 
+CLOSE_REQUIREMENTS = (
+    (
+        StepKind.CSSRS_DONE,
+        "cssrs_not_done_reason",
+        "Record the C-SSRS screen on this event before closing it, or say why it was not done.",
+    ),
+    (
+        StepKind.SAFETY_PLAN_REVIEWED,
+        "safety_plan_not_reviewed_reason",
+        "Record the safety-plan review on this event before closing it, or say why it was "
+        "not reviewed.",
+    ),
+)
+
+
+def _close_errors(event: SafetyEvent, outcome: str, reasons: dict[str, str]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not outcome:
+        errors["outcome"] = "Record the outcome before closing the event."
+    elif len(outcome) > MAX_TEXT:
+        errors["outcome"] = f"Keep the outcome under {MAX_TEXT} characters."
+    done = set(event.steps.values_list("kind", flat=True))
+    for kind, field, message in CLOSE_REQUIREMENTS:
+        if len(reasons[field]) > MAX_TEXT:
+            errors[field] = f"Keep this under {MAX_TEXT} characters."
+        elif kind not in done and not reasons[field]:
+            errors[field] = message
+    return errors
+
+
 @transaction.atomic
-def safety_event_close(*, actor: User, event: SafetyEvent, outcome: str) -> SafetyEvent:
-    """Close an acknowledged event with its outcome (what was done, what happens next)."""
+def safety_event_close(
+    *,
+    actor: User,
+    event: SafetyEvent,
+    outcome: str,
+    cssrs_not_done_reason: str = "",
+    safety_plan_not_reviewed_reason: str = "",
+) -> SafetyEvent:
+    """Close an acknowledged event with its outcome (what was done, what happens next).
+    It needs a recorded C-SSRS and safety-plan review, or the stated reason each was not
+    done (clinical.md section 6)."""
     outcome = outcome.strip()
+    reasons = {
+        "cssrs_not_done_reason": cssrs_not_done_reason.strip(),
+        "safety_plan_not_reviewed_reason": safety_plan_not_reviewed_reason.strip(),
+    }
     locked = _lock(event)
     if locked.is_open:
         raise ConflictError({"event": "Acknowledge the event before closing it."})
     if locked.is_closed:
         raise ConflictError({"event": "This event is already closed."})
-    if not outcome:
-        raise ActionError({"outcome": "Record the outcome before closing the event."})
-    if len(outcome) > MAX_TEXT:
-        raise ActionError({"outcome": f"Keep the outcome under {MAX_TEXT} characters."})
+    errors = _close_errors(locked, outcome, reasons)
+    if errors:
+        raise ActionError(errors)
     now = _now()
     locked.status = EventStatus.CLOSED
     locked.closed_by = actor
     locked.closed_at = now
     locked.outcome = outcome
-    locked.save(update_fields=["status", "closed_by", "closed_at", "outcome", "updated_at"])
-    _step(locked, StepKind.CLOSED, actor, outcome, at=now)
+    locked.cssrs_not_done_reason = reasons["cssrs_not_done_reason"]
+    locked.safety_plan_not_reviewed_reason = reasons["safety_plan_not_reviewed_reason"]
+    locked.save(
+        update_fields=[
+            "status",
+            "closed_by",
+            "closed_at",
+            "outcome",
+            "cssrs_not_done_reason",
+            "safety_plan_not_reviewed_reason",
+            "updated_at",
+        ]
+    )
+    _step(locked, StepKind.CLOSED, actor, _close_text(outcome, reasons), at=now)
     audit_record(actor=actor, action="update", obj=locked, detail={"status": locked.status})
     _refresh(event, locked)
     return locked
+
+
+def _close_text(outcome: str, reasons: dict[str, str]) -> str:
+    lines = [outcome]
+    if reasons["cssrs_not_done_reason"]:
+        lines.append(f"C-SSRS not done: {reasons['cssrs_not_done_reason']}")
+    if reasons["safety_plan_not_reviewed_reason"]:
+        lines.append(f"Safety plan not reviewed: {reasons['safety_plan_not_reviewed_reason']}")
+    return "\n".join(lines)
 
 
 @transaction.atomic

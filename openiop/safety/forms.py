@@ -41,3 +41,17 @@ class CloseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What was done and what happens next.",
     )
+    cssrs_not_done_reason = forms.CharField(
+        max_length=MAX_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why no C-SSRS was recorded",
+        help_text="Needed only when no C-SSRS screen is recorded on this event.",
+    )
+    safety_plan_not_reviewed_reason = forms.CharField(
+        max_length=MAX_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why the safety plan was not reviewed",
+        help_text="Needed only when no safety-plan review is recorded on this event.",
+    )

@@ -25,6 +25,7 @@ class Source(models.TextChoices):
     CORE10_ITEM6 = "core10_item6", "CORE-10 item 6"
     CSSRS = "cssrs", "C-SSRS screener"
     CHECKIN = "checkin", "Check-in safety question"
+    DIARY = "diary_card", "Diary card"
     HELP_BUTTON = "help_button", "\u201cI need help now\u201d button"
     STAFF = "staff", "Raised by staff"
 
@@ -47,6 +48,8 @@ class StepKind(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     ESCALATED = "escalated", "Escalated"
     CSSRS_PROMPTED = "cssrs_prompted", "Same-day C-SSRS prompted"
+    SAFETY_PLAN_PROMPTED = "safety_plan_prompted", "Safety-plan review prompted"
+    OUT_OF_BAND = "out_of_band", "Out-of-band alert"
     CSSRS_DONE = "cssrs_done", "C-SSRS done"
     SAFETY_PLAN_REVIEWED = "safety_plan_reviewed", "Safety plan reviewed"
     NOTE = "note", "Note"
@@ -82,6 +85,9 @@ class SafetyEvent(BaseModel):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.TextField(blank=True)
+    # Closing needs a recorded C-SSRS and safety-plan review, or the reason each was not done.
+    cssrs_not_done_reason = models.TextField(blank=True)
+    safety_plan_not_reviewed_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
@@ -17,28 +18,37 @@ from openiop.participants.models import Participant
 from openiop.programs.models import Program
 from openiop.safety.models import (
     EventStatus,
+    NotificationReason,
     SafetyEvent,
     SafetyEventStep,
     SafetyNotification,
     Severity,
+    StepKind,
 )
 
 NOT_CLOSED = (EventStatus.OPEN, EventStatus.ACKNOWLEDGED)
 
 
 def open_events(*, program: Program) -> QuerySet[SafetyEvent]:
-    """Events not yet closed: unacknowledged first, then oldest first."""
+    """Events not yet closed: high severity first, then urgent, then review; within each,
+    unacknowledged first, then oldest first."""
     return (
         SafetyEvent.objects.filter(program=program, status__in=NOT_CLOSED)
         .select_related("participant", "acknowledged_by")
         .annotate(
+            severity_order=Case(
+                When(severity=Severity.HIGH, then=Value(0)),
+                When(severity=Severity.URGENT, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
             ack_order=Case(
                 When(status=EventStatus.OPEN, then=Value(0)),
                 default=Value(1),
                 output_field=IntegerField(),
-            )
+            ),
         )
-        .order_by("ack_order", "created_at", "id")
+        .order_by("severity_order", "ack_order", "created_at", "id")
     )
 
 
@@ -115,3 +125,58 @@ def roster_flags(*, program: Program, participant_ids: list[int]) -> dict[int, s
             state = "unacknowledged" if status == EventStatus.OPEN else "acknowledged"
             flags[participant_id] = f"open safety event ({state})"
     return flags
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    """What actually happened to a participant's alert, for the page that tells them: who
+    was notified (by role, never by name), and whether anyone was reached at all."""
+
+    clinician: bool
+    on_call: int
+    out_of_band: int
+
+    @property
+    def anyone(self) -> bool:
+        return self.clinician or self.on_call > 0
+
+
+def alert_outcome(*, participant: Participant, event_id: UUID | str) -> AlertOutcome | None:
+    """The outcome of one of this participant's own events (None when it is not theirs)."""
+    event = SafetyEvent.objects.filter(
+        program_id=participant.program_id, participant=participant, external_id=event_id
+    ).first()
+    return _outcome(event) if event is not None else None
+
+
+def latest_alert(
+    *, participant: Participant, within: timedelta = timedelta(hours=1)
+) -> AlertOutcome | None:
+    """The outcome of this participant's most recent event not yet closed, raised within
+    `within` (the page a participant lands on after a check-in, a questionnaire or the help
+    button); None when there is none."""
+    event = (
+        SafetyEvent.objects.filter(
+            program_id=participant.program_id,
+            participant=participant,
+            status__in=NOT_CLOSED,
+            created_at__gte=clock.now() - within,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return _outcome(event) if event is not None else None
+
+
+def _outcome(event: SafetyEvent) -> AlertOutcome:
+    reasons = list(
+        SafetyNotification.objects.filter(event=event, level=0).values_list("reason", flat=True)
+    )
+    sent = SafetyEventStep.objects.filter(
+        event=event, kind=StepKind.OUT_OF_BAND, text__endswith=": sent"
+    ).count()
+    return AlertOutcome(
+        clinician=NotificationReason.CLINICIAN_OF_RECORD in reasons,
+        on_call=reasons.count(NotificationReason.ON_CALL),
+        out_of_band=sent,
+    )

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, program_access, requires
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core.errors import ActionError
@@ -27,14 +27,8 @@ from openiop.safety.forms import CloseForm, RaiseForm, StepForm
 from openiop.safety.models import SafetyEvent, Source
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     return access
 
@@ -63,11 +57,14 @@ def _apply_errors(form: forms.Form, error: ActionError) -> None:
 def event_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
     access = _access(request, program_id, Perm.SAFETY_VIEW)
     events = list(selectors.open_events(program=access.program))
-    notifications = selectors.notifications_for(user=_user(request), program=access.program)
+    notifications = selectors.notifications_for(user=request_user(request), program=access.program)
     shown = {e.participant_id: e.participant for e in events}
     shown.update({n.event.participant_id: n.event.participant for n in notifications})
     audit_record_reads(
-        actor=_user(request), objects=list(shown.values()), program=access.program, view="safety"
+        actor=request_user(request),
+        objects=list(shown.values()),
+        program=access.program,
+        view="safety",
     )
     return render(
         request,
@@ -99,7 +96,7 @@ def _detail_context(access: ProgramAccess, event: SafetyEvent, **forms_: forms.F
 def event_detail(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpResponse:
     access, event = _event(request, program_id, event_id, Perm.SAFETY_VIEW)
     audit_record(
-        actor=_user(request),
+        actor=request_user(request),
         action="read",
         obj=event.participant,
         detail={"view": "safety_event", "event": str(event.external_id)},
@@ -112,7 +109,7 @@ def event_detail(request: HttpRequest, program_id: UUID, event_id: UUID) -> Http
 def event_acknowledge(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpResponse:
     access, event = _event(request, program_id, event_id, Perm.SAFETY_ACK)
     try:
-        actions.safety_event_acknowledge(actor=_user(request), event=event)
+        actions.safety_event_acknowledge(actor=request_user(request), event=event)
     except ActionError as error:
         messages.error(request, " ".join(m for msgs in error.errors.values() for m in msgs))
     if getattr(request, "htmx", False):
@@ -138,7 +135,7 @@ def event_step(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpRe
     if form.is_valid():
         try:
             actions.safety_event_record_step(
-                actor=_user(request),
+                actor=request_user(request),
                 event=event,
                 kind=form.cleaned_data["kind"],
                 text=form.cleaned_data["text"],
@@ -159,7 +156,7 @@ def event_close(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpR
     if form.is_valid():
         try:
             actions.safety_event_close(
-                actor=_user(request), event=event, outcome=form.cleaned_data["outcome"]
+                actor=request_user(request), event=event, **form.cleaned_data
             )
             messages.success(request, "Safety event closed.")
             return redirect(_detail_url(program_id, event))
@@ -178,13 +175,13 @@ def event_raise(request: HttpRequest, program_id: UUID, participant_id: UUID) ->
         program=access.program, participant_id=participant_id
     )
     audit_record(
-        actor=_user(request), action="read", obj=participant, detail={"view": "safety_raise"}
+        actor=request_user(request), action="read", obj=participant, detail={"view": "safety_raise"}
     )
     form = RaiseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             event = actions.safety_event_raise(
-                actor=_user(request),
+                actor=request_user(request),
                 participant=participant,
                 source=Source.STAFF,
                 severity=form.cleaned_data["severity"],

@@ -90,7 +90,9 @@ def test_api_diary_homework_safety_plan_and_help(world: World, client_for):
     headers = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex}
     card = me.put(
         f"/api/v1/me/diary/{day}",
-        data=json.dumps({"emotions": emotions, "urge_use": 1, "urge_self_harm": 0}),
+        data=json.dumps(
+            {"emotions": emotions, "urge_use": 1, "urge_self_harm": 0, "suicidal_ideation": 0}
+        ),
         content_type="application/json",
         **headers,
     )
@@ -192,6 +194,7 @@ def _records_of_a(world: World) -> None:
             },
             urge_use=1,
             urge_self_harm=0,
+            suicidal_ideation=0,
             note="Zephyrine diary",
         ),
     )

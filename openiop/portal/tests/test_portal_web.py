@@ -142,14 +142,15 @@ def test_REL_01_web_same_key_different_answers_is_refused(me):
     assert CheckIn.objects.get().mood == 6
 
 
-def test_help_button_raises_urgent_event_once_per_key(world: World, me):
+def test_help_button_raises_high_severity_event_once_per_key(world: World, me):
     key = _key()
     me.post("/me/help/", {"idempotency_key": key})
     me.post("/me/help/", {"idempotency_key": key})
     event = SafetyEvent.objects.get()
-    assert (event.source, event.severity) == ("help_button", "urgent")
-    page = me.get("/me/help/sent/")
-    assert "have been alerted" in page.content.decode()
+    assert (event.source, event.severity) == ("help_button", "high")
+    page = me.get("/me/help/sent/").content.decode()
+    assert "We sent an alert to your clinician." in page
+    assert 'href="tel:911"' in page and 'href="tel:988"' in page
 
 
 def test_help_button_without_key_still_raises(me):
@@ -197,6 +198,7 @@ def test_diary_card_saves_corrects_with_version_and_refuses_future(world: World,
         "idempotency_key": _key(),
         "urge_use": "2",
         "urge_self_harm": "0",
+        "suicidal_ideation": "0",
         "used_substance": "no",
         "self_harm_action": "no",
         **{

@@ -42,7 +42,12 @@ def test_raise_notifies_clinician_of_record_and_on_call(world: World):
         world.clinician_a.pk: NotificationReason.CLINICIAN_OF_RECORD,
         oncall.pk: NotificationReason.ON_CALL,
     }
-    assert kinds(event) == [StepKind.CREATED, StepKind.CSSRS_PROMPTED, StepKind.NOTIFIED]
+    assert kinds(event) == [
+        StepKind.CREATED,
+        StepKind.CSSRS_PROMPTED,
+        StepKind.SAFETY_PLAN_PROMPTED,
+        StepKind.NOTIFIED,
+    ]
     created = AuditEvent.objects.filter(action="create", object_id=str(event.external_id))
     assert created.count() == 1 and AuditEvent.objects.count() == before + 1
     assert created.get().participant_external_id == world.participant_a.external_id
@@ -176,6 +181,7 @@ def test_every_step_is_recorded_and_close_needs_acknowledgement(world: World):
     assert kinds(event) == [
         StepKind.CREATED,
         StepKind.CSSRS_PROMPTED,
+        StepKind.SAFETY_PLAN_PROMPTED,
         StepKind.NOTIFIED,
         StepKind.ACKNOWLEDGED,
         StepKind.CSSRS_DONE,

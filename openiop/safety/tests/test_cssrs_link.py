@@ -70,7 +70,13 @@ def test_another_participants_cssrs_does_not_touch_the_event(world: World):
 def test_closed_events_and_portal_screens_are_left_alone(world: World):
     closed = raise_event(world)
     actions.safety_event_acknowledge(actor=world.clinician_a, event=closed)
-    actions.safety_event_close(actor=world.clinician_a, event=closed, outcome="Seen, safe.")
+    actions.safety_event_close(
+        actor=world.clinician_a,
+        event=closed,
+        outcome="Seen, safe.",
+        cssrs_not_done_reason="Raised in error: wrong participant.",
+        safety_plan_not_reviewed_reason="Raised in error: wrong participant.",
+    )
     open_event = raise_event(world)
     cssrs(world, world.participant_a, ALL_NO, source="portal")  # not the clinician's screen
     assert done_steps(closed) == [] and done_steps(open_event) == []

@@ -72,10 +72,19 @@ def test_detail_timeline_forms_and_close(world: World, client_for):
     empty = client.post(event_url("step", world, event), {"kind": "note", "text": ""})
     assert empty.status_code == 422 and 'href="#id_step_text"' in empty.content.decode()
     assert client.post(event_url("close", world, event), {"outcome": ""}).status_code == 422
-    assert client.post(event_url("close", world, event), {"outcome": "Safe."}).status_code == 302
+    # C-SSRS recorded, but no safety-plan review and no reason: refused, naming the field.
+    missing = client.post(event_url("close", world, event), {"outcome": "Safe."})
+    assert missing.status_code == 422
+    assert 'href="#id_close_safety_plan_not_reviewed_reason"' in missing.content.decode()
+    assert "Record the safety-plan review" in missing.content.decode()
+    reason = {"outcome": "Safe.", "safety_plan_not_reviewed_reason": "Reviewed by phone tomorrow."}
+    assert client.post(event_url("close", world, event), reason).status_code == 302
     event.refresh_from_db()
     assert event.status == EventStatus.CLOSED
+    assert event.safety_plan_not_reviewed_reason == "Reviewed by phone tomorrow."
     assert event.steps.filter(kind=StepKind.CSSRS_DONE, by=world.supervisor_a).exists()
+    page = client.get(event_url("detail", world, event)).content.decode()
+    assert "Safety plan not reviewed: Reviewed by phone tomorrow." in page
 
 
 def test_phq9_event_says_item_9_triggers_assessment(world: World, client_for):
