@@ -16,6 +16,7 @@ urlpatterns = [
     path(S + "walk-in/search/", views.walk_in_search, name="walk_in_search"),
     path(S + "close/", views.session_close, name="close"),
     path(S + "print/", views.session_print, name="print"),
+    path(N + "print/", views.session_print_note, name="print_note"),
     path(S + "agenda/<int:block>/", views.agenda_toggle, name="agenda_toggle"),
     path(S + "shared/", views.shared_save, name="shared_save"),
     path(A + "arrive-now/", views.attendance_arrive_now, name="arrive_now"),

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +42,7 @@ from openiop.groupwork.models import (
     AttendanceStatus,
     Note,
     NoteCosignature,
+    NoteStatus,
     Session,
 )
 from openiop.participants import selectors as participant_selectors
@@ -585,6 +586,8 @@ def session_close(request: HttpRequest, program_id: UUID, session_id: UUID) -> H
 @require_http_methods(["GET"])
 @requires(Perm.NOTE_READ_BODY)
 def session_print(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    """The session's roster as a sign-in sheet: internal only, since it names every attendee.
+    Notes are printed one participant at a time (`session_print_note`), never together."""
     access, session = _session(request, program_id, session_id, Perm.NOTE_READ_BODY)
     access.require(Perm.ROSTER_VIEW)
     context = _runner_context(session)
@@ -596,6 +599,39 @@ def session_print(request: HttpRequest, program_id: UUID, session_id: UUID) -> H
     )
     context["access"] = access
     return render(request, "groupwork/print.html", context)
+
+
+@require_http_methods(["GET"])
+@requires(Perm.NOTE_READ_BODY)
+def session_print_note(
+    request: HttpRequest, program_id: UUID, session_id: UUID, note_id: UUID
+) -> HttpResponse:
+    """One participant's printable note: the shared group section and only their own
+    individual section, so the page can go into their record or be released to them without
+    disclosing who else attended (clinical.md section 7)."""
+    access, session = _session(request, program_id, session_id, Perm.NOTE_READ_BODY)
+    note = (
+        Note.objects.filter(program=access.program, session=session, external_id=note_id)
+        .exclude(status=NoteStatus.ENTERED_IN_ERROR)
+        .select_related("participant", "signed_by")
+        .first()
+    )
+    if note is None:
+        raise Http404("note not found")
+    audit_record(actor=_user(request), action="read", obj=note, detail={"view": "note_print"})
+    context = {
+        "access": access,
+        "program": access.program,
+        "session": session,
+        "plan": selectors.plan_of(session),
+        "note": note,
+        "participant": note.participant,
+        "headcount": session.attendance.filter(
+            status=AttendanceStatus.PRESENT, removed=False
+        ).count(),
+        "tz": session.program.time_zone,
+    }
+    return render(request, "groupwork/print_note.html", context)
 
 
 @require_http_methods(["GET"])
