@@ -162,3 +162,41 @@ def test_program_b_gets_404(world: World, client_for):
     assert client.get(other).status_code == 404
     event.refresh_from_db()
     assert event.status == EventStatus.OPEN
+
+
+def test_safety_page_sorts_by_severity_first(world: World, client_for):
+    review = raise_event(world, severity="review")
+    urgent = raise_event(world, severity="urgent")
+    high = raise_event(world, severity="high")
+    actions.safety_event_acknowledge(actor=world.clinician_a, event=high)
+    body = client_for(world.clinician_a).get(url("list", world)).content.decode()
+    spots = [body.index(f"event-{e.external_id}") for e in (high, urgent, review)]
+    assert spots == sorted(spots)
+    # Its authorisation-failure twins: another program 404, intake 403.
+    assert client_for(world.clinician_b).get(url("list", world)).status_code == 404
+    assert client_for(world.intake_a).get(url("list", world)).status_code == 403
+
+
+def test_close_reason_form_twins_save_nothing(world: World, client_for):
+    event = raise_event(world)
+    actions.safety_event_acknowledge(actor=world.clinician_a, event=event)
+    body = {
+        "outcome": "Safe.",
+        "cssrs_not_done_reason": "Declined.",
+        "safety_plan_not_reviewed_reason": "Declined.",
+    }
+    assert (
+        client_for(world.clinician_b).post(event_url("close", world, event), body).status_code
+        == 404
+    )
+    assert (
+        client_for(world.billing_a).post(event_url("close", world, event), body).status_code == 403
+    )
+    event.refresh_from_db()
+    assert event.status == EventStatus.ACKNOWLEDGED and event.cssrs_not_done_reason == ""
+    assert (
+        client_for(world.clinician_a).post(event_url("close", world, event), body).status_code
+        == 302
+    )
+    event.refresh_from_db()
+    assert event.status == EventStatus.CLOSED and event.cssrs_not_done_reason == "Declined."
