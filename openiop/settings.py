@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "openiop.scheduling",
     "openiop.measures",
     "openiop.safety",
+    "openiop.medical",
+    "openiop.wording",
     "openiop.portal",
     "openiop.demo",
 ]
@@ -233,6 +235,10 @@ LOGGING = {
 }
 
 OPENIOP_PAGE_SIZE = 50
+# Portal questionnaires in the instrument files' paraphrases, under a "demo wording, not for
+# clinical use" banner, when no wording pack is loaded (docs/wording-packs.md). Never in
+# production: there, only instruments with a loaded pack are self-administered.
+OPENIOP_DEMO_WORDING = env_bool("OPENIOP_DEMO_WORDING", DEBUG) and not PRODUCTION
 # How often a staff page asks whether a new safety alert arrived (seconds).
 OPENIOP_SAFETY_POLL_SECONDS = int(env_str("OPENIOP_SAFETY_POLL_SECONDS", "30"))
 

@@ -145,6 +145,29 @@ def _assessment_ids(world: World) -> dict[str, str]:
     return {"assessment_id": str(row.external_id), "instrument": "phq9"}
 
 
+def _medical_prompt_id(world: World) -> dict[str, str]:
+    """Participant A's first medical-risk prompt; the walker records a DAST-10 with the
+    withdrawal item endorsed when the test made none, so the prompt routes resolve."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from openiop.measures.actions import assessment_record
+    from openiop.medical.models import MedicalRiskPrompt
+
+    row = MedicalRiskPrompt.objects.filter(participant=world.participant_a).order_by("id").first()
+    if row is None:
+        assessment_record(
+            actor=world.clinician_a,
+            participant=world.participant_a,
+            instrument="dast10",
+            answers=[0] * 8 + [1, 0],
+            administered_at=timezone.now() - timedelta(minutes=1),
+        )
+        row = MedicalRiskPrompt.objects.get(participant=world.participant_a)
+    return {"prompt_id": str(row.external_id)}
+
+
 def _portal_ids(world: World) -> dict[str, str]:
     """Participant A's first weekly goal and worksheet, or random ids (a 404), and today
     (a diary day)."""
@@ -171,6 +194,7 @@ def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route
         **_assessment_ids(world),
         **_run_id(world),
         **_event_id(world),
+        **_medical_prompt_id(world),
         **_portal_ids(world),
         # The feed route is not program-scoped: make a feed only when it will be walked.
         "secret": "" if program_scoped_only else _feed_secret(world),

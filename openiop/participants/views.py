@@ -28,6 +28,7 @@ from openiop.core.errors import ActionError
 from openiop.groupwork.chart import chart_groupwork
 from openiop.measures.alerts import chart_outcome_alerts
 from openiop.measures.chart import chart_measures
+from openiop.medical.selectors import chart_medical_risk
 from openiop.participants import actions, selectors
 from openiop.participants.forms import (
     AdmitForm,
@@ -157,6 +158,7 @@ def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UU
         **chart_measures(access=access, participant=participant),
         **chart_calendar(access=access, participant=participant),
         **chart_portal(access=access, participant=participant),
+        **chart_medical_risk(access=access, participant=participant),
     }
     return render(request, "participants/chart.html", context)
 

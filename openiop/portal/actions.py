@@ -25,9 +25,10 @@ from openiop.curriculum.library import library
 from openiop.curriculum.schema import HomeworkField
 from openiop.groupwork.ledger import iso_week_start
 from openiop.groupwork.models import Session
-from openiop.measures.actions import assessment_record
+from openiop.measures.actions import assessment_record, instrument_for_use
 from openiop.measures.models import Assessment
 from openiop.measures.models import Source as MeasureSource
+from openiop.measures.wording import require_self_administration
 from openiop.participants.models import Enrollment, Participant
 from openiop.portal.models import (
     CRAVING_MAX,
@@ -758,6 +759,8 @@ def measure_complete(
     (PHQ-9 item 9, CORE-10 item 6, any C-SSRS yes) opens its safety event through the
     measures hooks in this same transaction unless `measure_raise_critical` already did; the
     event is returned so the portal can say the care team was told."""
+    # Only in valid wording: a loaded wording pack, or demo wording where allowed (issue 17).
+    require_self_administration(instrument_for_use(instrument), participant.program)
     assessment = assessment_record(
         actor=actor,
         participant=participant,

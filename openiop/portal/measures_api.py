@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field
 from openiop.core.errors import ActionError
 from openiop.measures.instruments import Instrument, get_instrument
 from openiop.measures.selectors import DueItem
+from openiop.measures.wording import self_administration_map
 from openiop.portal import selectors
 from openiop.portal.api import KEY_HEADER, _me, _once, _read
 from openiop.portal.measures_views import (
@@ -27,6 +28,7 @@ from openiop.portal.measures_views import (
     scope,
     stem,
 )
+from openiop.portal.wording_views import with_wording
 
 router = Router(tags=["participant portal"])
 
@@ -50,6 +52,9 @@ class DueMeasureOut(Schema):
     due_on: date
     overdue: bool
     items: list[ItemOut]
+    # "staff": no loaded wording pack in production; the care team administers it instead.
+    administration: str = Field(description='"self", or "staff" (not to be filled in here)')
+    notice: str | None = None
 
 
 class MeasureIn(Schema):
@@ -93,10 +98,10 @@ def due_out(item: DueItem, inst: Instrument) -> dict[str, Any]:
 def list_measures(request: HttpRequest) -> list[dict[str, Any]]:
     user, participant = _me(request)
     _read(user, participant, "api.measures")
-    return [
-        due_out(item, get_instrument(item.instrument))
-        for item in selectors.my_due_measures(participant)
-    ]
+    items = selectors.my_due_measures(participant)
+    due = [(item, get_instrument(item.instrument)) for item in items]
+    wording = self_administration_map([inst for _, inst in due], participant.program)
+    return [with_wording(due_out(item, inst), inst, wording[inst.code]) for item, inst in due]
 
 
 @router.post("/measures/{instrument}", response={201: MeasureOut}, summary="Send a questionnaire")

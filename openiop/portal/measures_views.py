@@ -29,11 +29,17 @@ from openiop.measures.instruments import (
 )
 from openiop.measures.models import Assessment
 from openiop.measures.selectors import recent_scores
+from openiop.measures.wording import (
+    apply_wording,
+    self_administration_map,
+    self_administration_wording,
+)
 from openiop.participants.models import Participant
 from openiop.portal import actions, selectors
 from openiop.portal.forms import MeasureForm
 from openiop.portal.idempotency import KEY_FIELD, Outcome, run_once
 from openiop.portal.views import _audit_read, _me, _new_key, _page
+from openiop.portal.wording_views import staff_only_response
 from openiop.safety.models import SafetyEvent
 
 # Instruments that ask how often problems bothered the person get the familiar stem; the
@@ -127,12 +133,17 @@ def measures(request: HttpRequest) -> HttpResponse:
     user, me = _me(request)
     due = [(item, get_instrument(item.instrument)) for item in selectors.my_due_measures(me)]
     names = {i.code: i.name for _, i in due}
+    wording = self_administration_map([i for _, i in due], me.program)
     recent = recent_scores(participant=me)
     for assessment in recent:
         if assessment.instrument not in names:
             names[assessment.instrument] = _name(assessment.instrument)
     _audit_read(user, me, "portal.measures")
-    context = {"me": me, "due": due, "recent": [(a, names[a.instrument]) for a in recent]}
+    context = {
+        "me": me,
+        "due": [(item, i, wording[i.code]) for item, i in due],
+        "recent": [(a, names[a.instrument]) for a in recent],
+    }
     return render(request, "portal/measures.html", context)
 
 
@@ -148,7 +159,11 @@ def _name(code: str) -> str:
 def measure(request: HttpRequest, instrument: str) -> HttpResponse:
     _, me = _me(request)
     inst = _instrument_or_404(instrument)
+    wording = self_administration_wording(inst, me.program)
+    if not wording.self_complete and request.method != "POST":
+        return staff_only_response(request, me, inst)
     form = MeasureForm(request.POST or None, instrument=inst, initial=_new_key())
+    apply_wording(form, inst, wording)
     alerted: SafetyEvent | None = None
     if request.method == "POST":
         # A critical answer is acted on first, whatever else is wrong with the form, and
@@ -156,6 +171,10 @@ def measure(request: HttpRequest, instrument: str) -> HttpResponse:
         user, _ = _me(request)
         key = form.data.get(form.add_prefix(KEY_FIELD))
         assessment_id, alerted = raise_critical_first(user, me, inst.code, form.raw_answers(), key)
+        if not wording.self_complete:  # nothing else is stored without valid wording
+            if alerted:
+                return redirect("portal:help_sent")
+            return staff_only_response(request, me, inst, 403)
         try:
             outcome = _submit(request, form, me, inst, assessment_id) if form.is_valid() else None
         except Http404:
@@ -174,7 +193,8 @@ def measure(request: HttpRequest, instrument: str) -> HttpResponse:
         "me": me,
         "instrument": inst,
         "due": due,
-        "stem": stem(inst),
+        "stem": wording.instructions or stem(inst),
+        "wording": wording,
         "form": form,
         "item_fields": [form[item_field_name(item)] for item in inst.items],
         "alerted": alerted,
