@@ -131,7 +131,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 "checkin_safety",
                 lambda: actions.checkin_safety_raise(actor=user, participant=me),
             )
-            alert = safety_selectors.alert_outcome(participant=me, event_id=event_id)
+            if event_id is not None:
+                alert = safety_selectors.alert_outcome(participant=me, event_id=event_id)
         if valid:
             data = actions.CheckInInput(
                 **{k: v for k, v in form.cleaned_data.items() if k != KEY_FIELD}

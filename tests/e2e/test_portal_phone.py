@@ -124,6 +124,7 @@ def test_participant_portal_on_a_phone(browser, live_server):
         _pick(page, emotion, "2")
     _pick(page, "Urge to use", "3")
     _pick(page, "Urge to harm myself", "0")
+    _pick(page, "Thoughts of ending my life", "0")
     _pick(page, "Did you use alcohol", "No")
     _pick(page, "Did you harm yourself", "No")
     page.get_by_role("button", name="Save diary card").click()
