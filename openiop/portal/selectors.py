@@ -270,6 +270,8 @@ def _diary_flags(card: DiaryCard) -> list[str]:
         flags.append(f"diary {card.day:%a}: self-harm")
     elif card.urge_self_harm >= HIGH_URGE:
         flags.append(f"diary {card.day:%a}: self-harm urge {card.urge_self_harm}/5")
+    if card.suicidal_ideation:
+        flags.append(f"diary {card.day:%a}: thoughts of suicide {card.suicidal_ideation}/5")
     if card.used_substance:
         flags.append(f"diary {card.day:%a}: used")
     return flags

@@ -15,7 +15,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from openiop.accounts.actions import system_user
 from openiop.accounts.models import Membership, User
@@ -44,7 +43,7 @@ MAX_TEXT = 4000
 
 
 def _now() -> datetime:
-    return timezone.now()
+    return clock.now()
 
 
 def _step(

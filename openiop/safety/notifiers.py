@@ -1,4 +1,8 @@
-"""Pluggable delivery of safety alerts beyond the in-app list (settings.OPENIOP_NOTIFIER).
+"""Pluggable delivery of safety alerts beyond the in-app list (settings.OPENIOP_NOTIFIER),
+and the out-of-band channels every notification of a high-severity event also goes through
+(settings.OPENIOP_OUT_OF_BAND_CHANNELS: email now; an SMS provider adapter plugs in as
+another `Channel`). Each out-of-band attempt comes back as a `Delivery` that the actions
+record on the event's timeline.
 
 A notifier gets only the notification row. What leaves the system carries no PHI: the
 console notifier logs opaque ids, the email says "a safety event needs your attention" and

@@ -1,7 +1,9 @@
 """Background jobs (django-tasks; the worker is `openiop db_worker`).
 
 Escalation is scheduled when an event is raised and after each escalation, to run once the
-configured period (settings.OPENIOP_SAFETY_ESCALATE_AFTER) has passed. The job checks the
+event's period has passed (`actions.escalation_period`: the program's
+`safety_high_escalate_minutes` for high severity, settings.OPENIOP_SAFETY_ESCALATE_AFTER
+for the rest). The job checks the
 clock and the event's state itself, so a job that runs early, late or twice does no harm.
 """
 
@@ -10,9 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.utils import timezone
 from django_tasks import task
 
+from openiop.core import clock
 from openiop.safety.models import EventStatus, SafetyEvent
 
 logger = logging.getLogger("openiop.safety")
@@ -36,7 +38,7 @@ def safety_escalate_if_due(event_id: int) -> bool:
     event = SafetyEvent.objects.filter(pk=event_id).first()
     if event is None or event.status != EventStatus.OPEN:
         return False
-    if timezone.now() < escalation_due_at(event):
+    if clock.now() < escalation_due_at(event):
         return False
     escalated = safety_event_escalate(event)
     if escalated:

@@ -311,3 +311,31 @@ def test_help_sent_without_a_recent_event_makes_no_claim(me):
     body = me.get("/me/help/sent/").content.decode()
     assert "We sent an alert" not in body and "could not reach" not in body
     _crisis(body)
+
+
+def test_staff_see_the_suicidal_ideation_rating_and_the_runner_flags_it(world: World, client_for):
+    from openiop.core import clock
+    from openiop.portal.selectors import runner_portal
+    from openiop.testing import make_group_session
+
+    session, _, _ = make_group_session(world, members=1)
+    actions.diary_save(
+        actor=world.participant_user,
+        participant=world.participant_a,
+        data=actions.DiaryInput(
+            day=clock.local_date(session.starts_at, world.program_a),
+            emotions=dict.fromkeys(EMOTIONS, 0),
+            urge_use=0,
+            urge_self_harm=0,
+            suicidal_ideation=2,
+        ),
+    )
+    program, person = world.program_a.external_id, world.participant_a.external_id
+    path = f"/p/{program}/participants/{person}/between-sessions/"
+    page = client_for(world.clinician_a).get(path)
+    assert page.status_code == 200 and "Thoughts of suicide" in page.content.decode()
+    # Its authorisation-failure twins: another program 404, billing 403.
+    assert client_for(world.clinician_b).get(path).status_code == 404
+    assert client_for(world.billing_a).get(path).status_code == 403
+    flags = runner_portal(session=session, participant_ids=[world.participant_a.pk])
+    assert any("thoughts of suicide 2/5" in f for f in flags[world.participant_a.pk].flags)
