@@ -11,7 +11,7 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from openiop.accounts.access import ProgramAccess, program_access
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core.clock import program_today
@@ -74,15 +74,10 @@ class DueOut(Schema):
     overdue: bool
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _participant(
     request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
@@ -122,7 +117,10 @@ def list_assessments(
     _, participant = _participant(request, program_id, participant_id, Perm.ASSESSMENT_VIEW)
     rows = selectors.assessment_list(participant=participant)[-PAGE:]
     audit_record(
-        actor=_user(request), action="read", obj=participant, detail={"view": "api.assessments"}
+        actor=request_user(request),
+        action="read",
+        obj=participant,
+        detail={"view": "api.assessments"},
     )
     return [assessment_out(a, participant) for a in reversed(rows)]
 
@@ -133,7 +131,7 @@ def create_assessment(
 ) -> Status[AssessmentOut]:
     _, participant = _participant(request, program_id, participant_id, Perm.ASSESSMENT_ENTER)
     assessment = actions.assessment_record(
-        actor=_user(request),
+        actor=request_user(request),
         participant=participant,
         instrument=payload.instrument,
         answers=payload.answers,
@@ -145,12 +143,12 @@ def create_assessment(
 
 @router.get("/{program_id}/assessments/due", response=list[DueOut], summary="Measures due")
 def list_due(request: HttpRequest, program_id: UUID) -> list[DueOut]:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.ASSESSMENT_VIEW)
     items = selectors.due_list(program=access.program, today=program_today(access.program))
     items = items[:PAGE]
     audit_record_reads(
-        actor=_user(request),
+        actor=request_user(request),
         objects=selectors.participants_in(items),
         program=access.program,
         view="api.measures.due",

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, program_access, requires
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core import clock
@@ -41,16 +41,10 @@ from openiop.participants import selectors as participant_selectors
 from openiop.participants.models import Participant
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _participant_page(
     request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
@@ -88,7 +82,9 @@ def participant_measures(
     access, participant = _participant_page(
         request, program_id, participant_id, Perm.ASSESSMENT_VIEW
     )
-    audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "measures"})
+    audit_record(
+        actor=request_user(request), action="read", obj=participant, detail={"view": "measures"}
+    )
     context = {
         **_base(access, participant),
         "trajectories": trajectories(participant, with_corridor=True),
@@ -141,7 +137,9 @@ def assessment_enter(
     access, participant = _participant_page(
         request, program_id, participant_id, Perm.ASSESSMENT_ENTER
     )
-    audit_record(actor=_user(request), action="read", obj=participant, detail={"view": "enter"})
+    audit_record(
+        actor=request_user(request), action="read", obj=participant, detail={"view": "enter"}
+    )
     inst = _instrument_or_404(instrument)
     data = request.POST if request.method == "POST" else None
     form = AssessmentEntryForm(data, instrument=inst, initial=_initial_time(access))
@@ -152,7 +150,7 @@ def assessment_enter(
     if data is not None and form.is_valid():
         try:
             assessment = actions.assessment_record(
-                actor=_user(request),
+                actor=request_user(request),
                 participant=participant,
                 instrument=inst.code,
                 answers=form.answers(),
@@ -188,7 +186,9 @@ def assessment_detail(
         request, program_id, participant_id, Perm.ASSESSMENT_VIEW
     )
     assessment = selectors.assessment_get(participant=participant, assessment_id=assessment_id)
-    audit_record(actor=_user(request), action="read", obj=assessment, detail={"view": "detail"})
+    audit_record(
+        actor=request_user(request), action="read", obj=assessment, detail={"view": "detail"}
+    )
     return render(request, "measures/detail.html", _detail_context(access, assessment))
 
 
@@ -222,12 +222,16 @@ def assessment_entered_in_error(
         request, program_id, participant_id, Perm.ASSESSMENT_ENTER
     )
     assessment = selectors.assessment_get(participant=participant, assessment_id=assessment_id)
-    audit_record(actor=_user(request), action="read", obj=assessment, detail={"view": "detail"})
+    audit_record(
+        actor=request_user(request), action="read", obj=assessment, detail={"view": "detail"}
+    )
     form = EnteredInErrorForm(request.POST)
     if form.is_valid():
         try:
             actions.assessment_mark_entered_in_error(
-                actor=_user(request), assessment=assessment, reason=form.cleaned_data["reason"]
+                actor=request_user(request),
+                assessment=assessment,
+                reason=form.cleaned_data["reason"],
             )
         except ActionError as error:
             for key, msgs in error.errors.items():
@@ -244,11 +248,11 @@ def assessment_entered_in_error(
 @require_http_methods(["GET"])
 @requires(Perm.ASSESSMENT_VIEW)
 def due(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.ASSESSMENT_VIEW)
     items = selectors.due_list(program=access.program, today=program_today(access.program))
     audit_record_reads(
-        actor=_user(request),
+        actor=request_user(request),
         objects=selectors.participants_in(items),
         program=access.program,
         view="measures.due",
@@ -266,7 +270,7 @@ def due(request: HttpRequest, program_id: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @requires(Perm.SCHEDULE_MANAGE)
 def schedules(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.SCHEDULE_MANAGE)
     enabled = [i for i in all_instruments() if is_enabled(i)]
     form = ScheduleForm(
@@ -277,7 +281,7 @@ def schedules(request: HttpRequest, program_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             actions.schedule_set(
-                actor=_user(request),
+                actor=request_user(request),
                 program=access.program,
                 instrument=form.cleaned_data["instrument"],
                 cadences=form.cleaned_data["cadences"],

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, program_access, requires
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record
 from openiop.core.errors import ActionError
@@ -26,16 +26,10 @@ from openiop.portal.models import DIARY_EMOTIONS, SAFETY_PLAN_STEPS
 from openiop.portal.views import answer_rows
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _participant(
     request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
@@ -56,7 +50,10 @@ def _week(request: HttpRequest) -> date | None:
 def between_sessions(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
     access, participant = _participant(request, program_id, participant_id, Perm.SELFREPORT_VIEW)
     audit_record(
-        actor=_user(request), action="read", obj=participant, detail={"view": "between_sessions"}
+        actor=request_user(request),
+        action="read",
+        obj=participant,
+        detail={"view": "between_sessions"},
     )
     data = selectors.between_sessions(participant, _week(request))
     context = {
@@ -83,7 +80,7 @@ def _steps(plan: Any) -> list[tuple[str, str, str]]:
 def safety_plan(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
     access, participant = _participant(request, program_id, participant_id, Perm.SELFREPORT_VIEW)
     audit_record(
-        actor=_user(request), action="read", obj=participant, detail={"view": "safety_plan"}
+        actor=request_user(request), action="read", obj=participant, detail={"view": "safety_plan"}
     )
     plan = selectors.safety_plan(participant)
     context = {
@@ -110,7 +107,7 @@ def safety_plan_edit(request: HttpRequest, program_id: UUID, participant_id: UUI
     if request.method == "POST" and form.is_valid():
         try:
             actions.safety_plan_save(
-                actor=_user(request),
+                actor=request_user(request),
                 participant=participant,
                 version=form.cleaned_data["version"],
                 steps=form.steps(),
@@ -128,7 +125,7 @@ def safety_plan_edit(request: HttpRequest, program_id: UUID, participant_id: UUI
             )
     if request.method == "GET":
         audit_record(
-            actor=_user(request),
+            actor=request_user(request),
             action="read",
             obj=participant,
             detail={"view": "safety_plan_edit"},
@@ -151,7 +148,7 @@ def safety_plan_reviewed(
 ) -> HttpResponse:
     _, participant = _participant(request, program_id, participant_id, Perm.PLAN_EDIT)
     try:
-        actions.safety_plan_mark_reviewed(actor=_user(request), participant=participant)
+        actions.safety_plan_mark_reviewed(actor=request_user(request), participant=participant)
     except ActionError as exc:
         messages.error(request, " ".join(m for msgs in exc.errors.values() for m in msgs))
     else:

@@ -12,7 +12,7 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from openiop.accounts.access import ProgramAccess, program_access
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record_reads
 from openiop.participants import selectors as participant_selectors
@@ -54,13 +54,8 @@ class EventListOut(Schema):
     items: list[EventOut]
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     return access
 
@@ -85,7 +80,10 @@ def list_open_events(request: HttpRequest, program_id: UUID) -> EventListOut:
     events = list(selectors.open_events(program=access.program)[:50])
     shown = {e.participant_id: e.participant for e in events}
     audit_record_reads(
-        actor=_user(request), objects=list(shown.values()), program=access.program, view="safety"
+        actor=request_user(request),
+        objects=list(shown.values()),
+        program=access.program,
+        view="safety",
     )
     return EventListOut(items=[event_out(e) for e in events])
 
@@ -103,7 +101,7 @@ def raise_event(
         program=access.program, participant_id=participant_id
     )
     event = actions.safety_event_raise(
-        actor=_user(request),
+        actor=request_user(request),
         participant=participant,
         source=Source.STAFF,
         severity=payload.severity,
@@ -118,5 +116,5 @@ def acknowledge_event(
 ) -> EventOut:
     access = _access(request, program_id, Perm.SAFETY_ACK)
     event = selectors.event_get(program=access.program, event_id=event_id)
-    actions.safety_event_acknowledge(actor=_user(request), event=event)
+    actions.safety_event_acknowledge(actor=request_user(request), event=event)
     return event_out(event)
