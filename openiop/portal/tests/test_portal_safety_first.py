@@ -339,3 +339,22 @@ def test_staff_see_the_suicidal_ideation_rating_and_the_runner_flags_it(world: W
     assert client_for(world.billing_a).get(path).status_code == 403
     flags = runner_portal(session=session, participant_ids=[world.participant_a.pk])
     assert any("thoughts of suicide 2/5" in f for f in flags[world.participant_a.pk].flags)
+
+
+def test_portal_safety_api_twins_staff_404_anonymous_401(world: World, client_for):
+    day = today_for(world.participant_a).isoformat()
+    calls = (
+        ("post", "/api/v1/me/check-ins", {"safety_concern": True}),
+        ("put", f"/api/v1/me/diary/{day}", {"self_harm_action": True, "suicidal_ideation": 5}),
+        ("post", "/api/v1/me/help", {}),
+    )
+    for client, status in ((client_for(world.clinician_a), 404), (client_for(None), 401)):
+        for method, path, body in calls:
+            response = getattr(client, method)(
+                path,
+                data=json.dumps(body),
+                content_type="application/json",
+                HTTP_IDEMPOTENCY_KEY=_key(),
+            )
+            assert response.status_code == status, (path, response.status_code)
+    assert not SafetyEvent.objects.exists()
