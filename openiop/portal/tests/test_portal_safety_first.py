@@ -343,7 +343,7 @@ def test_staff_see_the_suicidal_ideation_rating_and_the_runner_flags_it(world: W
 
 def test_portal_safety_api_twins_staff_404_anonymous_401(world: World, client_for):
     day = today_for(world.participant_a).isoformat()
-    calls = (
+    calls: tuple[tuple[str, str, dict[str, Any]], ...] = (
         ("post", "/api/v1/me/check-ins", {"safety_concern": True}),
         ("put", f"/api/v1/me/diary/{day}", {"self_harm_action": True, "suicidal_ideation": 5}),
         ("post", "/api/v1/me/help", {}),
