@@ -87,3 +87,14 @@ def test_item3_who5_and_pcl5_thresholds_cite_their_sources() -> None:
     assert "Topp" in who5.source
     assert pcl5 is not None and (pcl5.threshold, pcl5.cutoff) == (10, 33)
     assert "National Center for PTSD" in pcl5.source
+
+
+def test_item3_core10_copyright_shown_with_its_trajectory(world: World, client_for) -> None:
+    from openiop.measures.tests.helpers import record
+
+    record(world, world.participant_a, instrument="core10", answers=[1] * 10)
+    base = (
+        f"/p/{world.program_a.external_id}/participants/{world.participant_a.external_id}/measures/"
+    )
+    page = client_for(world.clinician_a).get(base).content.decode()
+    assert "CORE System Trust" in page and "CC BY-NC-ND 4.0" in page
