@@ -120,7 +120,9 @@ def _notify(
     _step(event, StepKind.NOTIFIED, by, f"{len(made)} staff notified ({_reasons(made)})")
     if event.severity == Severity.HIGH and not made:
         _step(event, StepKind.OUT_OF_BAND, None, "Nobody to reach out of band: nobody notified.")
-    transaction.on_commit(lambda: _deliver_and_record(made))
+    # robust: a failure to send or to record the attempt is logged and never reaches the
+    # participant's request (the event and its in-app notifications are already committed).
+    transaction.on_commit(lambda: _deliver_and_record(made), robust=True)
     return made
 
 

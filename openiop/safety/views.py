@@ -86,6 +86,7 @@ def _detail_context(access: ProgramAccess, event: SafetyEvent, **forms_: forms.F
         "participant": event.participant,
         "steps": list(event.steps.all()),
         "can_ack": access.can(Perm.SAFETY_ACK),
+        "escalates_at": actions.escalation_due_at(event) if event.is_open else None,
         "step_form": forms_.get("step_form") or StepForm(auto_id="id_step_%s"),
         "close_form": forms_.get("close_form") or CloseForm(auto_id="id_close_%s"),
     }

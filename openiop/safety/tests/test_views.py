@@ -62,6 +62,8 @@ def test_detail_timeline_forms_and_close(world: World, client_for):
     client = client_for(world.supervisor_a)
     page = client.get(event_url("detail", world, event)).content.decode()
     assert "High risk: immediate precautions" in page and "Same-day C-SSRS prompted" in page
+    assert "Safety-plan review prompted" in page
+    assert "if nobody acknowledges it (high severity: 5 minutes)" in page
     refused = client.post(event_url("close", world, event), {"outcome": "Safe."})
     assert refused.status_code == 422 and "Acknowledge the event before closing" in (
         refused.content.decode()
