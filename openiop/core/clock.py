@@ -84,6 +84,27 @@ def at_local(day: date, at: time, program: HasTimeZone) -> datetime:
     return datetime.combine(day, at, tzinfo=zone(program))
 
 
+def wall_time_near(at: time, start: datetime, end: datetime, program: HasTimeZone) -> datetime:
+    """The instant a wall-clock time typed for an event from `start` to `end` means.
+
+    A group from 22:30 to 01:30 that someone left at "01:10" left after midnight, on the next
+    calendar day: of the candidate days around the event, the one whose `at` falls in (or
+    nearest to) the event wins, so times on either side of local midnight resolve correctly.
+    """
+    first = local_date(start, program)
+
+    def distance(moment: datetime) -> float:
+        if start <= moment <= end:
+            return 0.0
+        return min(abs((moment - start).total_seconds()), abs((moment - end).total_seconds()))
+
+    candidates = [
+        at_local(first + timedelta(days=offset), at, program).astimezone(UTC)
+        for offset in (-1, 0, 1)
+    ]
+    return min(candidates, key=distance)
+
+
 def aware_in_program(naive: datetime, program: HasTimeZone) -> datetime:
     """Interpret a naive wall-clock value (a form field) as program time."""
     return naive.replace(tzinfo=zone(program))
@@ -91,8 +112,10 @@ def aware_in_program(naive: datetime, program: HasTimeZone) -> datetime:
 
 def day_bounds(day: date, program: HasTimeZone) -> tuple[datetime, datetime]:
     """[start, end) instants of a program-calendar day (23 or 25 hours long on DST days)."""
-    start = at_local(day, time.min, program)
-    end = at_local(day + timedelta(days=1), time.min, program)
+    # In UTC: Python subtracts and compares two datetimes that share a tzinfo by wall time,
+    # which would make every day 24 hours long.
+    start = at_local(day, time.min, program).astimezone(UTC)
+    end = at_local(day + timedelta(days=1), time.min, program).astimezone(UTC)
     return start, end
 
 

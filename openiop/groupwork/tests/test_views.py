@@ -184,3 +184,21 @@ def test_sign_one_and_cosign(world: World, client_for):
     assert client_for(world.clinician_a, stepped_up=True).post(cosign).status_code == 403
     assert client_for(world.supervisor_a, stepped_up=True).post(cosign).status_code == 302
     assert Note.objects.get(pk=note.pk).cosignature.supervisor == world.supervisor_a
+
+
+def test_a_group_that_crosses_local_midnight_takes_times_after_midnight(world: World, client_for):
+    from datetime import time
+
+    from openiop.core import clock
+    from openiop.testing import today
+
+    start = clock.at_local(today() - timedelta(days=2), time(22, 30), world.program_a)
+    session, _, rows = make_group_session(world, members=1, starts_at=start)
+    base = _base(world, session) + f"attendance/{rows[0].external_id}/"
+    client = client_for(world.clinician_a)
+    assert client.post(base + "arrive/", {"at": "22:40"}).status_code in (200, 302)
+    response = client.post(base + "depart/", {"at": "00:50"})
+    assert response.status_code in (200, 302), response.content[:300]
+    rows[0].refresh_from_db()
+    assert rows[0].departed_at - rows[0].arrived_at == timedelta(hours=2, minutes=10)
+    assert clock.local_date(rows[0].departed_at, world.program_a) == today() - timedelta(days=1)
