@@ -21,15 +21,16 @@ from openiop.accounts.actions import (
     user_create,
     user_set_break_glass,
 )
-from openiop.accounts.models import User
+from openiop.accounts.models import Membership, User
 from openiop.accounts.roles import Role
 from openiop.core import clock
 from openiop.demo.constants import DEMO_PARTICIPANT, DEMO_PASSWORD
-from openiop.demo.groupwork import seed_group_work
+from openiop.demo.groupwork import ensure_session_today, seed_group_work
 from openiop.demo.measures import seed_assessments
 from openiop.demo.portal import seed_portal
 from openiop.demo.scheduling import seed_availability
 from openiop.demo.treatment import seed_treatment_plans
+from openiop.demo.week import seed_week
 from openiop.participants import actions as participant_actions
 from openiop.participants.models import DischargeReason, Participant, Phase, StepDownDestination
 from openiop.programs.actions import organisation_create, program_create, track_create
@@ -330,6 +331,17 @@ def _seed_participant(
         result.episodes += 1
 
 
+def _director(program: Program, system: User) -> User:
+    """Who plans the week: the program's director (the system account if there is none)."""
+    membership = (
+        Membership.objects.filter(program=program, role=Role.PROGRAM_DIRECTOR, is_active=True)
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    return membership.user if membership else system
+
+
 def _designate_break_glass(system: User) -> None:
     # The Riverside supervisor covers nights for the whole organisation: in an emergency they
     # may open time-boxed read access to the adolescent program (AC-04 demo).
@@ -405,6 +417,19 @@ def seed(
             history_weeks=history_weeks,
             progress=progress,
         )
+        week = seed_week(
+            program=program,
+            director=_director(program, system),
+            system=system,
+            today=program_day,
+            rng=rng,
+        )
+        result.sessions += week.sessions_booked
+        progress(
+            f"{program.name}: this week planned ({week.group_places} group places, "
+            f"{week.sessions_booked} individual and family sessions), {week.held} sessions held"
+        )
+        result.sessions += ensure_session_today(program=program, system=system, today=program_day)
         with transaction.atomic():
             seed_portal(program=program, rng=rng, today=program_day)
     return result

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from openiop.core import clock
@@ -35,6 +35,12 @@ class LedgerRow:
     minutes: dict[str, int] = field(default_factory=lambda: {m.value: 0 for m in MODALITIES})
     scheduled_remaining: int = 0
     required: int = 0
+    scheduled: dict[str, int] = field(default_factory=lambda: {m.value: 0 for m in MODALITIES})
+
+    @property
+    def planned(self) -> dict[str, int]:
+        """Attended plus still booked, by modality: the week as it stands."""
+        return {kind: self.minutes[kind] + self.scheduled[kind] for kind in self.minutes}
 
     @property
     def total(self) -> int:
@@ -83,18 +89,20 @@ def weekly_ledger(
         row = rows[item["participant_id"]]
         row.participant_id = item["participant_id"]
         row.minutes[item["session__kind"]] += item["total"] or 0
+    # Still booked: sessions ahead, and those under way or over whose attendance nobody has
+    # recorded yet (a closed session has no expected rows left: they became absences).
     upcoming = (
-        week.filter(
-            status=AttendanceStatus.EXPECTED,
-            session__starts_at__gte=now,
-        )
+        week.filter(status=AttendanceStatus.EXPECTED)
+        .filter(Q(session__starts_at__gte=now) | ~Q(session__status=SessionStatus.COMPLETED))
         .exclude(session__status=SessionStatus.CANCELLED)
-        .values_list("participant_id", "session__starts_at", "session__ends_at")
+        .values_list("participant_id", "session__kind", "session__starts_at", "session__ends_at")
     )
-    for participant_id, starts_at, ends_at in upcoming:
+    for participant_id, kind, starts_at, ends_at in upcoming:
         row = rows[participant_id]
         row.participant_id = participant_id
-        row.scheduled_remaining += int((ends_at - starts_at).total_seconds() // 60)
+        length = int((ends_at - starts_at).total_seconds() // 60)
+        row.scheduled_remaining += length
+        row.scheduled[kind] += length
     return dict(rows)
 
 
@@ -121,6 +129,46 @@ def under_minimum(
         if not row.meets_minimum:
             result.append(UnderMinimum(participant, row))
     return sorted(result, key=lambda u: (-u.row.shortfall, u.participant.legal_last_name))
+
+
+@dataclass(frozen=True)
+class WeekHours:
+    """One active participant's week: met, on track (attended plus still booked reaches the
+    minimum) or at risk (even attending everything booked leaves a gap)."""
+
+    participant: Participant
+    row: LedgerRow
+
+    @property
+    def status(self) -> str:
+        if self.row.meets_minimum:
+            return "met"
+        return "at_risk" if self.row.at_risk else "on_track"
+
+
+def week_hours(
+    *, program: Program, week_start: date, now: datetime | None = None
+) -> list[WeekHours]:
+    """Every active participant's week, at risk first (biggest gap first), then on track, then
+    those who have already reached the minimum."""
+    active = list(
+        Participant.objects.filter(
+            program=program, enrollments__discharged_on__isnull=True
+        ).distinct()
+    )
+    ledger = weekly_ledger(program=program, week_start=week_start, now=now)
+    required = program.rules.min_weekly_minutes(program.population)
+    rows = [WeekHours(p, ledger.get(p.pk) or LedgerRow(p.pk, required=required)) for p in active]
+    order = {"at_risk": 0, "on_track": 1, "met": 2}
+    return sorted(
+        rows,
+        key=lambda w: (
+            order[w.status],
+            -w.row.booked_shortfall,
+            w.participant.legal_last_name,
+            w.participant.pk,
+        ),
+    )
 
 
 def participant_weeks(

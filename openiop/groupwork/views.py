@@ -35,7 +35,7 @@ from openiop.groupwork.forms import (
     SharedNoteForm,
     TimeForm,
 )
-from openiop.groupwork.ledger import iso_week_start, under_minimum
+from openiop.groupwork.ledger import WeekHours, iso_week_start, week_hours
 from openiop.groupwork.models import (
     NOTE_SECTIONS,
     Attendance,
@@ -46,6 +46,7 @@ from openiop.groupwork.models import (
     Session,
 )
 from openiop.participants import selectors as participant_selectors
+from openiop.scheduling.selectors import plan_reasons
 
 
 def _user(request: HttpRequest) -> User:
@@ -634,14 +635,26 @@ def session_print_note(
     return render(request, "groupwork/print_note.html", context)
 
 
+def _why_at_risk(entry: WeekHours, reasons: dict[UUID, list[str]] | None) -> list[str]:
+    """The planner's reason for someone at risk, or what the page knows when it has none."""
+    if entry.status != "at_risk":
+        return []
+    if reasons is None:
+        return ["no plan has been applied to this week (Plan this week on the weekly board)"]
+    return reasons.get(entry.participant.external_id) or [
+        "this week's plan booked them to the minimum; sessions missed since then left the gap"
+    ]
+
+
 @require_http_methods(["GET"])
 @requires(Perm.PARTICIPANT_LIST)
 def ledger_view(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    """Who is under the weekly minimum this week, by how much, and who is at risk."""
+    """Everyone's week against the minimum: who has met it, who is on track (attended plus
+    still booked reaches it) and who is at risk, with the planner's reason for them."""
     access = program_access(_user(request), program_id)
     access.require(Perm.PARTICIPANT_LIST)
     week_start = iso_week_start(program_today(access.program))
-    rows = under_minimum(program=access.program, week_start=week_start)
+    rows = week_hours(program=access.program, week_start=week_start)
     audit_record_reads(
         actor=_user(request),
         objects=[r.participant for r in rows],
@@ -649,33 +662,40 @@ def ledger_view(request: HttpRequest, program_id: UUID) -> HttpResponse:
         view="ledger",
     )
     required = access.program.rules.min_weekly_minutes(access.program.population)
+    reasons = plan_reasons(program=access.program, week_start=week_start)
+    shown = rows[:40]
     chart = {
         "type": "bar",
         "horizontal": True,
         "stacked": True,
         "xTitle": "Minutes this week",
-        "labels": [r.participant.display_name for r in rows[:25]],
+        "labels": [r.participant.display_name for r in shown],
         "datasets": [
-            {"label": "Attended", "data": [r.row.total for r in rows[:25]], "color": "#1a7f37"},
+            {"label": "Attended", "data": [r.row.total for r in shown], "color": "#1a7f37"},
             {
-                "label": "Still scheduled",
-                "data": [r.row.scheduled_remaining for r in rows[:25]],
+                "label": "Booked, still to attend",
+                "data": [r.row.scheduled_remaining for r in shown],
                 "color": "#0b5cad",
             },
             {
                 "label": "Gap to minimum",
-                "data": [max(r.row.shortfall - r.row.scheduled_remaining, 0) for r in rows[:25]],
+                "data": [r.row.booked_shortfall for r in shown],
                 "color": "#b42318",
             },
         ],
     }
+    counts = {s: sum(r.status == s for r in rows) for s in ("met", "on_track", "at_risk")}
     context = {
         "program": access.program,
         "access": access,
-        "rows": rows,
+        "rows": [(r, _why_at_risk(r, reasons)) for r in rows],
+        "counts": counts,
+        "on_track": counts["met"] + counts["on_track"],
+        "total": len(rows),
         "required": required,
         "week_start": week_start,
         "chart": chart,
+        "chart_count": len(shown),
     }
     return render(request, "groupwork/ledger.html", context)
 

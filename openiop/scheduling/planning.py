@@ -21,6 +21,7 @@ from openiop.scheduling.models import AvailabilityWindow, PlanningProfile
 
 # Clinicians without recorded availability are assumed to work program hours on weekdays.
 DEFAULT_CLINICIAN_HOURS = (time(8, 0), time(21, 30))
+MINUTES_PER_DAY = 24 * 60
 
 
 def _hhmm(t: time) -> str:
@@ -93,6 +94,30 @@ def _future_bookings(program: Program, groups: list[Session]) -> dict[int, list[
     return booked
 
 
+def _sessions_ahead(
+    program: Program, week_start: date, after: datetime
+) -> dict[int, list[Session]]:
+    """Individual and family sessions booked later this week: a make-up run counts them and
+    plans around them."""
+    _, end = week_bounds(program, week_start)
+    rows = (
+        Attendance.objects.filter(
+            program=program,
+            removed=False,
+            status="expected",
+            session__starts_at__gte=after,
+            session__starts_at__lt=end,
+            session__kind__in=[SessionKind.INDIVIDUAL, SessionKind.FAMILY],
+        )
+        .exclude(session__status=SessionStatus.CANCELLED)
+        .select_related("session")
+    )
+    booked: dict[int, list[Session]] = defaultdict(list)
+    for row in rows:
+        booked[row.participant_id].append(row.session)
+    return booked
+
+
 def _local(dt: datetime, tz: zoneinfo.ZoneInfo) -> datetime:
     return dt.astimezone(tz)
 
@@ -157,6 +182,37 @@ def _booked_individual(program: Program, week_start: date) -> set[tuple[int, str
     return set(rows)
 
 
+def _already_past(
+    week_start: date, after: datetime, tz: zoneinfo.ZoneInfo
+) -> list[tuple[int, int, int]]:
+    """(day, start, end) spans of the week before `after`, rounded up to the next quarter
+    hour: a make-up run books nothing in the past."""
+    local = after.astimezone(tz)
+    days = (local.date() - week_start).days
+    if days < 0:
+        return []
+    if days > 6:
+        return [(day, 0, MINUTES_PER_DAY) for day in range(7)]
+    minute = min(-(-(_minutes(local.time()) + (local.second > 0)) // 15) * 15, MINUTES_PER_DAY)
+    return [(day, 0, MINUTES_PER_DAY) for day in range(days)] + [(days, 0, minute)]
+
+
+def _in_care(
+    windows: list[tuple[int, time, time]], episode: Enrollment, week_start: date
+) -> list[tuple[int, time, time]]:
+    """Only the days of the week the episode of care covers: someone admitted on Wednesday
+    cannot be placed in Monday's group, nor someone discharged on Tuesday in Thursday's."""
+    return [
+        (day, start, end)
+        for day, start, end in windows
+        if episode.admitted_on <= week_start + timedelta(days=day)
+        and (
+            episode.discharged_on is None
+            or week_start + timedelta(days=day) <= episode.discharged_on
+        )
+    ]
+
+
 def build_input(
     *, program: Program, week_start: date, makeup_after: datetime | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -189,6 +245,8 @@ def build_input(
     for sessions in ahead.values():
         for session in sessions:
             taken[session.pk] += 1
+    past = _already_past(week_start, makeup_after, tz) if makeup_after else []
+    own_ahead = _sessions_ahead(program, week_start, makeup_after) if makeup_after else {}
     participants = []
     for e in episodes:
         profile = profiles.get(e.participant_id)
@@ -204,14 +262,17 @@ def build_input(
                 "population": program.population,
                 "tracks": tracks,
                 "available": _subtract(
-                    _merge(windows.get(e.participant_id, [])),
-                    [_busy(s, tz) for s in ahead.get(e.participant_id, [])],
+                    _merge(_in_care(windows.get(e.participant_id, []), e, week_start)),
+                    [_busy(s, tz) for s in ahead.get(e.participant_id, [])]
+                    + [_busy(s, tz) for s in own_ahead.get(e.participant_id, [])]
+                    + past,
                 ),
                 # Already attended, plus already booked ahead, count toward the minimum.
                 "attended_minutes": (
                     attended[e.participant_id].total if e.participant_id in attended else 0
                 )
-                + sum(_length(s) for s in ahead.get(e.participant_id, [])),
+                + sum(_length(s) for s in ahead.get(e.participant_id, []))
+                + sum(_length(s) for s in own_ahead.get(e.participant_id, [])),
                 "individual_minutes": 0
                 if (e.participant_id, "individual") in booked or not clinician_ok
                 else individual,
@@ -249,10 +310,12 @@ def build_input(
                 "start": _hhmm(_local(s.starts_at, tz).time()),
                 "end": _hhmm(_local(s.ends_at, tz).time()),
                 "facilitator": str(s.facilitator.external_id),
-                "capacity": s.capacity - taken[s.pk],
+                # A full group stays in the document with no places, so the reasons can say
+                # "full" rather than "no group is scheduled".
+                "capacity": max(s.capacity - taken[s.pk], 0),
             }
             for s in groups
-            if s.track is not None and s.capacity - taken[s.pk] > 0
+            if s.track is not None
         ],
         "participants": participants,
     }

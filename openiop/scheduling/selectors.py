@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -10,12 +12,13 @@ from uuid import UUID
 
 from django.http import Http404
 
+from openiop.accounts.models import User
 from openiop.core import clock
 from openiop.groupwork.ledger import LedgerRow, week_bounds, weekly_ledger
 from openiop.groupwork.models import Attendance, Session, SessionStatus
 from openiop.participants.models import Participant
 from openiop.programs.models import Program, Track
-from openiop.scheduling.models import PlanRun
+from openiop.scheduling.models import PlanRun, PlanRunKind
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -120,8 +123,69 @@ class Comparison:
     reasons: list[str]
 
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def group_label(day: int, start: str, track: str) -> str:
+    """A group as people know it: "Tue 9:00 AM-track group"."""
+    hour, minute = start.split(":")[:2]
+    kind = f"{track}-track group" if track else "group"
+    return f"{DAYS[day]} {int(hour)}:{minute} {kind}"
+
+
+def run_names(run: PlanRun) -> dict[str, str]:
+    """What each id in a run's documents is called on a page: groups by day, time and track
+    (with the room when two groups share them), clinicians by name. The stored documents keep
+    the ids (the planner's machine contract); pages show these names instead."""
+    groups = run.input_doc.get("groups", [])
+    rooms = {
+        str(external_id): room
+        for external_id, room in Session.objects.filter(
+            program=run.program, external_id__in=[g["id"] for g in groups]
+        ).values_list("external_id", "room")
+    }
+    labels = {g["id"]: group_label(g["day"], g["start"], g.get("track", "")) for g in groups}
+    counts = Counter(labels.values())
+    names = {
+        gid: f"{label} ({rooms[gid]})" if counts[label] > 1 and rooms.get(gid) else label
+        for gid, label in labels.items()
+    }
+    clinician_ids = [c["id"] for c in run.input_doc.get("clinicians", [])]
+    for user in User.objects.filter(external_id__in=clinician_ids):
+        names[str(user.external_id)] = user.get_full_name() or user.username
+    return names
+
+
+def readable(text: str, names: dict[str, str], *, makeup: bool = False) -> str:
+    """A planner reason with every id replaced by its name (never a raw id on a page). A
+    make-up run counts what is booked ahead as already done, and says so."""
+    if makeup:
+        text = text.replace(" min already attended", " min already attended or booked")
+    return _UUID.sub(lambda m: names.get(m.group(0).lower(), "another session"), text)
+
+
+def plan_reasons(*, program: Program, week_start: date) -> dict[UUID, list[str]] | None:
+    """The reasons of the week's most recently applied plan, by participant, in words; None
+    when no plan has been applied to the week."""
+    run = (
+        PlanRun.objects.filter(program=program, week_start=week_start, applied_at__isnull=False)
+        .order_by("-applied_at")
+        .first()
+    )
+    if run is None:
+        return None
+    names = run_names(run)
+    makeup = run.kind == PlanRunKind.MAKEUP
+    return {
+        UUID(item["id"]): [readable(r, names, makeup=makeup) for r in item["reasons"]]
+        for item in run.output_doc["participants"]
+        if item["reasons"]
+    }
+
+
 def compare(run: PlanRun) -> list[Comparison]:
     """The proposed plan beside the current one, participant by participant."""
+    names = run_names(run)
     ledger = weekly_ledger(program=run.program, week_start=run.week_start)
     ids = [p["id"] for p in run.output_doc["participants"]]
     people = {
@@ -137,7 +201,14 @@ def compare(run: PlanRun) -> list[Comparison]:
         current = (row.total + row.scheduled_remaining) if row else 0
         result.append(
             Comparison(
-                person, current, item["total_minutes"], item["meets_minimum"], item["reasons"]
+                person,
+                current,
+                item["total_minutes"],
+                item["meets_minimum"],
+                [
+                    readable(r, names, makeup=run.kind == PlanRunKind.MAKEUP)
+                    for r in item["reasons"]
+                ],
             )
         )
     return sorted(result, key=lambda c: (c.meets, c.participant.legal_last_name))
