@@ -288,9 +288,7 @@ class SelfAdministration:
         return next((i for i in items if i["number"] == number), None)
 
 
-def active_packs(
-    instruments: Sequence[Instrument], program: Program
-) -> dict[str, WordingPack]:
+def active_packs(instruments: Sequence[Instrument], program: Program) -> dict[str, WordingPack]:
     """One query: each instrument's active pack, the program's own before the deployment's,
     and only one matching the loaded instrument version (an older pack no longer fits)."""
     versions = {inst.code: inst.version for inst in instruments}
