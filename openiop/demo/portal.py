@@ -95,6 +95,7 @@ def _diary(program: Program, user: User, me: Participant, today: date, rng: rand
                 emotions={name: rng.randint(0, 4) for name, _ in DIARY_EMOTIONS},
                 urge_use=rng.randint(0, 3),
                 urge_self_harm=0,
+                suicidal_ideation=0,
                 skills_used=_skills(rng),
             ),
         )
