@@ -257,6 +257,8 @@ def alert_message(alert: safety_selectors.AlertOutcome | None) -> str:
         who.append("the clinician on call")
     elif alert.on_call:
         who.append(f"{alert.on_call} clinicians on call")
+    if alert.leads:
+        who.append("the program's clinical leads")
     return f"We sent an alert to {' and '.join(who)}. {crisis}"
 
 

@@ -40,6 +40,8 @@ from openiop.safety.notifiers import Delivery, deliver
 RECORDABLE = (StepKind.CSSRS_DONE, StepKind.SAFETY_PLAN_REVIEWED, StepKind.NOTE)
 MAX_DETAIL = 500
 MAX_TEXT = 4000
+NOT_IN_TIME = "Not acknowledged in time"
+NOBODY_ALERTED = "Nobody on the care team could be alerted"
 
 
 def _now() -> datetime:
@@ -233,14 +235,19 @@ def safety_event_raise(
         recipients.append((clinician, NotificationReason.CLINICIAN_OF_RECORD))
     for user in _members(event.program_id, is_on_call=True):
         recipients.append((user, NotificationReason.ON_CALL))
-    _notify(event, recipients, actor)
-    _schedule_escalation(event)
+    made = _notify(event, recipients, actor)
     audit_record(
         actor=actor,
         action="create",
         obj=event,
         detail={"source": source, "severity": severity},
     )
+    if made:
+        _schedule_escalation(event)
+    else:
+        # Nobody to alert (discharged, nobody on call): do not wait out the escalation
+        # period with nobody told; the program's directors and supervisors are alerted now.
+        safety_event_escalate(event, reason=NOBODY_ALERTED)
     return event
 
 
@@ -408,7 +415,7 @@ def _close_text(outcome: str, reasons: dict[str, str]) -> str:
 
 
 @transaction.atomic
-def safety_event_escalate(event: SafetyEvent) -> bool:
+def safety_event_escalate(event: SafetyEvent, *, reason: str = NOT_IN_TIME) -> bool:
     """Still unacknowledged: raise the escalation level, alert the program's directors and
     supervisors, and schedule the next escalation. Returns whether it escalated."""
     locked = _lock(event)
@@ -422,7 +429,7 @@ def safety_event_escalate(event: SafetyEvent) -> bool:
         locked,
         StepKind.ESCALATED,
         None,
-        f"Not acknowledged in time: escalation level {locked.escalation_level}.",
+        f"{reason}: escalation level {locked.escalation_level}.",
     )
     roles = [Role.PROGRAM_DIRECTOR.value, Role.SUPERVISOR.value]
     _notify(

@@ -134,11 +134,12 @@ class AlertOutcome:
 
     clinician: bool
     on_call: int
+    leads: int  # directors and supervisors, when the event escalated
     out_of_band: int
 
     @property
     def anyone(self) -> bool:
-        return self.clinician or self.on_call > 0
+        return self.clinician or self.on_call > 0 or self.leads > 0
 
 
 def alert_outcome(*, participant: Participant, event_id: UUID | str) -> AlertOutcome | None:
@@ -169,14 +170,13 @@ def latest_alert(
 
 
 def _outcome(event: SafetyEvent) -> AlertOutcome:
-    reasons = list(
-        SafetyNotification.objects.filter(event=event, level=0).values_list("reason", flat=True)
-    )
+    reasons = list(SafetyNotification.objects.filter(event=event).values_list("reason", flat=True))
     sent = SafetyEventStep.objects.filter(
         event=event, kind=StepKind.OUT_OF_BAND, text__endswith=": sent"
     ).count()
     return AlertOutcome(
         clinician=NotificationReason.CLINICIAN_OF_RECORD in reasons,
         on_call=reasons.count(NotificationReason.ON_CALL),
+        leads=reasons.count(NotificationReason.ESCALATION),
         out_of_band=sent,
     )

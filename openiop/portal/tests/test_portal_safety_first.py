@@ -74,6 +74,13 @@ def discharge(world: World) -> None:
     )
 
 
+def no_leads(world: World) -> None:
+    from openiop.accounts.models import Membership
+
+    leads = [world.director_a, world.supervisor_a]
+    Membership.objects.filter(program=world.program_a, user__in=leads).update(is_active=False)
+
+
 def _crisis(body: str) -> None:
     assert 'href="tel:911"' in body and 'href="tel:988"' in body and 'href="sms:988"' in body
 
@@ -116,7 +123,8 @@ def test_checkin_yes_after_discharge_still_raises(world: World, me):
     body = response.content.decode()
     assert "episode of care has ended" in body
     assert SafetyEvent.objects.filter(source="checkin").count() == 1
-    assert "We could not reach anyone on your care team right now" in body
+    # Nobody assigned or on call: the program's leads are alerted at once, and it says so.
+    assert "We sent an alert to the program's clinical leads" in body
     _crisis(body)
 
 
@@ -285,8 +293,17 @@ def test_help_page_says_who_was_alerted(world: World, me):
     _crisis(body)
 
 
+def test_help_page_says_leads_were_alerted_when_nobody_else_could_be(world: World, me):
+    discharge(world)  # no clinician of record, and nobody is on call
+    body = me.post("/me/help/", {"idempotency_key": _key()}, follow=True).content.decode()
+    assert "We sent an alert to the program's clinical leads" in body
+    assert "your clinician" not in body.split("We sent an alert")[1].split(".")[0]
+    _crisis(body)
+
+
 def test_help_page_says_nobody_could_be_reached_when_nobody_was(world: World, me):
     discharge(world)  # no clinician of record, and nobody is on call
+    no_leads(world)  # and nobody leads the program
     response = me.post("/me/help/", {"idempotency_key": _key()}, follow=True)
     body = response.content.decode()
     assert SafetyEvent.objects.filter(source="help_button", severity="high").count() == 1
@@ -297,6 +314,7 @@ def test_help_page_says_nobody_could_be_reached_when_nobody_was(world: World, me
 
 def test_api_help_is_honest_too(world: World, client_for):
     discharge(world)
+    no_leads(world)
     me = client_for(world.participant_user)
     helped = me.post(
         "/api/v1/me/help", data="{}", content_type="application/json", HTTP_IDEMPOTENCY_KEY=_key()

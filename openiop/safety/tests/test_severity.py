@@ -152,11 +152,25 @@ def test_a_failing_channel_is_recorded_and_never_undoes_the_event(
     assert steps(event, StepKind.OUT_OF_BAND) == [f"SMS to {name} (clinician of record): failed"]
 
 
-def test_high_event_with_nobody_to_reach_says_so_on_the_timeline(world: World):
-    discharge(world)
-    event = raise_event(world, severity="high")
-    assert steps(event, StepKind.NOTIFIED) == ["0 staff notified (nobody to notify)"]
-    assert steps(event, StepKind.OUT_OF_BAND) == ["Nobody to reach out of band: nobody notified."]
+@pytest.mark.parametrize("severity", ["high", "urgent"])
+def test_event_with_nobody_to_alert_escalates_at_once(world: World, severity: str):
+    discharge(world)  # no clinician of record, and nobody is on call
+    event = raise_event(world, severity=severity)
+    event.refresh_from_db()
+    assert event.escalation_level == 1
+    assert steps(event, StepKind.NOTIFIED) == [
+        "0 staff notified (nobody to notify)",
+        "2 staff notified (escalation: 2)",
+    ]
+    assert steps(event, StepKind.ESCALATED) == [
+        "Nobody on the care team could be alerted: escalation level 1."
+    ]
+    leads = {n.recipient_id for n in event.notifications.filter(level=1)}
+    assert leads == {world.director_a.pk, world.supervisor_a.pk}
+    if severity == "high":
+        assert steps(event, StepKind.OUT_OF_BAND) == [
+            "Nobody to reach out of band: nobody notified."
+        ]
 
 
 def test_every_event_prompts_a_safety_plan_review_cssrs_ones_too(world: World):
