@@ -663,7 +663,7 @@ def ledger_view(request: HttpRequest, program_id: UUID) -> HttpResponse:
     )
     required = access.program.rules.min_weekly_minutes(access.program.population)
     reasons = plan_reasons(program=access.program, week_start=week_start)
-    shown = rows[:40]
+    shown = [r for r in rows if r.status != "met"][:25]  # who still needs minutes
     chart = {
         "type": "bar",
         "horizontal": True,
