@@ -8,6 +8,7 @@ after the commit, so nobody is alerted about an event that was rolled back.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django_tasks import task
 
 from openiop.accounts.actions import system_user
 from openiop.accounts.models import Membership, User
@@ -35,6 +37,8 @@ from openiop.safety.models import (
     StepKind,
 )
 from openiop.safety.notifiers import Delivery, deliver
+
+logger = logging.getLogger("openiop.safety")
 
 # Steps staff record by hand on the event page; the rest are written by the workflow.
 RECORDABLE = (StepKind.CSSRS_DONE, StepKind.SAFETY_PLAN_REVIEWED, StepKind.NOTE)
@@ -169,8 +173,6 @@ def _reasons(made: list[SafetyNotification]) -> str:
 
 
 def _schedule_escalation(event: SafetyEvent) -> None:
-    from openiop.safety.tasks import safety_escalate_if_due, schedule
-
     schedule(safety_escalate_if_due, event)
 
 
@@ -446,3 +448,45 @@ def safety_event_escalate(event: SafetyEvent, *, reason: str = NOT_IN_TIME) -> b
     )
     _refresh(event, locked)
     return True
+
+
+# --- Background jobs ------------------------------------------------------------------------
+# The escalation job lives beside the actions it schedules and runs, so that raising an event
+# and escalating it need no import circle; `openiop.safety.tasks` re-exports the jobs for the
+# worker. The job checks the clock and the event's state itself, so a job that runs early,
+# late or twice does no harm.
+
+
+def schedule(job: Any, event: SafetyEvent) -> None:
+    """Enqueue `job(event.pk)` to run when the event's escalation falls due. Backends that
+    cannot defer (the immediate backend in tests) run it now, when it finds nothing due."""
+    if job.get_backend().supports_defer:
+        job = job.using(run_after=escalation_due_at(event))
+    job.enqueue(event.pk)
+
+
+@task()
+def safety_escalate_if_due(event_id: int) -> bool:
+    """Escalate the event if it is still unacknowledged and its time has come."""
+    event = SafetyEvent.objects.filter(pk=event_id).first()
+    if event is None or event.status != EventStatus.OPEN:
+        return False
+    if clock.now() < escalation_due_at(event):
+        return False
+    escalated = safety_event_escalate(event)
+    if escalated:
+        logger.warning(
+            "safety event %s escalated to level %s", event.external_id, event.escalation_level
+        )
+    return escalated
+
+
+@task()
+def safety_escalate_overdue() -> int:
+    """Sweep for any open event whose escalation is overdue (a job lost with a worker)."""
+    count = 0
+    for event_id in SafetyEvent.objects.filter(status=EventStatus.OPEN).values_list(
+        "pk", flat=True
+    ):
+        count += int(safety_escalate_if_due.call(event_id))
+    return count
