@@ -18,12 +18,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
-from openiop.accounts.models import User
-from openiop.audit.actions import audit_record
 from openiop.core.errors import ActionError
 from openiop.participants.models import Participant
 from openiop.portal import actions, selectors
-from openiop.portal.idempotency import Outcome, critical_first, run_once
+from openiop.portal.idempotency import critical_first
 from openiop.portal.models import (
     CheckIn,
     DiaryCard,
@@ -32,11 +30,15 @@ from openiop.portal.models import (
     SafetyPlan,
     WeeklyGoal,
 )
+from openiop.portal.requests import (
+    KEY_HEADER,
+    api_run_once,
+    audit_portal_read,
+    participant_request,
+)
 from openiop.safety import selectors as safety_selectors
 
 router = Router(tags=["participant portal"])
-
-KEY_HEADER = "Idempotency-Key"
 
 
 class StrictIn(Schema):
@@ -202,32 +204,10 @@ class HelpOut(Schema):
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _me(request: HttpRequest) -> tuple[User, Participant]:
-    user = request.user
-    assert isinstance(user, User)
-    return user, selectors.participant_for(user)
-
-
-def _once(
-    request: HttpRequest, response: HttpResponse, scope: str, payload: Any, perform: Any
-) -> Outcome:
-    user, _ = _me(request)
-    outcome = run_once(
-        user=user,
-        key=request.headers.get(KEY_HEADER),
-        scope=scope,
-        payload=payload,
-        perform=perform,
-    )
-    if outcome.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return outcome
-
-
 def _critical_first(request: HttpRequest, scope: str, raise_event: Any) -> str | None:
     """A critical answer's event before the rest of the body is validated, once per
     Idempotency-Key (a missing key never blocks it); returns the event's id."""
-    user, _ = _me(request)
+    user, _ = participant_request(request)
     outcome = critical_first(
         user=user,
         key=request.headers.get(KEY_HEADER),
@@ -277,10 +257,6 @@ def _refused_with_event(exc: ActionError, participant: Participant, event_id: st
     }
     status = 409 if exc.code == "conflict" else 422
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
-
-
-def _read(user: User, me: Participant, view: str) -> None:
-    audit_record(actor=user, action="read", obj=me, detail={"view": view})
 
 
 def checkin_out(c: CheckIn) -> dict[str, Any]:
@@ -361,8 +337,8 @@ def plan_out(plan: SafetyPlan | None) -> dict[str, Any]:
 
 @router.get("", response=MeOut, summary="My week: hours against the minimum, upcoming sessions")
 def me(request: HttpRequest) -> dict[str, Any]:
-    user, participant = _me(request)
-    _read(user, participant, "api.me")
+    user, participant = participant_request(request)
+    audit_portal_read(user, participant, "api.me")
     week = selectors.my_week(participant)
     return {
         "display_name": participant.display_name,
@@ -386,8 +362,8 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 @router.get("/check-ins", response=list[CheckInOut], summary="My recent check-ins")
 def list_checkins(request: HttpRequest) -> list[dict[str, Any]]:
-    user, participant = _me(request)
-    _read(user, participant, "api.checkins")
+    user, participant = participant_request(request)
+    audit_portal_read(user, participant, "api.checkins")
     return [checkin_out(c) for c in selectors.recent_checkins(participant, limit=50)]
 
 
@@ -395,7 +371,7 @@ def list_checkins(request: HttpRequest) -> list[dict[str, Any]]:
 def create_checkin(
     request: HttpRequest, response: HttpResponse, payload: CheckInIn
 ) -> Status[dict[str, Any]] | HttpResponse:
-    user, participant = _me(request)
+    user, participant = participant_request(request)
     event_id = None
     if payload.safety_concern is True:
         event_id = _critical_first(
@@ -405,7 +381,7 @@ def create_checkin(
         )
     data = actions.CheckInInput(**payload.model_dump())
     try:
-        outcome = _once(
+        outcome = api_run_once(
             request,
             response,
             "checkin",
@@ -425,8 +401,8 @@ def create_checkin(
 
 @router.get("/goals", response=list[GoalOut], summary="My goals of the last four weeks")
 def list_goals(request: HttpRequest) -> list[dict[str, Any]]:
-    user, participant = _me(request)
-    _read(user, participant, "api.goals")
+    user, participant = participant_request(request)
+    audit_portal_read(user, participant, "api.goals")
     return [goal_out(g) for g in selectors.goals_with_updates(participant)]
 
 
@@ -434,7 +410,7 @@ def list_goals(request: HttpRequest) -> list[dict[str, Any]]:
 def create_goal(
     request: HttpRequest, response: HttpResponse, payload: GoalIn
 ) -> Status[dict[str, Any]]:
-    user, participant = _me(request)
+    user, participant = participant_request(request)
 
     def perform() -> dict[str, Any]:
         goal = actions.weekly_goal_create(
@@ -446,7 +422,7 @@ def create_goal(
         )
         return goal_out(goal)
 
-    outcome = _once(request, response, "goal", payload.model_dump(mode="json"), perform)
+    outcome = api_run_once(request, response, "goal", payload.model_dump(mode="json"), perform)
     return Status(201, outcome.response)
 
 
@@ -458,7 +434,7 @@ def create_goal(
 def create_goal_update(
     request: HttpRequest, response: HttpResponse, weekly_goal_id: UUID, payload: GoalUpdateIn
 ) -> Status[dict[str, Any]]:
-    user, participant = _me(request)
+    user, participant = participant_request(request)
     goal = selectors.my_goal(participant, weekly_goal_id)
 
     def perform() -> dict[str, Any]:
@@ -471,7 +447,7 @@ def create_goal_update(
         )
         return update_out(update)
 
-    outcome = _once(
+    outcome = api_run_once(
         request, response, f"goal_update:{weekly_goal_id}", payload.model_dump(mode="json"), perform
     )
     return Status(201, outcome.response)
@@ -479,8 +455,8 @@ def create_goal_update(
 
 @router.get("/diary", response=list[DiaryOut], summary="My diary card for one week")
 def diary_week(request: HttpRequest, week: date | None = None) -> list[dict[str, Any]]:
-    user, participant = _me(request)
-    _read(user, participant, "api.diary")
+    user, participant = participant_request(request)
+    audit_portal_read(user, participant, "api.diary")
     days = selectors.diary_week(participant, week).days
     return [diary_out(card) for _, card in days if card is not None]
 
@@ -489,7 +465,7 @@ def diary_week(request: HttpRequest, week: date | None = None) -> list[dict[str,
 def diary_put(
     request: HttpRequest, response: HttpResponse, day: date, payload: DiaryIn
 ) -> dict[str, Any] | HttpResponse:
-    user, participant = _me(request)
+    user, participant = participant_request(request)
     fields = payload.model_dump(exclude={"version"})
     entry = actions.DiaryInput(day=day, **fields)
     event_id = None
@@ -500,7 +476,7 @@ def diary_put(
             lambda: actions.diary_safety_raise(actor=user, participant=participant, data=entry),
         )
     try:
-        outcome = _once(
+        outcome = api_run_once(
             request,
             response,
             f"diary:{day.isoformat()}",
@@ -524,8 +500,8 @@ def diary_put(
 
 @router.get("/homework", response=list[AssignmentOut], summary="My worksheets to do")
 def list_homework(request: HttpRequest) -> list[dict[str, Any]]:
-    user, participant = _me(request)
-    _read(user, participant, "api.homework")
+    user, participant = participant_request(request)
+    audit_portal_read(user, participant, "api.homework")
     return [
         {
             "session": a.session.external_id,
@@ -547,7 +523,7 @@ def list_homework(request: HttpRequest) -> list[dict[str, Any]]:
 def submit_homework(
     request: HttpRequest, response: HttpResponse, payload: HomeworkIn
 ) -> Status[dict[str, Any]]:
-    user, participant = _me(request)
+    user, participant = participant_request(request)
     assignment = selectors.assignment_for(participant, payload.session)
 
     def perform() -> dict[str, Any]:
@@ -560,7 +536,7 @@ def submit_homework(
         )
         return homework_out(item)
 
-    outcome = _once(request, response, "homework", payload.model_dump(mode="json"), perform)
+    outcome = api_run_once(request, response, "homework", payload.model_dump(mode="json"), perform)
     return Status(201, outcome.response)
 
 
@@ -568,16 +544,16 @@ def submit_homework(
     "/homework/submissions/{submission_id}", response=HomeworkOut, summary="A worksheet I sent"
 )
 def get_submission(request: HttpRequest, submission_id: UUID) -> dict[str, Any]:
-    user, participant = _me(request)
+    user, participant = participant_request(request)
     item = selectors.my_submission(participant, submission_id)
-    _read(user, participant, "api.submission")
+    audit_portal_read(user, participant, "api.submission")
     return homework_out(item)
 
 
 @router.get("/safety-plan", response=SafetyPlanOut, summary="My safety plan")
 def get_safety_plan(request: HttpRequest) -> dict[str, Any]:
-    user, participant = _me(request)
-    _read(user, participant, "api.safety_plan")
+    user, participant = participant_request(request)
+    audit_portal_read(user, participant, "api.safety_plan")
     return plan_out(selectors.safety_plan(participant))
 
 
@@ -585,9 +561,9 @@ def get_safety_plan(request: HttpRequest) -> dict[str, Any]:
 def put_safety_plan(
     request: HttpRequest, response: HttpResponse, payload: SafetyPlanIn
 ) -> dict[str, Any]:
-    user, participant = _me(request)
+    user, participant = participant_request(request)
     steps = payload.model_dump(exclude={"version"})
-    outcome = _once(
+    outcome = api_run_once(
         request,
         response,
         "safety_plan",
@@ -603,7 +579,7 @@ def put_safety_plan(
 
 @router.post("/help", response={201: HelpOut}, summary="I need help now")
 def help_now(request: HttpRequest, response: HttpResponse) -> Status[dict[str, Any]]:
-    user, participant = _me(request)
+    user, participant = participant_request(request)
 
     def perform() -> dict[str, Any]:
         event = actions.help_request(actor=user, participant=participant)
@@ -623,5 +599,5 @@ def help_now(request: HttpRequest, response: HttpResponse) -> Status[dict[str, A
         with transaction.atomic():
             stored = perform()
         return Status(201, answer(stored))
-    outcome = _once(request, response, "help", {}, perform)
+    outcome = api_run_once(request, response, "help", {}, perform)
     return Status(201, answer(outcome.response))

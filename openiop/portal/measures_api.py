@@ -20,13 +20,18 @@ from openiop.measures.instruments import Instrument, get_instrument
 from openiop.measures.selectors import DueItem
 from openiop.measures.wording import self_administration_map
 from openiop.portal import selectors
-from openiop.portal.api import KEY_HEADER, _me, _once, _read
 from openiop.portal.measures_views import (
-    _instrument_or_404,
+    instrument_or_404,
     performer,
     raise_critical_first,
     scope,
     stem,
+)
+from openiop.portal.requests import (
+    KEY_HEADER,
+    api_run_once,
+    audit_portal_read,
+    participant_request,
 )
 from openiop.portal.wording_views import with_wording
 
@@ -96,8 +101,8 @@ def due_out(item: DueItem, inst: Instrument) -> dict[str, Any]:
 
 @router.get("/measures", response=list[DueMeasureOut], summary="My questionnaires due now")
 def list_measures(request: HttpRequest) -> list[dict[str, Any]]:
-    user, participant = _me(request)
-    _read(user, participant, "api.measures")
+    user, participant = participant_request(request)
+    audit_portal_read(user, participant, "api.measures")
     items = selectors.my_due_measures(participant)
     due = [(item, get_instrument(item.instrument)) for item in items]
     wording = self_administration_map([inst for _, inst in due], participant.program)
@@ -108,14 +113,14 @@ def list_measures(request: HttpRequest) -> list[dict[str, Any]]:
 def complete_measure(
     request: HttpRequest, response: HttpResponse, instrument: str, payload: MeasureIn
 ) -> Status[dict[str, Any]]:
-    user, participant = _me(request)
-    inst = _instrument_or_404(instrument)
+    user, participant = participant_request(request)
+    inst = instrument_or_404(instrument)
     key = request.headers.get(KEY_HEADER)
     assessment_id, alerted = raise_critical_first(
         user, participant, inst.code, payload.answers, key
     )
     try:
-        outcome = _once(
+        outcome = api_run_once(
             request,
             response,
             scope(inst.code),

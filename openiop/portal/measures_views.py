@@ -38,7 +38,12 @@ from openiop.participants.models import Participant
 from openiop.portal import actions, selectors
 from openiop.portal.forms import MeasureForm
 from openiop.portal.idempotency import KEY_FIELD, Outcome, run_once
-from openiop.portal.views import _audit_read, _me, _new_key, _page
+from openiop.portal.requests import (
+    audit_portal_read,
+    new_form_key,
+    participant_request,
+    render_form_page,
+)
 from openiop.portal.wording_views import staff_only_response
 from openiop.safety.models import SafetyEvent
 
@@ -120,7 +125,7 @@ def raise_critical_first(
     return assessment_id, event
 
 
-def _instrument_or_404(code: str) -> Instrument:
+def instrument_or_404(code: str) -> Instrument:
     try:
         return get_instrument(code)
     except (UnknownInstrumentError, InstrumentDisabledError):
@@ -130,7 +135,7 @@ def _instrument_or_404(code: str) -> Instrument:
 @require_http_methods(["GET"])
 @participant_self
 def measures(request: HttpRequest) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     due = [(item, get_instrument(item.instrument)) for item in selectors.my_due_measures(me)]
     names = {i.code: i.name for _, i in due}
     wording = self_administration_map([i for _, i in due], me.program)
@@ -138,7 +143,7 @@ def measures(request: HttpRequest) -> HttpResponse:
     for assessment in recent:
         if assessment.instrument not in names:
             names[assessment.instrument] = _name(assessment.instrument)
-    _audit_read(user, me, "portal.measures")
+    audit_portal_read(user, me, "portal.measures")
     context = {
         "me": me,
         "due": [(item, i, wording[i.code]) for item, i in due],
@@ -157,18 +162,18 @@ def _name(code: str) -> str:
 @require_http_methods(["GET", "POST"])
 @participant_self
 def measure(request: HttpRequest, instrument: str) -> HttpResponse:
-    _, me = _me(request)
-    inst = _instrument_or_404(instrument)
+    _, me = participant_request(request)
+    inst = instrument_or_404(instrument)
     wording = self_administration_wording(inst, me.program)
     if not wording.self_complete and request.method != "POST":
         return staff_only_response(request, me, inst)
-    form = MeasureForm(request.POST or None, instrument=inst, initial=_new_key())
+    form = MeasureForm(request.POST or None, instrument=inst, initial=new_form_key())
     apply_wording(form, inst, wording)
     alerted: SafetyEvent | None = None
     if request.method == "POST":
         # A critical answer is acted on first, whatever else is wrong with the form, and
         # even if the measure stopped being due while the participant filled it in.
-        user, _ = _me(request)
+        user, _ = participant_request(request)
         key = form.data.get(form.add_prefix(KEY_FIELD))
         assessment_id, alerted = raise_critical_first(user, me, inst.code, form.raw_answers(), key)
         if not wording.self_complete:  # nothing else is stored without valid wording
@@ -199,7 +204,7 @@ def measure(request: HttpRequest, instrument: str) -> HttpResponse:
         "item_fields": [form[item_field_name(item)] for item in inst.items],
         "alerted": alerted,
     }
-    return _page(request, "portal/measure.html", context, form)
+    return render_form_page(request, "portal/measure.html", context, form)
 
 
 def _submit(
@@ -211,7 +216,7 @@ def _submit(
 ) -> Outcome | None:
     """Save once per key; a refusal goes beside the item it names and saves nothing (a
     critical answer was already acted on by `raise_critical_first`)."""
-    user, _ = _me(request)
+    user, _ = participant_request(request)
     answers = form.answers()
     try:
         return run_once(

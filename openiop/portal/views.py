@@ -16,11 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import participant_self
 from openiop.accounts.mfa import confirmed_device
-from openiop.accounts.models import User
-from openiop.audit.actions import audit_record
 from openiop.calendars.actions import feed_create_for_self
 from openiop.core.errors import ActionError
-from openiop.participants.models import Participant
 from openiop.portal import actions, selectors
 from openiop.portal.forms import (
     CheckInForm,
@@ -32,17 +29,13 @@ from openiop.portal.forms import (
 )
 from openiop.portal.idempotency import KEY_FIELD, Outcome, critical_first, run_once
 from openiop.portal.models import SAFETY_PLAN_STEPS, CheckInKind
+from openiop.portal.requests import (
+    audit_portal_read,
+    new_form_key,
+    participant_request,
+    render_form_page,
+)
 from openiop.safety import selectors as safety_selectors
-
-
-def _me(request: HttpRequest) -> tuple[User, Participant]:
-    user = request.user
-    assert isinstance(user, User)
-    return user, selectors.participant_for(user)
-
-
-def _new_key() -> dict[str, str]:
-    return {KEY_FIELD: uuid.uuid4().hex}
 
 
 def _form_field(name: str, form: Any) -> str | None:
@@ -54,7 +47,7 @@ def _form_field(name: str, form: Any) -> str | None:
 def _submit(request: HttpRequest, form: Any, scope: str, perform: Any) -> Outcome | None:
     """Run a participant write once per idempotency key; on refusal put each message beside
     its field and return None so the page shows the form again with what was typed."""
-    user, _ = _me(request)
+    user, _ = participant_request(request)
     payload = {k: v for k, v in form.cleaned_data.items() if k != KEY_FIELD}
     try:
         return run_once(
@@ -71,25 +64,14 @@ def _submit(request: HttpRequest, form: Any, scope: str, perform: Any) -> Outcom
         return None
 
 
-def _page(
-    request: HttpRequest, template: str, context: dict[str, Any], form: Any = None
-) -> HttpResponse:
-    status = 422 if form is not None and form.errors else 200
-    return render(request, template, context, status=status)
-
-
-def _audit_read(user: User, participant: Participant, view: str) -> None:
-    audit_record(actor=user, action="read", obj=participant, detail={"view": view})
-
-
 # --- home / my week ----------------------------------------------------------------------
 
 
 @require_http_methods(["GET"])
 @participant_self
 def home(request: HttpRequest) -> HttpResponse:
-    user, me = _me(request)
-    _audit_read(user, me, "portal.home")
+    user, me = participant_request(request)
+    audit_portal_read(user, me, "portal.home")
     context = {
         "me": me,
         "week": selectors.my_week(me),
@@ -103,7 +85,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @participant_self
 def calendar_link(request: HttpRequest) -> HttpResponse:
     """Make (or replace) the participant's own calendar feed; the link is shown once."""
-    user, me = _me(request)
+    user, me = participant_request(request)
     _, secret = feed_create_for_self(actor=user, participant=me)
     url = request.build_absolute_uri(reverse("calendar_feed:ics", kwargs={"secret": secret}))
     return render(request, "portal/calendar_link.html", {"me": me, "feed_url": url})
@@ -115,10 +97,10 @@ def calendar_link(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @participant_self
 def checkin(request: HttpRequest) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     skills = actions.all_skills()
     session = actions.next_session_today(me)
-    initial = {**_new_key(), "kind": CheckInKind.SESSION if session else CheckInKind.DAILY}
+    initial = {**new_form_key(), "kind": CheckInKind.SESSION if session else CheckInKind.DAILY}
     form = CheckInForm(request.POST or None, initial=initial, skills=skills)
     alert = None
     if request.method == "POST":
@@ -153,13 +135,13 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Check-in saved. Thank you.")
                 return redirect("portal:home")
     context = {"me": me, "form": form, "session": session, "alert": alert}
-    return _page(request, "portal/checkin.html", context, form)
+    return render_form_page(request, "portal/checkin.html", context, form)
 
 
 def _critical_first(request: HttpRequest, scope: str, raise_event: Any) -> str | None:
     """Raise a critical answer's safety event before the rest of the form is validated,
     once per submission (the form's key); returns the event's id."""
-    user, _ = _me(request)
+    user, _ = participant_request(request)
     outcome = critical_first(
         user=user,
         key=request.POST.get(KEY_FIELD),
@@ -187,7 +169,7 @@ def _checkin_response(checkin: Any) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 @participant_self
 def help_now(request: HttpRequest) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     if request.method == "POST":
         key = request.POST.get(KEY_FIELD)
         try:
@@ -204,7 +186,7 @@ def help_now(request: HttpRequest) -> HttpResponse:
             # Never block a cry for help on a bad key: raise it without one.
             actions.help_request(actor=user, participant=me)
         return redirect("portal:help_sent")
-    return render(request, "portal/help.html", {"me": me, "key": _new_key()[KEY_FIELD]})
+    return render(request, "portal/help.html", {"me": me, "key": new_form_key()[KEY_FIELD]})
 
 
 @require_http_methods(["GET"])
@@ -212,9 +194,9 @@ def help_now(request: HttpRequest) -> HttpResponse:
 def help_sent(request: HttpRequest) -> HttpResponse:
     """Says what actually happened to the participant's latest alert (who was notified, or
     that nobody could be reached now), and always 911 and 988."""
-    user, me = _me(request)
+    user, me = participant_request(request)
     plan = selectors.safety_plan(me)
-    _audit_read(user, me, "portal.help_sent")
+    audit_portal_read(user, me, "portal.help_sent")
     alert = safety_selectors.latest_alert(participant=me)
     return render(
         request,
@@ -229,9 +211,9 @@ def help_sent(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @participant_self
 def goals(request: HttpRequest) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     objectives = actions.active_objectives(me)
-    form = GoalForm(request.POST or None, initial=_new_key(), objectives=objectives)
+    form = GoalForm(request.POST or None, initial=new_form_key(), objectives=objectives)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         outcome = _submit(
@@ -253,17 +235,17 @@ def goals(request: HttpRequest) -> HttpResponse:
         if outcome is not None:
             messages.success(request, "Goal added.")
             return redirect("portal:goals")
-    _audit_read(user, me, "portal.goals")
+    audit_portal_read(user, me, "portal.goals")
     context = {"me": me, "form": form, "goals": selectors.goals_with_updates(me)}
-    return _page(request, "portal/goals.html", context, form)
+    return render_form_page(request, "portal/goals.html", context, form)
 
 
 @require_http_methods(["GET", "POST"])
 @participant_self
 def goal_update(request: HttpRequest, weekly_goal_id: uuid.UUID) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     goal = selectors.my_goal(me, weekly_goal_id)
-    form = GoalUpdateForm(request.POST or None, initial=_new_key())
+    form = GoalUpdateForm(request.POST or None, initial=new_form_key())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         outcome = _submit(
@@ -285,8 +267,10 @@ def goal_update(request: HttpRequest, weekly_goal_id: uuid.UUID) -> HttpResponse
         if outcome is not None:
             messages.success(request, "Update saved.")
             return redirect("portal:goals")
-    _audit_read(user, me, "portal.goal")
-    return _page(request, "portal/goal_update.html", {"me": me, "goal": goal, "form": form}, form)
+    audit_portal_read(user, me, "portal.goal")
+    return render_form_page(
+        request, "portal/goal_update.html", {"me": me, "goal": goal, "form": form}, form
+    )
 
 
 # --- diary card --------------------------------------------------------------------------
@@ -305,9 +289,9 @@ def _week_param(request: HttpRequest) -> date | None:
 @require_http_methods(["GET"])
 @participant_self
 def diary(request: HttpRequest) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     week = selectors.diary_week(me, _week_param(request))
-    _audit_read(user, me, "portal.diary")
+    audit_portal_read(user, me, "portal.diary")
     today = selectors.today_for(me)
     return render(
         request,
@@ -324,9 +308,9 @@ def _emotions() -> list[tuple[str, str]]:
 
 def _diary_initial(card: Any) -> dict[str, Any]:
     if card is None:
-        return _new_key()
+        return new_form_key()
     initial = {
-        **_new_key(),
+        **new_form_key(),
         "version": card.version,
         "urge_use": card.urge_use,
         "urge_self_harm": card.urge_self_harm,
@@ -366,7 +350,7 @@ def _diary_response(card: Any) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 @participant_self
 def diary_day(request: HttpRequest, day: str) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     try:
         when = date.fromisoformat(day)
     except ValueError:
@@ -421,7 +405,7 @@ def diary_day(request: HttpRequest, day: str) -> HttpResponse:
                 return redirect("portal:help_sent")
             return redirect(f"{reverse('portal:diary')}?week={when.isoformat()}")
     if request.method == "GET" and card is not None:
-        _audit_read(user, me, "portal.diary_day")
+        audit_portal_read(user, me, "portal.diary_day")
     context = {
         "me": me,
         "form": form,
@@ -430,7 +414,7 @@ def diary_day(request: HttpRequest, day: str) -> HttpResponse:
         "alert": alert,
         "si_event_at": actions.DIARY_SUICIDAL_IDEATION_EVENT_AT,
     }
-    return _page(request, "portal/diary_day.html", context, form)
+    return render_form_page(request, "portal/diary_day.html", context, form)
 
 
 # --- homework ----------------------------------------------------------------------------
@@ -439,8 +423,8 @@ def diary_day(request: HttpRequest, day: str) -> HttpResponse:
 @require_http_methods(["GET"])
 @participant_self
 def homework(request: HttpRequest) -> HttpResponse:
-    user, me = _me(request)
-    _audit_read(user, me, "portal.homework")
+    user, me = participant_request(request)
+    audit_portal_read(user, me, "portal.homework")
     context = {
         "me": me,
         "assignments": selectors.homework_assignments(me),
@@ -452,10 +436,10 @@ def homework(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @participant_self
 def worksheet(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     assignment = selectors.assignment_for(me, session_id)
     template = assignment.plan.homework
-    form = WorksheetForm(request.POST or None, initial=_new_key(), fields=template.fields)
+    form = WorksheetForm(request.POST or None, initial=new_form_key(), fields=template.fields)
     if request.method == "POST" and form.is_valid():
         answers = form.answers()
         outcome = _submit(
@@ -478,15 +462,15 @@ def worksheet(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
             messages.success(request, "Worksheet sent to your care team.")
             return redirect("portal:submission", submission_id=outcome.response["id"])
     context = {"me": me, "assignment": assignment, "template": template, "form": form}
-    return _page(request, "portal/worksheet.html", context, form)
+    return render_form_page(request, "portal/worksheet.html", context, form)
 
 
 @require_http_methods(["GET"])
 @participant_self
 def submission(request: HttpRequest, submission_id: uuid.UUID) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     item = selectors.my_submission(me, submission_id)
-    _audit_read(user, me, "portal.submission")
+    audit_portal_read(user, me, "portal.submission")
     return render(
         request, "portal/submission.html", {"me": me, "item": item, "rows": answer_rows(item)}
     )
@@ -516,9 +500,9 @@ def _plan_steps(plan: Any) -> list[tuple[str, str, str]]:
 @require_http_methods(["GET"])
 @participant_self
 def safety_plan(request: HttpRequest) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     plan = selectors.safety_plan(me)
-    _audit_read(user, me, "portal.safety_plan")
+    audit_portal_read(user, me, "portal.safety_plan")
     return render(
         request, "portal/safety_plan.html", {"me": me, "plan": plan, "steps": _plan_steps(plan)}
     )
@@ -527,9 +511,9 @@ def safety_plan(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @participant_self
 def safety_plan_edit(request: HttpRequest) -> HttpResponse:
-    user, me = _me(request)
+    user, me = participant_request(request)
     plan = selectors.safety_plan(me)
-    initial: dict[str, Any] = {**_new_key(), "version": plan.version if plan else 0}
+    initial: dict[str, Any] = {**new_form_key(), "version": plan.version if plan else 0}
     if plan:
         initial.update({name: getattr(plan, name) for name, _, _ in SAFETY_PLAN_STEPS})
     form = ParticipantSafetyPlanForm(request.POST or None, initial=initial)
@@ -551,5 +535,5 @@ def safety_plan_edit(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Safety plan saved. Your clinician will go over it with you.")
             return redirect("portal:safety_plan")
     if request.method == "GET":
-        _audit_read(user, me, "portal.safety_plan_edit")
-    return _page(request, "portal/safety_plan_edit.html", {"me": me, "form": form}, form)
+        audit_portal_read(user, me, "portal.safety_plan_edit")
+    return render_form_page(request, "portal/safety_plan_edit.html", {"me": me, "form": form}, form)
