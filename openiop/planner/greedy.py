@@ -71,9 +71,10 @@ class Booker:
         for participant in self.plan_input.participants:
             for request in self.candidates.session_requests(participant):
                 self.try_session(request)
+        position = {g.id: i for i, g in enumerate(self.plan_input.groups)}
         for participant in self.plan_input.participants:
             groups = self.candidates.eligible_groups(participant)
-            for group in sorted(groups, key=lambda g: (g.week_start, g.id)):
+            for group in sorted(groups, key=lambda g: (g.week_start, position[g.id])):
                 self.try_group(participant, group)
 
     def planned(self, participant: Participant) -> int:

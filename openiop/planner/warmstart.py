@@ -196,6 +196,9 @@ def warm_start(plan_input: PlanInput, candidates: Candidates, cheap_first: bool 
     booker = Booker(plan_input, candidates)
     contention = _contention(plan_input, candidates)
     order = {p.id: i for i, p in enumerate(plan_input.participants)}
+    # Ties between groups at the same time (two rooms) go by input order, not by id: ids are
+    # arbitrary (UUIDs in the app), so the same week gives the same plan whatever its ids.
+    position = {g.id: i for i, g in enumerate(plan_input.groups)}
 
     def priority(participant: Participant) -> tuple[int, int, int]:
         # Every participant counts the same in objective 1, so serve the cheapest first (fewest
@@ -218,10 +221,10 @@ def warm_start(plan_input: PlanInput, candidates: Candidates, cheap_first: bool 
         from_groups = needed - sum(r.minutes for r in requests if r.starts)
         eligible = candidates.eligible_groups(participant)
         by_contention = sorted(
-            eligible, key=lambda g: (contention[g.id], -g.minutes, g.week_start, g.id)
+            eligible, key=lambda g: (contention[g.id], -g.minutes, g.week_start, position[g.id])
         )
         # Contention order can paint itself into a corner; time order packs tighter.
-        by_time = sorted(eligible, key=lambda g: (g.week_start, g.id))
+        by_time = sorted(eligible, key=lambda g: (g.week_start, position[g.id]))
         chosen = _pick_groups(booker, participant, by_contention, from_groups) or _pick_groups(
             booker, participant, by_time, from_groups
         )

@@ -145,7 +145,7 @@ def week_groups(
         .exclude(status=SessionStatus.CANCELLED)
         .select_related("track", "facilitator")
     )
-    return list(sessions.order_by("starts_at"))
+    return list(sessions.order_by("starts_at", "pk"))
 
 
 def _clinicians(
