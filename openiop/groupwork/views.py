@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, program_access, requires
-from openiop.accounts.models import User
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.stepup import require_recent_auth
 from openiop.audit.actions import audit_record, audit_record_reads
@@ -49,15 +49,10 @@ from openiop.participants import selectors as participant_selectors
 from openiop.scheduling.selectors import plan_reasons
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _session(
     request: HttpRequest, program_id: UUID, session_id: UUID, perm: Perm
 ) -> tuple[ProgramAccess, Session]:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(perm)
     return access, selectors.session_get(program=access.program, session_id=session_id)
 
@@ -144,7 +139,7 @@ def _runner_context(session: Session, error: str = "") -> dict[str, Any]:
 @require_http_methods(["GET"])
 @requires(Perm.ROSTER_VIEW)
 def sessions_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.ROSTER_VIEW)
     today = program_today(access.program)
     start, _ = selectors.today_range(access.program, today - timedelta(days=today.weekday()))
@@ -173,7 +168,7 @@ def runner(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResp
     access, session = _session(request, program_id, session_id, Perm.ROSTER_VIEW)
     context = _runner_context(session)
     audit_record_reads(
-        actor=_user(request),
+        actor=request_user(request),
         objects=[e.participant for e in context["entries"]],
         program=access.program,
         view="session_runner",
@@ -190,8 +185,10 @@ def runner(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResp
 
 
 def _local_time(session: Session, form: TimeForm) -> datetime:
-    day = session.starts_at.astimezone(_tz(session)).date()
-    return datetime.combine(day, form.cleaned_data["at"], tzinfo=_tz(session))
+    # A group that crosses local midnight takes "00:40" as after midnight, not before start.
+    return clock.wall_time_near(
+        form.cleaned_data["at"], session.starts_at, session.ends_at, session.program
+    )
 
 
 def _attendance_action(
@@ -199,7 +196,7 @@ def _attendance_action(
 ) -> HttpResponse:
     _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
     attendance = selectors.attendance_get(session=session, attendance_id=attendance_id)
-    actor = _user(request)
+    actor = request_user(request)
     try:
         if verb == "arrive_now":
             gw.attendance_arrive(
@@ -278,7 +275,7 @@ def attendance_remove(
 def start_session(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
     """One click: everyone still expected is marked present from the start time."""
     _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
-    actor = _user(request)
+    actor = request_user(request)
     for attendance in session.attendance.filter(removed=False, status=AttendanceStatus.EXPECTED):
         gw.attendance_arrive(actor=actor, attendance=attendance, at=session.starts_at)
     if session.status == "scheduled":
@@ -301,10 +298,10 @@ def walk_in(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpRes
         )
     try:
         row = gw.attendance_add(
-            actor=_user(request), session=session, participant=participant, walk_in=True
+            actor=request_user(request), session=session, participant=participant, walk_in=True
         )
         now = min(max(timezone.now(), session.starts_at), session.ends_at)
-        gw.attendance_arrive(actor=_user(request), attendance=row, at=now)
+        gw.attendance_arrive(actor=request_user(request), attendance=row, at=now)
     except ActionError as error:
         return _roster_response(request, session, error=_errors_text(error))
     return _roster_response(request, session)
@@ -322,7 +319,10 @@ def walk_in_search(request: HttpRequest, program_id: UUID, session_id: UUID) -> 
         else []
     )
     audit_record_reads(
-        actor=_user(request), objects=candidates, program=access.program, view="walk_in_search"
+        actor=request_user(request),
+        objects=candidates,
+        program=access.program,
+        view="walk_in_search",
     )
     return render(
         request,
@@ -352,7 +352,7 @@ def practice_save(
         )
     try:
         gw.practice_record_save(
-            actor=_user(request),
+            actor=request_user(request),
             session=session,
             participant=attendance.participant,
             **form.cleaned_data,
@@ -371,7 +371,7 @@ def agenda_toggle(
     done = block not in session.agenda_done
     try:
         gw.session_agenda_toggle(
-            actor=_user(request), session=session, block_index=block, done=done
+            actor=request_user(request), session=session, block_index=block, done=done
         )
     except ActionError as error:
         return HttpResponse(_errors_text(error), status=422)
@@ -395,7 +395,7 @@ def shared_save(request: HttpRequest, program_id: UUID, session_id: UUID) -> Htt
     form.is_valid()
     try:
         gw.session_shared_note_save(
-            actor=_user(request),
+            actor=request_user(request),
             session=session,
             topic=form.cleaned_data.get("shared_topic", ""),
             interventions=form.cleaned_data.get("shared_interventions", ""),
@@ -415,7 +415,7 @@ def notes_draft_all(request: HttpRequest, program_id: UUID, session_id: UUID) ->
     for attendance in session.attendance.filter(
         removed=False, status=AttendanceStatus.PRESENT
     ).select_related("participant"):
-        gw.note_draft(actor=_user(request), session=session, attendance=attendance)
+        gw.note_draft(actor=request_user(request), session=session, attendance=attendance)
     return _notes_response(request, access, session)
 
 
@@ -455,7 +455,7 @@ def note_save(
         )
     try:
         note = gw.note_update(
-            actor=_user(request), note=note, expected_version=version, sections=sections
+            actor=request_user(request), note=note, expected_version=version, sections=sections
         )
     except ActionError as error:
         return render(
@@ -480,7 +480,9 @@ def note_replace_peers(
     access, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
     note = selectors.note_get(session=session, note_id=note_id)
     try:
-        note = gw.note_replace_peers(actor=_user(request), note=note, expected_version=note.version)
+        note = gw.note_replace_peers(
+            actor=request_user(request), note=note, expected_version=note.version
+        )
     except ActionError as error:
         return HttpResponse(_errors_text(error), status=409)
     return render(
@@ -508,7 +510,9 @@ def note_override(
     try:
         if not form.is_valid():
             raise ActionError({"reason": "Give the reason for the override."})
-        gw.note_guard_override(actor=_user(request), note=note, reason=form.cleaned_data["reason"])
+        gw.note_guard_override(
+            actor=request_user(request), note=note, reason=form.cleaned_data["reason"]
+        )
     except ActionError as error:
         return HttpResponse(_errors_text(error), status=422)
     messages.success(request, "Override recorded; the note can be signed.")
@@ -521,7 +525,7 @@ def notes_sign_all(request: HttpRequest, program_id: UUID, session_id: UUID) -> 
     """Sign every ready draft; needs a fresh re-authentication (AUTH-07)."""
     _access, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
     require_recent_auth(request)
-    signed, refused = gw.note_sign_all(actor=_user(request), session=session)
+    signed, refused = gw.note_sign_all(actor=request_user(request), session=session)
     if refused:
         messages.warning(
             request, f"Signed {len(signed)} notes; {len(refused)} need attention (see below)."
@@ -541,7 +545,7 @@ def note_sign_one(
     require_recent_auth(request)
     note = selectors.note_get(session=session, note_id=note_id)
     try:
-        gw.note_sign(actor=_user(request), note=note)
+        gw.note_sign(actor=request_user(request), note=note)
     except ActionError as error:
         messages.error(request, f"{note.participant.display_name}: {_errors_text(error)}")
     else:
@@ -555,7 +559,7 @@ def note_cosign(
     request: HttpRequest, program_id: UUID, participant_id: UUID, note_id: UUID
 ) -> HttpResponse:
     """A supervisor co-signs a signed note (kept apart from the locked note itself)."""
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.NOTE_COSIGN)
     require_recent_auth(request)
     participant = participant_selectors.participant_get(
@@ -567,7 +571,7 @@ def note_cosign(
 
         raise Http404("note not found")
     try:
-        gw.note_cosign(actor=_user(request), note=note)
+        gw.note_cosign(actor=request_user(request), note=note)
     except ActionError as error:
         messages.error(request, _errors_text(error))
     else:
@@ -579,7 +583,7 @@ def note_cosign(
 @requires(Perm.SESSION_RUN)
 def session_close(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
     _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
-    gw.session_close(actor=_user(request), session=session)
+    gw.session_close(actor=request_user(request), session=session)
     messages.success(request, "Session closed: absences recorded and minutes final.")
     return redirect(_runner_url(session))
 
@@ -593,7 +597,7 @@ def session_print(request: HttpRequest, program_id: UUID, session_id: UUID) -> H
     access.require(Perm.ROSTER_VIEW)
     context = _runner_context(session)
     audit_record_reads(
-        actor=_user(request),
+        actor=request_user(request),
         objects=[e.participant for e in context["entries"]],
         program=access.program,
         view="session_print",
@@ -619,7 +623,9 @@ def session_print_note(
     )
     if note is None:
         raise Http404("note not found")
-    audit_record(actor=_user(request), action="read", obj=note, detail={"view": "note_print"})
+    audit_record(
+        actor=request_user(request), action="read", obj=note, detail={"view": "note_print"}
+    )
     context = {
         "access": access,
         "program": access.program,
@@ -651,12 +657,12 @@ def _why_at_risk(entry: WeekHours, reasons: dict[UUID, list[str]] | None) -> lis
 def ledger_view(request: HttpRequest, program_id: UUID) -> HttpResponse:
     """Everyone's week against the minimum: who has met it, who is on track (attended plus
     still booked reaches it) and who is at risk, with the planner's reason for them."""
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.PARTICIPANT_LIST)
     week_start = iso_week_start(program_today(access.program))
     rows = week_hours(program=access.program, week_start=week_start)
     audit_record_reads(
-        actor=_user(request),
+        actor=request_user(request),
         objects=[r.participant for r in rows],
         program=access.program,
         view="ledger",
@@ -705,7 +711,7 @@ def ledger_view(request: HttpRequest, program_id: UUID) -> HttpResponse:
 def note_detail(
     request: HttpRequest, program_id: UUID, participant_id: UUID, note_id: UUID
 ) -> HttpResponse:
-    access = program_access(_user(request), program_id)
+    access = program_access(request_user(request), program_id)
     access.require(Perm.NOTE_READ_BODY)
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
@@ -720,7 +726,7 @@ def note_detail(
         access.require(Perm.NOTE_WRITE)
         if form.is_valid():
             try:
-                gw.note_addendum_add(actor=_user(request), note=note, **form.cleaned_data)
+                gw.note_addendum_add(actor=request_user(request), note=note, **form.cleaned_data)
             except ActionError as error:
                 for field, msgs in error.errors.items():
                     for msg in msgs:
@@ -729,7 +735,7 @@ def note_detail(
                 messages.success(request, "Addendum added.")
                 return redirect(request.path)
     else:
-        audit_record(actor=_user(request), action="read", obj=note, detail={"view": "note"})
+        audit_record(actor=request_user(request), action="read", obj=note, detail={"view": "note"})
     context = {
         "program": access.program,
         "access": access,
