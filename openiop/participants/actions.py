@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from openiop.accounts.models import Membership, User, UserKind
 from openiop.accounts.roles import Role
 from openiop.audit.actions import audit_record
+from openiop.consent.actions import part2_notice_receipt_record
 from openiop.core.clock import program_today
 from openiop.core.errors import ActionError, ConflictError
 from openiop.participants.models import (
@@ -168,8 +169,12 @@ def participant_admit(
     admitted_on: date,
     primary_clinician: User,
     phase: str = Phase.ENGAGEMENT,
+    part2_notice_given: bool = False,
 ) -> tuple[Participant, Enrollment]:
-    """Register a new participant and open their first episode of care."""
+    """Register a new participant and open their first episode of care.
+
+    `part2_notice_given`: the participant received the program's 42 CFR Part 2 notice at
+    admission (§2.22); its receipt is recorded, dated today, in the same transaction."""
     errors = _validate_demographics(demographics, program, admitted_on)
     errors.update(
         _validate_episode(
@@ -199,6 +204,10 @@ def participant_admit(
         primary_clinician=primary_clinician,
         phase=phase,
     )
+    if part2_notice_given:
+        part2_notice_receipt_record(
+            actor=actor, participant=participant, given_on=program_today(program)
+        )
     return participant, enrollment
 
 

@@ -140,6 +140,11 @@ class AdmitIn(DemographicsIn):
     admitted_on: date
     primary_clinician: UUID
     phase: PhaseCode = "engagement"
+    part2_notice_given: bool = Field(
+        False,
+        description="The participant received the 42 CFR Part 2 notice (§2.22): its receipt is "
+        "recorded with the admission, as the admit page's box does.",
+    )
 
 
 class ParticipantPatchIn(StrictIn):
@@ -297,6 +302,7 @@ def admit_participant(
         admitted_on=payload.admitted_on,
         primary_clinician=_clinician(access, payload.primary_clinician),
         phase=payload.phase,
+        part2_notice_given=payload.part2_notice_given,
     )
     fresh = selectors.participant_get(
         program=access.program, participant_id=participant.external_id

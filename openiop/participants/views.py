@@ -11,7 +11,6 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +22,6 @@ from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.calendars.chart import chart_calendar
-from openiop.consent.actions import part2_notice_receipt_record
 from openiop.core.errors import ActionError
 from openiop.groupwork.chart import chart_groupwork
 from openiop.measures.alerts import chart_outcome_alerts
@@ -187,23 +185,18 @@ def participant_admit(request: HttpRequest, program_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            # Admission and the §2.22 notice receipt are saved together or not at all.
-            with transaction.atomic():
-                participant, _ = actions.participant_admit(
-                    actor=request_user(request),
-                    program=program,
-                    demographics=actions.Demographics(
-                        **{name: data[name] for name in actions.DEMOGRAPHIC_FIELDS}
-                    ),
-                    track=data["track"],
-                    admitted_on=data["admitted_on"],
-                    primary_clinician=data["primary_clinician"],
-                    phase=data["phase"],
-                )
-                if data["part2_notice_given"]:
-                    part2_notice_receipt_record(
-                        actor=request_user(request), participant=participant, given_on=today
-                    )
+            participant, _ = actions.participant_admit(
+                actor=request_user(request),
+                program=program,
+                demographics=actions.Demographics(
+                    **{name: data[name] for name in actions.DEMOGRAPHIC_FIELDS}
+                ),
+                track=data["track"],
+                admitted_on=data["admitted_on"],
+                primary_clinician=data["primary_clinician"],
+                phase=data["phase"],
+                part2_notice_given=data["part2_notice_given"],
+            )
         except ActionError as error:
             _apply_action_errors(form, error)
         else:

@@ -200,12 +200,12 @@ def test_admit_without_the_box_records_no_receipt(world: World, client_for):
 
 def test_admit_and_receipt_commit_together(world: World, client_for, monkeypatch):
     from openiop.core.errors import ActionError
-    from openiop.participants import views
+    from openiop.participants import actions
 
     def refuse(**kwargs):
         raise ActionError({"given_on": "refused for the test"})
 
-    monkeypatch.setattr(views, "part2_notice_receipt_record", refuse)
+    monkeypatch.setattr(actions, "part2_notice_receipt_record", refuse)
     response = client_for(world.intake_a).post(
         _admit_url(world), admit_form(world, part2_notice_given="on")
     )

@@ -244,3 +244,62 @@ def test_update_audit_names_fields_not_values(world: World):
     assert event is not None
     assert event.detail == {"fields": ["phone"]}
     assert "555-0199" not in str(event.detail)
+
+
+def _admit_with_notice(world: World):
+    return actions.participant_admit(
+        actor=world.intake_a,
+        program=world.program_a,
+        demographics=_demo(),
+        track=world.track_a,
+        admitted_on=today(),
+        primary_clinician=world.clinician_a,
+        part2_notice_given=True,
+    )
+
+
+def test_admit_with_part2_notice_records_the_receipt_and_audits_it(world: World):
+    from openiop.consent.models import NoticeReceiptMethod, Part2NoticeReceipt
+
+    before = AuditEvent.objects.count()
+    participant, _ = _admit_with_notice(world)
+    receipt = Part2NoticeReceipt.objects.get(participant=participant)
+    assert receipt.program == world.program_a and receipt.given_on == today()
+    assert receipt.method == NoticeReceiptMethod.IN_PERSON
+    assert receipt.created_by == world.intake_a
+    created = AuditEvent.objects.filter(seq__gt=before, action="create")
+    assert created.filter(object_id=str(receipt.external_id)).exists()
+    assert created.filter(object_id=str(participant.external_id)).exists()
+
+
+def test_admit_without_part2_notice_records_no_receipt(world: World):
+    from openiop.consent.models import Part2NoticeReceipt
+
+    actions.participant_admit(
+        actor=world.intake_a,
+        program=world.program_a,
+        demographics=_demo(),
+        track=world.track_a,
+        admitted_on=today(),
+        primary_clinician=world.clinician_a,
+    )
+    assert not Part2NoticeReceipt.objects.exists()
+
+
+def test_admit_with_part2_notice_saves_nothing_when_the_receipt_fails(world: World, monkeypatch):
+    from openiop.audit import actions as audit_actions
+
+    real = audit_actions.audit_record
+
+    def fail_on_receipt(*, obj, **kwargs):
+        if type(obj).__name__ == "Part2NoticeReceipt":
+            raise RuntimeError("audit store unavailable")
+        return real(obj=obj, **kwargs)
+
+    monkeypatch.setattr("openiop.consent.actions.audit_record", fail_on_receipt)
+    before = AuditEvent.objects.count()
+    with pytest.raises(RuntimeError):
+        _admit_with_notice(world)
+    assert not Participant.objects.filter(legal_last_name="Fernby").exists()
+    assert not Enrollment.objects.filter(participant__legal_last_name="Fernby").exists()
+    assert AuditEvent.objects.count() == before

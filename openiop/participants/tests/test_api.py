@@ -210,3 +210,66 @@ def test_tracks_endpoint_and_twin(world: World, client_for):
     ok = client_for(world.clinician_a).get(f"{base(world)}/tracks")
     assert ok.status_code == 200 and ok.json()[0]["code"] == "AM"
     assert client_for(world.clinician_b).get(f"{base(world)}/tracks").status_code == 404
+
+
+def _admit_page_form(world: World, **overrides) -> dict:
+    body = {**admit_body(world), "sex_for_scoring": "unknown", "phase": "engagement"}
+    body.update(overrides)
+    return body
+
+
+def test_api_admission_records_the_part2_notice_receipt_as_the_page_does(world: World, client_for):
+    from django.urls import reverse
+
+    from openiop.audit.models import AuditEvent
+    from openiop.consent.models import Part2NoticeReceipt
+
+    page = client_for(world.intake_a).post(
+        reverse("participants:admit", kwargs={"program_id": world.program_a.external_id}),
+        _admit_page_form(world, legal_last_name="Pageworth", part2_notice_given="on"),
+    )
+    assert page.status_code == 302
+    api = send(
+        client_for(world.intake_a),
+        "POST",
+        f"{base(world)}/participants",
+        admit_body(world, legal_last_name="Apiworth", part2_notice_given=True),
+    )
+    assert api.status_code == 201, api.content
+    by_page = Part2NoticeReceipt.objects.get(participant__legal_last_name="Pageworth")
+    by_api = Part2NoticeReceipt.objects.get(participant__legal_last_name="Apiworth")
+    assert str(by_api.participant.external_id) == api.json()["id"]
+    for field in ("program_id", "notice_id", "given_on", "method", "created_by_id"):
+        assert getattr(by_api, field) == getattr(by_page, field), field
+    assert by_api.given_on == today() and by_api.created_by == world.intake_a
+    assert AuditEvent.objects.filter(
+        action="create", object_id=str(by_api.external_id), actor=world.intake_a
+    ).exists()
+
+
+def test_api_admission_without_the_notice_records_no_receipt(world: World, client_for):
+    from openiop.consent.models import Part2NoticeReceipt
+
+    response = send(
+        client_for(world.intake_a), "POST", f"{base(world)}/participants", admit_body(world)
+    )
+    assert response.status_code == 201
+    assert not Part2NoticeReceipt.objects.exists()
+
+
+def test_api_admission_and_receipt_commit_together(world: World, client_for, monkeypatch):
+    from openiop.core.errors import ActionError
+    from openiop.participants import actions
+
+    def refuse(**kwargs):
+        raise ActionError({"given_on": "refused for the test"})
+
+    monkeypatch.setattr(actions, "part2_notice_receipt_record", refuse)
+    response = send(
+        client_for(world.intake_a),
+        "POST",
+        f"{base(world)}/participants",
+        admit_body(world, part2_notice_given=True),
+    )
+    assert response.status_code == 422
+    assert not Participant.objects.filter(legal_last_name="Brambleford").exists()
