@@ -1,18 +1,22 @@
-"""Typed permission checks. Every view starts with one of these helpers (style rule 11):
-outsiders get 404 (the object does not exist for them), members without the permission 403."""
+"""Typed permission checks. Every view starts with one of these (style rule 11): outsiders
+get 404 (the object does not exist for them), members without the permission 403. Program
+pages get both from `@requires(Perm.X)`, which resolves the program and hands the view a
+typed `ProgramAccess` on `request.access`."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from openiop.accounts.models import BreakGlassGrant, Membership, User, UserKind
+from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm, Role, role_matrix
 from openiop.core import clock
 from openiop.core.middleware import current_break_glass
@@ -101,20 +105,52 @@ def _break_glass_access(user: User, program_id: uuid.UUID | str) -> ProgramAcces
 # against what the view actually allows.
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
 # The participant portal: a participant account, and only its own records (AUTH-01).
 PARTICIPANT_SELF = "participant_self"
 
 
-def requires(perm: Perm) -> Callable[[F], F]:
-    """Declare the program permission a view checks with `ProgramAccess.require`."""
+class ProgramRequest(HttpRequest):
+    """A request that `@requires` has let through: `access` is the acting user's resolved
+    access to the program named by the URL's `program_id`. Only for type checking; the
+    object is Django's own request with the attribute set."""
 
-    def mark(view: F) -> F:
-        view.openiop_access = perm  # type: ignore[attr-defined]
-        return view
+    access: ProgramAccess
 
-    return mark
+
+def requires(
+    perm: Perm,
+) -> Callable[
+    [Callable[Concatenate[ProgramRequest, P], R]], Callable[Concatenate[HttpRequest, P], R]
+]:
+    """Declare and enforce the program permission a view needs.
+
+    The program comes from the URL's `program_id`: outsiders get 404, members without
+    `perm` 403, before the view runs. The view then finds the resolved access on
+    `request.access` (annotate the parameter as `ProgramRequest`). A view that needs a
+    further permission for one method checks it with `request.access.require(...)`.
+    """
+
+    def decorate(
+        view: Callable[Concatenate[ProgramRequest, P], R],
+    ) -> Callable[Concatenate[HttpRequest, P], R]:
+        @functools.wraps(view)
+        def enforced(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> R:
+            if "program_id" not in kwargs:
+                raise TypeError(f"{view.__qualname__}: @requires needs a program_id URL kwarg")
+            access = program_access(request_user(request), kwargs["program_id"])  # type: ignore[arg-type]
+            access.require(perm)
+            program_request = cast(ProgramRequest, request)
+            program_request.access = access
+            return view(program_request, *args, **kwargs)
+
+        enforced.openiop_access = perm  # type: ignore[attr-defined]
+        return enforced
+
+    return decorate
 
 
 def signed_in(view: F) -> F:
