@@ -4,7 +4,7 @@ Each open episode gets weekly administrations from admission to yesterday, follo
 four courses seen in IOP outcome data: responders (most of the drop in the first weeks), slow
 responders, non-responders and deteriorators. A few participants endorse PHQ-9 item 9 once,
 so the safety workflow has something to show. Everything goes through `assessment_record`,
-so scoring, audit and the ON_CRITICAL hooks run exactly as for real entries.
+so scoring, audit, safety events and medical-risk prompts happen exactly as for real entries.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
 from openiop.core import clock
 from openiop.core.errors import ActionError, ConflictError
-from openiop.measures import hooks
 from openiop.measures.instruments import (
     Instrument,
     InstrumentDisabledError,
@@ -30,8 +29,10 @@ from openiop.measures.models import (
 )
 from openiop.measures.schedule import cadence_problem
 from openiop.measures.scoring import AnswerError, ScoreResult, ScoringError, SexRequiredError, score
+from openiop.medical import risk as medical_risk
 from openiop.participants.models import Enrollment, Participant, SexForScoring
 from openiop.programs.models import Program
+from openiop.safety import assessments as safety
 
 # A form keyed in a few minutes after it was completed is fine; one dated tomorrow is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -118,8 +119,9 @@ def assessment_record(
     external_id: UUID | None = None,
 ) -> Assessment:
     """Score and store one administration. The returned row carries `.result` (the full
-    ScoreResult) and `.critical`; ON_CRITICAL hooks run in this transaction when it is
-    non-empty, then ON_RECORDED hooks always, so a failing hook stores nothing.
+    ScoreResult) and `.critical`. In the same transaction, critical items first: a critical
+    answer opens its safety event, a clinician's C-SSRS answers the events awaiting one, then
+    the medical-risk rules run; if any of these fails, nothing is stored (docs/measures.md).
 
     A partial administration is stored (a missing item leaves the total null, clinical.md
     section 3); one with no answer at all is refused. Answers to items that skip logic would
@@ -178,12 +180,16 @@ def assessment_record(
             "inconsistent": bool(result.inconsistent),
         },
     )
-    if result.critical:
-        for hook in list(hooks.ON_CRITICAL):
-            hook(assessment)
-    for hook in list(hooks.ON_RECORDED):
-        hook(assessment)
+    _react(assessment)
     return assessment
+
+
+def _react(assessment: Assessment) -> None:
+    """What a recorded administration sets off, critical items first. Called directly, not
+    through a registry, so no caller and no test can record an assessment without them."""
+    safety.raise_for_assessment(assessment)
+    safety.link_cssrs(assessment)
+    medical_risk.evaluate(assessment)
 
 
 @transaction.atomic

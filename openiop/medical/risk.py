@@ -1,9 +1,9 @@
 """Evaluate the medical-risk rules when an assessment is recorded (ASAM dimension 1).
 
-`evaluate(assessment)` runs as a measures `ON_RECORDED` hook, inside `assessment_record`'s
-transaction: a prompt is stored (and audited) with the assessment or not at all. A rule whose
-participant already has an incomplete prompt for the same rule does not add a second one; the
-open prompt already asks for the review.
+`measures.actions.assessment_record` calls `evaluate(assessment)` directly, after the safety
+checks, inside its own transaction: a prompt is stored (and audited) with the assessment or
+not at all. A rule whose participant already has an incomplete prompt for the same rule does
+not add a second one; the open prompt already asks for the review.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from openiop.audit.actions import audit_record
-from openiop.measures import hooks
 from openiop.measures.instruments import Instrument, get_instrument
 from openiop.measures.models import Assessment
 from openiop.medical.models import MedicalRiskPrompt, PromptStatus
@@ -112,13 +111,3 @@ def _raise(
         detail={"rule": rule.id, "risk": rule.risk, "assessment": str(assessment.external_id)},
     )
     return prompt
-
-
-def _on_recorded(assessment: Assessment) -> None:
-    evaluate(assessment)
-
-
-def register_measure_hook() -> None:
-    """Called from the app's ready(): every recorded assessment is checked."""
-    if _on_recorded not in hooks.ON_RECORDED:
-        hooks.ON_RECORDED.append(_on_recorded)

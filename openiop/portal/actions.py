@@ -730,7 +730,7 @@ def measure_raise_critical(
     committed (and the care team alerted) even if the rest is then refused. Call it outside
     any other transaction. The assessment stored afterwards under `assessment_id` is linked
     to this event rather than raising another."""
-    from openiop.safety.hooks import raise_for_answers
+    from openiop.safety.assessments import raise_for_answers
 
     stored = Assessment.objects.filter(
         program=participant.program, participant=participant, external_id=assessment_id
@@ -756,9 +756,9 @@ def measure_complete(
     assessment_id: uuid.UUID | None = None,
 ) -> tuple[Assessment, SafetyEvent | None]:
     """Store a measure the participant completed themself, partial or not. A critical answer
-    (PHQ-9 item 9, CORE-10 item 6, any C-SSRS yes) opens its safety event through the
-    measures hooks in this same transaction unless `measure_raise_critical` already did; the
-    event is returned so the portal can say the care team was told."""
+    (PHQ-9 item 9, CORE-10 item 6, any C-SSRS yes) opens its safety event through
+    `assessment_record` in this same transaction unless `measure_raise_critical` already did;
+    the event is returned so the portal can say the care team was told."""
     # Only in valid wording: a loaded wording pack, or demo wording where allowed (issue 17).
     require_self_administration(instrument_for_use(instrument), participant.program)
     assessment = assessment_record(

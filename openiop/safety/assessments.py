@@ -1,4 +1,9 @@
-"""The measures hook: a scored assessment that endorses a critical item opens a safety event.
+"""What safety does when an assessment is recorded: a critical item opens a safety event, and a
+clinician's C-SSRS marks the screen done on the events awaiting one.
+
+`measures.actions.assessment_record` calls `raise_for_assessment` and then `link_cssrs`
+directly, in its own transaction (critical items first). This module imports only measures'
+scoring, never its actions, so the imports stay one-way (docs/safety.md).
 
 PHQ-9 item 9 ≥ 1 and CORE-10 item 6 > 0 are urgent and prompt a same-day C-SSRS: item 9 has
 many false positives, so it triggers assessment, not a risk label. Any C-SSRS yes opens an
@@ -128,13 +133,9 @@ def raise_for_answers(
     )
 
 
-def _on_critical(assessment: Assessment) -> None:
-    raise_for_assessment(assessment)
-
-
 # measures.models.Source.CLINICIAN, by value: safety does not import measures' models. The
 # prompt asks staff for a same-day screen, so one a participant completes alone in the portal
-# does not answer it (a positive one still opens its own event through ON_CRITICAL).
+# does not answer it (a positive one still opens its own event through raise_for_assessment).
 CLINICIAN_SOURCE = "clinician"
 
 
@@ -152,15 +153,3 @@ def link_cssrs(assessment: Assessment) -> None:
         risk=assessment.risk,
         administered_at=assessment.administered_at,
     )
-
-
-def register_measure_hooks() -> None:
-    """Append the safety handlers to measures' hooks, once, when measures is present."""
-    try:
-        from openiop.measures import hooks
-    except ImportError:
-        return
-    if _on_critical not in hooks.ON_CRITICAL:
-        hooks.ON_CRITICAL.append(_on_critical)
-    if link_cssrs not in hooks.ON_RECORDED:
-        hooks.ON_RECORDED.append(link_cssrs)

@@ -1,5 +1,6 @@
 """assessment_record, entered in error, schedules: scoring stored exactly, errors name the item,
-critical hooks inside the transaction, licence flag, and immutability (model, queryset, SQL)."""
+safety and medical risk inside the transaction, licence flag, and immutability (model,
+queryset, SQL)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,14 @@ from django.db import connection, transaction
 
 from openiop.audit.models import AuditEvent
 from openiop.core.errors import ActionError
-from openiop.measures import hooks
 from openiop.measures.actions import assessment_mark_entered_in_error, schedule_set
 from openiop.measures.models import AdministrationSchedule, Assessment, ImmutableAssessmentError
 from openiop.measures.scoring import score
 from openiop.measures.tests.helpers import phq9, record
+from openiop.safety.models import SafetyEvent
 from openiop.testing import World
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def no_hooks(monkeypatch):
-    """Only the hooks a test adds: the safety app's own hook is tested in its app."""
-    monkeypatch.setattr(hooks, "ON_CRITICAL", [])
-    return hooks.ON_CRITICAL
 
 
 # --------------------------------------------------------------------------- recording
@@ -40,7 +34,7 @@ def no_hooks(monkeypatch):
         ("who5", [3, 4, 2, 1, 5]),
     ],
 )
-def test_record_stores_the_scoring_core_result_exactly(world: World, no_hooks, code, answers):
+def test_record_stores_the_scoring_core_result_exactly(world: World, code, answers):
     expected = score(code, answers)
     a = record(world, world.participant_a, instrument=code, answers=answers)
     a.refresh_from_db()
@@ -55,7 +49,7 @@ def test_record_stores_the_scoring_core_result_exactly(world: World, no_hooks, c
     assert a.enrollment == world.enrollment_a
 
 
-def test_record_phq9_spot_check_and_audit(world: World, no_hooks):
+def test_record_phq9_spot_check_and_audit(world: World):
     before = AuditEvent.objects.count()
     a = record(world, world.participant_a, answers=[2, 2, 2, 2, 2, 2, 1, 1, 0])
     assert (a.total, a.band, a.positive_screen, a.critical) == (14, "moderate", True, [])
@@ -130,49 +124,72 @@ def test_future_time_and_missing_episode_are_refused(world: World):
     assert "instrument" in exc.value.errors
 
 
-# --------------------------------------------------------------------------- critical hooks
+# --------------------------------------------------------------------------- critical items
 
 
-def test_hooks_run_inside_the_transaction_on_critical_items(world: World, no_hooks):
+def test_a_critical_item_opens_a_safety_event_inside_the_transaction(world: World, monkeypatch):
+    """Recording calls safety directly: no registry, nothing a caller or a test can switch off."""
+    from openiop.safety import actions as safety_actions
+
+    real = safety_actions.safety_event_raise
     seen = []
 
-    def hook(assessment: Assessment) -> None:
+    def watch(**kwargs):
         assert connection.in_atomic_block
-        assert Assessment.objects.filter(pk=assessment.pk).exists()
-        seen.append((assessment.instrument, list(assessment.critical)))
+        seen.append(kwargs["assessment_id"])
+        return real(**kwargs)
 
-    no_hooks.append(hook)
+    monkeypatch.setattr(safety_actions, "safety_event_raise", watch)
     record(world, world.participant_a, answers=phq9(5))
-    assert seen == []
+    assert seen == [] and not SafetyEvent.objects.exists()
     a = record(world, world.participant_a, answers=phq9(6, item9=1))
-    assert seen == [("phq9", [9])] and a.critical == [9]
+    assert seen == [a.external_id] and a.critical == [9]
+    event = SafetyEvent.objects.get(assessment_id=a.external_id)
+    assert (event.source, event.severity) == ("phq9_item9", "urgent")
 
 
-def test_a_failing_hook_rolls_the_assessment_back(world: World, no_hooks):
+def test_a_failing_safety_action_rolls_the_assessment_back(world: World, monkeypatch):
+    from openiop.safety import actions as safety_actions
+
     class Boom(RuntimeError):
         pass
 
-    def hook(assessment: Assessment) -> None:
+    def fail(**kwargs):
         raise Boom
 
-    no_hooks.append(hook)
+    monkeypatch.setattr(safety_actions, "safety_event_raise", fail)
     rows, events = Assessment.objects.count(), AuditEvent.objects.count()
     with pytest.raises(Boom):
         record(world, world.participant_a, answers=phq9(4, item9=2))
     assert (Assessment.objects.count(), AuditEvent.objects.count()) == (rows, events)
 
 
-def test_critical_fires_even_when_the_form_is_incomplete(world: World, no_hooks):
-    calls: list[Assessment] = []
-    no_hooks.append(calls.append)
+def test_critical_fires_even_when_the_form_is_incomplete(world: World):
     a = record(world, world.participant_a, answers=[None] * 8 + [1])
-    assert a.total is None and a.critical == [9] and calls == [a]
+    assert a.total is None and a.critical == [9]
+    assert SafetyEvent.objects.filter(assessment_id=a.external_id).count() == 1
+
+
+def test_safety_runs_before_the_medical_risk_rules(world: World, monkeypatch):
+    """Critical items first: the safety event exists when the medical-risk rules run."""
+    from openiop.medical import risk
+
+    real = risk.evaluate
+    order = []
+
+    def watch(assessment, *args, **kwargs):
+        order.append(SafetyEvent.objects.filter(assessment_id=assessment.external_id).exists())
+        return real(assessment, *args, **kwargs)
+
+    monkeypatch.setattr(risk, "evaluate", watch)
+    record(world, world.participant_a, answers=phq9(6, item9=1))
+    assert order == [True]
 
 
 # --------------------------------------------------------------------------- immutability
 
 
-def test_scored_assessment_refuses_save_update_and_delete(world: World, no_hooks):
+def test_scored_assessment_refuses_save_update_and_delete(world: World):
     a = record(world, world.participant_a)
     a.band = "severe"
     with pytest.raises(ImmutableAssessmentError):
@@ -186,7 +203,7 @@ def test_scored_assessment_refuses_save_update_and_delete(world: World, no_hooks
     assert Assessment.objects.get(pk=a.pk).band == "minimal"
 
 
-def test_IN_01_raw_sql_cannot_change_or_delete_a_scored_assessment(world: World, no_hooks):
+def test_IN_01_raw_sql_cannot_change_or_delete_a_scored_assessment(world: World):
     """On PostgreSQL a trigger refuses raw SQL; SQLite has no such trigger, so there the
     test checks the ORM guards instead (the suite never skips)."""
     from django.db import DatabaseError
@@ -205,7 +222,7 @@ def test_IN_01_raw_sql_cannot_change_or_delete_a_scored_assessment(world: World,
     assert Assessment.objects.get(pk=a.pk).total == 0
 
 
-def test_entered_in_error_is_the_one_change_allowed(world: World, no_hooks):
+def test_entered_in_error_is_the_one_change_allowed(world: World):
     a = record(world, world.participant_a)
     with pytest.raises(ActionError) as exc:
         assessment_mark_entered_in_error(actor=world.clinician_a, assessment=a, reason=" ")

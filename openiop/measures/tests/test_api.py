@@ -11,18 +11,12 @@ from openiop.accounts.actions import system_user
 from openiop.audit.models import AuditEvent
 from openiop.core.clock import program_today
 from openiop.demo.measures import seed_assessments
-from openiop.measures import hooks
 from openiop.measures.actions import schedule_set
 from openiop.measures.models import Assessment
 from openiop.measures.tests.helpers import record
 from openiop.testing import World
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_hooks(monkeypatch):
-    monkeypatch.setattr(hooks, "ON_CRITICAL", [])
 
 
 def _path(world: World) -> str:
@@ -97,13 +91,14 @@ def test_due_list(world: World, client_for):
     ]
 
 
-def test_seed_assessments_makes_weekly_trajectories_and_fires_hooks(world: World, monkeypatch):
+def test_seed_assessments_makes_weekly_trajectories_and_raises_safety_events(
+    world: World, monkeypatch
+):
     from datetime import timedelta
 
     from openiop.measures.tests.helpers import long_stay
+    from openiop.safety.models import SafetyEvent
 
-    calls: list[Assessment] = []
-    monkeypatch.setattr(hooks, "ON_CRITICAL", [calls.append])
     for i in range(12):
         long_stay(world, weeks=6, last=f"Seed{i}")
     monkeypatch.setattr("openiop.demo.measures.ITEM9_RATE", 0.5)
@@ -115,7 +110,10 @@ def test_seed_assessments_makes_weekly_trajectories_and_fires_hooks(world: World
     )
     assert made == Assessment.objects.count() > 12 * 6 * 2
     assert set(Assessment.objects.values_list("instrument", flat=True)) == {"phq9", "gad7"}
-    assert calls and all(a.critical == [9] for a in calls)
+    critical = Assessment.objects.exclude(critical=[])
+    assert critical.exists() and all(a.critical == [9] for a in critical)
+    raised = set(SafetyEvent.objects.values_list("assessment_id", flat=True))
+    assert raised == {a.external_id for a in critical}
     assert (
         seed_assessments(
             program=world.program_a,

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from openiop.measures import hooks, outcomes
+from openiop.measures import outcomes
 from openiop.measures.chart import trajectories
 from openiop.measures.outcomes import ExpectedRecovery, RuleBasedExpectation, fit_expected_recovery
 from openiop.measures.tests.helpers import long_stay, trajectory
@@ -22,8 +22,7 @@ NON_RESPONDER = [18, 18, 19, 18, 19, 20]  # intake 18, no better by week 5
 
 
 @pytest.fixture(autouse=True)
-def _fresh(monkeypatch):
-    monkeypatch.setattr(hooks, "ON_CRITICAL", [])
+def _fresh():
     outcomes.clear_cache()
     yield
     outcomes.clear_cache()

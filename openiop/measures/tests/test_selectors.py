@@ -9,17 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from openiop.core.clock import program_today
-from openiop.measures import hooks, selectors
+from openiop.measures import selectors
 from openiop.measures.actions import assessment_mark_entered_in_error, schedule_set
 from openiop.measures.tests.helpers import long_stay, phq9, record, trajectory
 from openiop.testing import World, admit
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_hooks(monkeypatch):
-    monkeypatch.setattr(hooks, "ON_CRITICAL", [])
 
 
 def _schedule(world: World, code: str = "phq9", cadences=("intake", "weekly")) -> None:

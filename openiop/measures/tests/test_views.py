@@ -12,18 +12,12 @@ from django.test.utils import CaptureQueriesContext
 
 from openiop.audit.models import AuditEvent
 from openiop.core import clock
-from openiop.measures import hooks
 from openiop.measures.actions import schedule_set
 from openiop.measures.models import AdministrationSchedule, Assessment
 from openiop.measures.tests.helpers import long_stay, phq9, record, trajectory
 from openiop.testing import World
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_hooks(monkeypatch):
-    monkeypatch.setattr(hooks, "ON_CRITICAL", [])
 
 
 def _base(world: World) -> str:

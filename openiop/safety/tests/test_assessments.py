@@ -5,7 +5,7 @@ from uuid import uuid4
 
 import pytest
 
-from openiop.safety.hooks import raise_for_assessment
+from openiop.safety.assessments import raise_for_assessment
 from openiop.safety.models import SafetyEvent, Severity, Source, StepKind
 from openiop.testing import World
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def assessment(world: World, instrument: str, answers, critical, risk: str = ""):
-    # Duck-typed: the fields of measures.Assessment the hook reads.
+    # Duck-typed: the fields of measures.Assessment safety reads.
     return SimpleNamespace(
         external_id=uuid4(),
         instrument=instrument,
@@ -59,8 +59,8 @@ def test_undetermined_cssrs_risk_is_high_until_the_missing_item_is_asked(world: 
     assert "risk not determined: treated as high until q6r is asked" in event.detail
 
 
-def test_the_portal_raises_once_before_the_row_and_the_hook_links_to_it(world: World):
-    from openiop.safety.hooks import raise_for_answers
+def test_the_portal_raises_once_before_the_row_and_recording_links_to_it(world: World):
+    from openiop.safety.assessments import raise_for_answers
 
     row = assessment(world, "phq9", [None] * 8 + [3], [9])
     first = raise_for_answers(
@@ -81,11 +81,11 @@ def test_nothing_critical_raises_nothing(world: World):
     assert not SafetyEvent.objects.exists()
 
 
-def test_handler_is_registered_with_measures():
-    from openiop.measures import hooks
-    from openiop.safety.hooks import _on_critical
+def test_there_is_no_hook_registry_to_switch_safety_off():
+    """measures calls safety directly (docs/measures.md): nothing to unregister or empty."""
+    import importlib.util
 
-    assert hooks.ON_CRITICAL.count(_on_critical) == 1
+    assert importlib.util.find_spec("openiop.measures.hooks") is None
 
 
 def test_a_recorded_critical_phq9_opens_an_event(world: World):

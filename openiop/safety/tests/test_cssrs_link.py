@@ -102,10 +102,3 @@ def test_the_step_is_in_the_assessments_transaction(world: World, monkeypatch):
         cssrs(world, world.participant_a, ALL_NO)
     assert not Assessment.objects.filter(instrument="cssrs").exists()
     assert done_steps(event) == []
-
-
-def test_handler_is_registered_with_measures():
-    from openiop.measures import hooks
-    from openiop.safety.hooks import link_cssrs
-
-    assert hooks.ON_RECORDED.count(link_cssrs) == 1
