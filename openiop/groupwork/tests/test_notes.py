@@ -117,6 +117,7 @@ def test_IN_01_signed_note_rejects_orm_save_queryset_update_and_raw_sql(world: W
     session, _, rows = group
     note = gw.note_sign(actor=world.clinician_a, note=_draft(world, session, rows[0]))
     note = Note.objects.get(pk=note.pk)
+    signed_sections, signed_hash = dict(note.sections), note.content_hash
     note.sections = {"data": "rewritten", "assessment": "x", "plan": "y"}
     with pytest.raises(SignedNoteError):
         note.save()
@@ -131,8 +132,10 @@ def test_IN_01_signed_note_rejects_orm_save_queryset_update_and_raw_sql(world: W
             connection.cursor() as cursor,
         ):
             cursor.execute("UPDATE groupwork_note SET sections = '{}' WHERE id = %s", [note.pk])
-    assert Note.objects.get(pk=note.pk).content_hash == note.compute_hash() or True
-    assert gw.note_verify_hash(Note.objects.get(pk=note.pk))
+    stored = Note.objects.get(pk=note.pk)
+    assert stored.sections == signed_sections and stored.content_hash == signed_hash
+    assert stored.content_hash == stored.compute_hash()
+    assert gw.note_verify_hash(stored)
 
 
 def test_IN_02_hash_detects_tampering(world: World, group):
