@@ -261,6 +261,26 @@ def add_to_roster(
     return Status(201, _attendance_out(row))
 
 
+@router.post(
+    "/{program_id}/sessions/{session_id}/start",
+    response=list[AttendanceOut],
+    summary="Start: mark everyone expected present",
+)
+def start_session(request: HttpRequest, program_id: UUID, session_id: UUID) -> list[AttendanceOut]:
+    access = _access(request, program_id, Perm.SESSION_RUN)
+    session = selectors.session_get(program=access.program, session_id=session_id)
+    gw.session_start(actor=request_user(request), session=session)
+    rows = list(session.attendance.select_related("participant"))
+    # The answer names everyone on the roster: showing them is a read (AU-01).
+    audit_record_reads(
+        actor=request_user(request),
+        objects=[r.participant for r in rows],
+        program=access.program,
+        view="api.roster",
+    )
+    return [_attendance_out(r) for r in rows]
+
+
 def _row(
     request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
 ) -> Attendance:
@@ -377,10 +397,7 @@ def list_notes(request: HttpRequest, program_id: UUID, session_id: UUID) -> list
 def draft_notes(request: HttpRequest, program_id: UUID, session_id: UUID) -> list[NoteOut]:
     access = _access(request, program_id, Perm.NOTE_WRITE)
     session = selectors.session_get(program=access.program, session_id=session_id)
-    rows = session.attendance.filter(removed=False, status="present").select_related("participant")
-    notes = [
-        gw.note_draft(actor=request_user(request), session=session, attendance=r) for r in rows
-    ]
+    notes = gw.note_draft_all(actor=request_user(request), session=session)
     # Drafts that already existed are returned too: showing them is a read (AU-01).
     audit_record_reads(
         actor=request_user(request), objects=notes, program=access.program, view="api.notes"

@@ -275,11 +275,11 @@ def attendance_remove(
 def start_session(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
     """One click: everyone still expected is marked present from the start time."""
     _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
-    actor = request_user(request)
-    for attendance in session.attendance.filter(removed=False, status=AttendanceStatus.EXPECTED):
-        gw.attendance_arrive(actor=actor, attendance=attendance, at=session.starts_at)
-    if session.status == "scheduled":
-        gw.session_set_status(actor=actor, session=session, status="in_progress")
+    try:
+        gw.session_start(actor=request_user(request), session=session)
+    except ActionError as error:
+        session.refresh_from_db()
+        return _roster_response(request, session, error=_errors_text(error))
     return _roster_response(request, session)
 
 
@@ -412,10 +412,11 @@ def shared_save(request: HttpRequest, program_id: UUID, session_id: UUID) -> Htt
 @requires(Perm.NOTE_WRITE)
 def notes_draft_all(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
     access, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
-    for attendance in session.attendance.filter(
-        removed=False, status=AttendanceStatus.PRESENT
-    ).select_related("participant"):
-        gw.note_draft(actor=request_user(request), session=session, attendance=attendance)
+    try:
+        gw.note_draft_all(actor=request_user(request), session=session)
+    except ActionError as error:
+        message = _errors_text(error)
+        return _notes_response(request, access, session, status=422, notes_error=message)
     return _notes_response(request, access, session)
 
 

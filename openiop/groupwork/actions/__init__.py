@@ -9,12 +9,14 @@ from openiop.groupwork.actions.attendance import (
     attendance_remove,
     practice_record_save,
     session_close,
+    session_start,
 )
 from openiop.groupwork.actions.notes import (
     PeerNamedError,
     note_addendum_add,
     note_cosign,
     note_draft,
+    note_draft_all,
     note_guard_override,
     note_replace_peers,
     note_sign,
@@ -43,6 +45,7 @@ __all__ = [
     "note_addendum_add",
     "note_cosign",
     "note_draft",
+    "note_draft_all",
     "note_guard_override",
     "note_replace_peers",
     "note_sign",
@@ -58,4 +61,5 @@ __all__ = [
     "session_create",
     "session_set_status",
     "session_shared_note_save",
+    "session_start",
 ]

@@ -149,6 +149,27 @@ def session_close(*, actor: User, session: Session) -> Session:
     return session_set_status(actor=actor, session=session, status=SessionStatus.COMPLETED)
 
 
+@transaction.atomic
+def session_start(*, actor: User, session: Session) -> Session:
+    """The "Start" button: everyone still expected is marked present from the start time
+    and a scheduled session is in progress. All of it is kept, or (if one arrival is
+    refused) none of it."""
+    from openiop.groupwork.actions.sessions import session_set_status
+    from openiop.groupwork.models import SessionStatus
+
+    if session.status in (SessionStatus.COMPLETED, SessionStatus.CANCELLED):
+        label = SessionStatus(session.status).label.lower()
+        raise ActionError({"session": f"This session is {label}; it cannot be started."})
+    expected = session.attendance.filter(
+        removed=False, status=AttendanceStatus.EXPECTED
+    ).select_for_update()
+    for attendance in expected:
+        attendance_arrive(actor=actor, attendance=attendance, at=session.starts_at)
+    if session.status == SessionStatus.SCHEDULED:
+        session_set_status(actor=actor, session=session, status=SessionStatus.IN_PROGRESS)
+    return session
+
+
 FEEDBACK_THEMES = (
     "clear request",
     "good eye contact",

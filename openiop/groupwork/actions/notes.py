@@ -31,6 +31,7 @@ from openiop.groupwork.models import (
     NoteStatus,
     PracticeRecord,
     Session,
+    SessionStatus,
 )
 from openiop.treatment.models import Objective
 
@@ -171,6 +172,18 @@ def note_draft(*, actor: User, session: Session, attendance: Attendance) -> Note
     note.objectives.set(objectives)
     audit_record(actor=actor, action="create", obj=note)
     return note
+
+
+@transaction.atomic
+def note_draft_all(*, actor: User, session: Session) -> list[Note]:
+    """The "Draft notes for everyone present" button: a draft for each participant present
+    (one that exists is kept as typed and returned). All are made, or none."""
+    if session.status == SessionStatus.CANCELLED:
+        raise ActionError({"session": "This session was cancelled; it has no notes."})
+    present = session.attendance.filter(
+        removed=False, status=AttendanceStatus.PRESENT
+    ).select_related("participant")
+    return [note_draft(actor=actor, session=session, attendance=row) for row in present]
 
 
 def _lock_draft(note: Note, expected_version: int | None) -> Note:
