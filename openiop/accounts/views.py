@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts import actions, mfa
-from openiop.accounts.access import program_access, public, requires, signed_in
+from openiop.accounts.access import ProgramRequest, public, requires, signed_in
 from openiop.accounts.forms import (
     BreakGlassForm,
     CodeForm,
@@ -37,6 +37,7 @@ from openiop.accounts.sessions import (
 from openiop.accounts.stepup import has_recent_auth, mark_reauthenticated, require_recent_auth
 from openiop.core import clock
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.programs.models import Program
 
 
@@ -210,9 +211,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         try:
             actions.password_change(actor=user, **form.cleaned_data)
         except ActionError as error:
-            for field, msgs in error.errors.items():
-                for msg in msgs:
-                    form.add_error(field if field in form.fields else None, msg)
+            apply_action_errors(form, error)
         else:
             # Keep this session, end every other one (AUTH-06), new id for this one.
             from django.contrib.auth import update_session_auth_hash
@@ -267,9 +266,7 @@ def break_glass_view(request: HttpRequest) -> HttpResponse:
         try:
             grant = actions.break_glass_start(actor=user, **form.cleaned_data)
         except ActionError as error:
-            for field, msgs in error.errors.items():
-                for msg in msgs:
-                    form.add_error(field if field in form.fields else None, msg)
+            apply_action_errors(form, error)
         else:
             session_rotate(request, user)
             messages.warning(
@@ -290,10 +287,9 @@ def break_glass_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @requires(Perm.AUDIT_VIEW)
-def break_glass_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
+def break_glass_report(request: ProgramRequest, program_id: UUID) -> HttpResponse:
     """Every break-glass grant on this program, for the director's review."""
-    access = program_access(request_user(request), program_id)
-    access.require(Perm.AUDIT_VIEW)
+    access = request.access
     grants = BreakGlassGrant.objects.filter(program=access.program).select_related("user")[:200]
     return render(
         request,
@@ -304,10 +300,9 @@ def break_glass_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @requires(Perm.STAFF_MANAGE)
-def staff_roles(request: HttpRequest, program_id: UUID) -> HttpResponse:
+def staff_roles(request: ProgramRequest, program_id: UUID) -> HttpResponse:
     """Program staff and their roles; changing a role needs step-up (AUTH-07)."""
-    access = program_access(request_user(request), program_id)
-    access.require(Perm.STAFF_MANAGE)
+    access = request.access
     form = RoleGrantForm(request.POST or None, roles=ROLE_CHOICES)
     if request.method == "POST":
         require_recent_auth(request)
@@ -325,9 +320,7 @@ def staff_roles(request: HttpRequest, program_id: UUID) -> HttpResponse:
                     role=Role(form.cleaned_data["role"]),
                 )
             except ActionError as error:
-                for field, msgs in error.errors.items():
-                    for msg in msgs:
-                        form.add_error(field if field in form.fields else None, msg)
+                apply_action_errors(form, error)
             else:
                 messages.success(request, "Role granted.")
                 return redirect("staff:roles", program_id=program_id)
@@ -348,9 +341,10 @@ def staff_roles(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @requires(Perm.STAFF_MANAGE)
-def staff_role_revoke(request: HttpRequest, program_id: UUID, membership_id: UUID) -> HttpResponse:
-    access = program_access(request_user(request), program_id)
-    access.require(Perm.STAFF_MANAGE)
+def staff_role_revoke(
+    request: ProgramRequest, program_id: UUID, membership_id: UUID
+) -> HttpResponse:
+    access = request.access
     require_recent_auth(request)
     membership = get_object_or_404(Membership, program=access.program, external_id=membership_id)
     try:

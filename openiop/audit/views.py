@@ -1,7 +1,7 @@
 """The audit report (AU-03): who did what to which record, filterable, with a CSV export.
 
-Both views start with `program_access` (404 for outsiders) and `Perm.AUDIT_VIEW` (403 for
-members without it). Viewing the report is itself recorded, and the export needs a recent
+Both views are guarded by `@requires(Perm.AUDIT_VIEW)` (404 for outsiders, 403 for members
+without it). Viewing the report is itself recorded, and the export needs a recent
 re-authentication (AUTH-07) and writes an "export" event before the first row leaves."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.access import ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.stepup import require_recent_auth
@@ -61,12 +61,6 @@ class ReportRow:
     def local_text(self) -> str:
         # Formatted here: the template `date` filter would convert back to UTC.
         return self.local_time.strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def _access(request: HttpRequest, program_id: UUID) -> ProgramAccess:
-    access = program_access(request_user(request), program_id)
-    access.require(Perm.AUDIT_VIEW)
-    return access
 
 
 def _form(request: HttpRequest, program: Program) -> AuditFilterForm:
@@ -126,8 +120,8 @@ def _record_view(
 
 @require_http_methods(["GET"])
 @requires(Perm.AUDIT_VIEW)
-def audit_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = _access(request, program_id)
+def audit_report(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     program = access.program
     form = _form(request, program)
     page = None
@@ -156,8 +150,8 @@ def audit_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @requires(Perm.AUDIT_VIEW)
-def audit_export_csv(request: HttpRequest, program_id: UUID) -> HttpResponseBase:
-    access = _access(request, program_id)
+def audit_export_csv(request: ProgramRequest, program_id: UUID) -> HttpResponseBase:
+    access = request.access
     require_recent_auth(request)
     program = access.program
     form = _form(request, program)

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import program_access, requires
-from openiop.accounts.models import User
+from openiop.accounts.access import ProgramRequest, requires
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record
 from openiop.measures import dashboard
@@ -21,17 +20,17 @@ from openiop.measures.instruments import get_instrument
 
 @require_http_methods(["GET"])
 @requires(Perm.ASSESSMENT_VIEW)
-def outcomes_dashboard(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
-    access = program_access(user, program_id)
-    access.require(Perm.ASSESSMENT_VIEW)
+def outcomes_dashboard(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     code = request.GET.get("instrument", dashboard.DEFAULT_INSTRUMENT)
     if code not in dashboard.REMISSION_BELOW:
         raise Http404("instrument not on the dashboard")
     result = dashboard.outcome_dashboard(program=access.program, instrument=code)
     audit_record(
-        actor=user, action="read", program=access.program, detail={"view": "outcomes_dashboard"}
+        actor=access.user,
+        action="read",
+        program=access.program,
+        detail={"view": "outcomes_dashboard"},
     )
     context = {
         "access": access,

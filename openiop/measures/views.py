@@ -1,7 +1,8 @@
 """Staff pages for outcome measures (htmx, server-rendered).
 
-Every view starts with `program_access` (404 for outsiders), a permission check (403) and the
-scoped participant lookup (404); every page that shows a participant records a read.
+Every view is guarded by `@requires` (404 for outsiders, 403 without the permission) and
+starts with the scoped participant lookup (404); every page that shows a participant records
+a read.
 """
 
 from __future__ import annotations
@@ -10,19 +11,20 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core import clock
 from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.measures import actions, selectors
 from openiop.measures.chart import trajectories
 from openiop.measures.forms import (
@@ -42,10 +44,9 @@ from openiop.participants.models import Participant
 
 
 def _participant_page(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
+    request: ProgramRequest, participant_id: UUID
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(request_user(request), program_id)
-    access.require(perm)
+    access = request.access
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
     )
@@ -77,11 +78,9 @@ def _base(access: ProgramAccess, participant: Participant | None = None) -> dict
 @require_http_methods(["GET"])
 @requires(Perm.ASSESSMENT_VIEW)
 def participant_measures(
-    request: HttpRequest, program_id: UUID, participant_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
 ) -> HttpResponse:
-    access, participant = _participant_page(
-        request, program_id, participant_id, Perm.ASSESSMENT_VIEW
-    )
+    access, participant = _participant_page(request, participant_id)
     audit_record(
         actor=request_user(request), action="read", obj=participant, detail={"view": "measures"}
     )
@@ -132,11 +131,9 @@ def _entry_context(
 @require_http_methods(["GET", "POST"])
 @requires(Perm.ASSESSMENT_ENTER)
 def assessment_enter(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, instrument: str
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, instrument: str
 ) -> HttpResponse:
-    access, participant = _participant_page(
-        request, program_id, participant_id, Perm.ASSESSMENT_ENTER
-    )
+    access, participant = _participant_page(request, participant_id)
     audit_record(
         actor=request_user(request), action="read", obj=participant, detail={"view": "enter"}
     )
@@ -158,9 +155,7 @@ def assessment_enter(
                 sex=form.cleaned_data.get("sex") or None,
             )
         except ActionError as error:
-            for key, msgs in error.errors.items():
-                for msg in msgs:
-                    form.add_error(form.field_for_error(key), msg)
+            apply_action_errors(form, error, field_for=form.field_for_error)
         else:
             for item in inst.items:
                 if item.ref in assessment.critical:
@@ -180,11 +175,9 @@ def assessment_enter(
 @require_http_methods(["GET"])
 @requires(Perm.ASSESSMENT_VIEW)
 def assessment_detail(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, assessment_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, assessment_id: UUID
 ) -> HttpResponse:
-    access, participant = _participant_page(
-        request, program_id, participant_id, Perm.ASSESSMENT_VIEW
-    )
+    access, participant = _participant_page(request, participant_id)
     assessment = selectors.assessment_get(participant=participant, assessment_id=assessment_id)
     audit_record(
         actor=request_user(request), action="read", obj=assessment, detail={"view": "detail"}
@@ -216,11 +209,9 @@ def _detail_context(
 @require_http_methods(["POST"])
 @requires(Perm.ASSESSMENT_ENTER)
 def assessment_entered_in_error(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, assessment_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, assessment_id: UUID
 ) -> HttpResponse:
-    access, participant = _participant_page(
-        request, program_id, participant_id, Perm.ASSESSMENT_ENTER
-    )
+    access, participant = _participant_page(request, participant_id)
     assessment = selectors.assessment_get(participant=participant, assessment_id=assessment_id)
     audit_record(
         actor=request_user(request), action="read", obj=assessment, detail={"view": "detail"}
@@ -234,9 +225,7 @@ def assessment_entered_in_error(
                 reason=form.cleaned_data["reason"],
             )
         except ActionError as error:
-            for key, msgs in error.errors.items():
-                for msg in msgs:
-                    form.add_error("reason" if key == "reason" else None, msg)
+            apply_action_errors(form, error)
         else:
             messages.success(request, "Marked entered in error.")
             return redirect(_detail_url(program_id, assessment))
@@ -247,9 +236,8 @@ def assessment_entered_in_error(
 
 @require_http_methods(["GET"])
 @requires(Perm.ASSESSMENT_VIEW)
-def due(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = program_access(request_user(request), program_id)
-    access.require(Perm.ASSESSMENT_VIEW)
+def due(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     items = selectors.due_list(program=access.program, today=program_today(access.program))
     audit_record_reads(
         actor=request_user(request),
@@ -269,9 +257,8 @@ def due(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @requires(Perm.SCHEDULE_MANAGE)
-def schedules(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = program_access(request_user(request), program_id)
-    access.require(Perm.SCHEDULE_MANAGE)
+def schedules(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     enabled = [i for i in all_instruments() if is_enabled(i)]
     form = ScheduleForm(
         request.POST if request.method == "POST" else None,

@@ -1,6 +1,6 @@
 """Staff pages for medical-risk prompts: see one, record the medical review and the naloxone
-offer. Every view starts with `program_access` (404 for outsiders) and a permission check
-(403); prompts are looked up through the program and the participant."""
+offer. Every view is guarded by `@requires` (404 for outsiders, 403 without the
+permission); prompts are looked up through the program and the participant."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.medical import actions, selectors
 from openiop.medical.forms import NaloxoneForm, ReviewForm
 from openiop.medical.models import MedicalRiskPrompt
@@ -26,10 +27,9 @@ from openiop.participants import selectors as participant_selectors
 
 
 def _prompt(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, prompt_id: UUID, perm: Perm
+    request: ProgramRequest, participant_id: UUID, prompt_id: UUID
 ) -> tuple[ProgramAccess, MedicalRiskPrompt]:
-    access = program_access(request_user(request), program_id)
-    access.require(perm)
+    access = request.access
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
     )
@@ -71,18 +71,12 @@ def _render(
     return render(request, "medical/detail.html", context, status=status)
 
 
-def _apply_errors(form: forms.Form, error: ActionError) -> None:
-    for name, msgs in error.errors.items():
-        for msg in msgs:
-            form.add_error(name if name in form.fields else None, msg)
-
-
 @require_http_methods(["GET"])
 @requires(Perm.ASSESSMENT_VIEW)
 def prompt_detail(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, prompt_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, prompt_id: UUID
 ) -> HttpResponse:
-    access, prompt = _prompt(request, program_id, participant_id, prompt_id, Perm.ASSESSMENT_VIEW)
+    access, prompt = _prompt(request, participant_id, prompt_id)
     audit_record(
         actor=request_user(request),
         action="read",
@@ -95,9 +89,9 @@ def prompt_detail(
 @require_http_methods(["POST"])
 @requires(Perm.ASSESSMENT_ENTER)
 def prompt_review(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, prompt_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, prompt_id: UUID
 ) -> HttpResponse:
-    access, prompt = _prompt(request, program_id, participant_id, prompt_id, Perm.ASSESSMENT_ENTER)
+    access, prompt = _prompt(request, participant_id, prompt_id)
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -105,7 +99,7 @@ def prompt_review(
                 actor=request_user(request), prompt=prompt, note=form.cleaned_data["note"]
             )
         except ActionError as error:
-            _apply_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(request, "Medical review recorded.")
             return redirect(_detail_url(program_id, prompt))
@@ -115,9 +109,9 @@ def prompt_review(
 @require_http_methods(["POST"])
 @requires(Perm.ASSESSMENT_ENTER)
 def prompt_naloxone(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, prompt_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, prompt_id: UUID
 ) -> HttpResponse:
-    access, prompt = _prompt(request, program_id, participant_id, prompt_id, Perm.ASSESSMENT_ENTER)
+    access, prompt = _prompt(request, participant_id, prompt_id)
     form = NaloxoneForm(request.POST)
     if form.is_valid():
         try:
@@ -128,7 +122,7 @@ def prompt_naloxone(
                 note=form.cleaned_data["note"],
             )
         except ActionError as error:
-            _apply_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(request, "Naloxone offer recorded.")
             return redirect(_detail_url(program_id, prompt))

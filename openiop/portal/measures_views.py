@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from openiop.accounts.access import participant_self
 from openiop.accounts.models import User
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.measures.forms import item_field_name
 from openiop.measures.instruments import (
     Instrument,
@@ -227,7 +228,5 @@ def _submit(
             perform=performer(user, me, inst.code, answers, assessment_id),
         )
     except ActionError as exc:
-        for name, msgs in exc.errors.items():
-            for msg in msgs:
-                form.add_error(form.field_for_error(name), msg)
+        apply_action_errors(form, exc, field_for=form.field_for_error)
         return None

@@ -13,11 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.participants import selectors as participant_selectors
 from openiop.participants.models import Participant
 from openiop.portal import actions, selectors
@@ -27,10 +28,9 @@ from openiop.portal.views import answer_rows
 
 
 def _participant(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
+    request: ProgramRequest, participant_id: UUID
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(request_user(request), program_id)
-    access.require(perm)
+    access = request.access
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
     )
@@ -47,8 +47,10 @@ def _week(request: HttpRequest) -> date | None:
 
 @require_http_methods(["GET"])
 @requires(Perm.SELFREPORT_VIEW)
-def between_sessions(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access, participant = _participant(request, program_id, participant_id, Perm.SELFREPORT_VIEW)
+def between_sessions(
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
+) -> HttpResponse:
+    access, participant = _participant(request, participant_id)
     audit_record(
         actor=request_user(request),
         action="read",
@@ -77,8 +79,8 @@ def _steps(plan: Any) -> list[tuple[str, str, str]]:
 
 @require_http_methods(["GET"])
 @requires(Perm.SELFREPORT_VIEW)
-def safety_plan(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access, participant = _participant(request, program_id, participant_id, Perm.SELFREPORT_VIEW)
+def safety_plan(request: ProgramRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access, participant = _participant(request, participant_id)
     audit_record(
         actor=request_user(request), action="read", obj=participant, detail={"view": "safety_plan"}
     )
@@ -97,8 +99,10 @@ def safety_plan(request: HttpRequest, program_id: UUID, participant_id: UUID) ->
 
 @require_http_methods(["GET", "POST"])
 @requires(Perm.PLAN_EDIT)
-def safety_plan_edit(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access, participant = _participant(request, program_id, participant_id, Perm.PLAN_EDIT)
+def safety_plan_edit(
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
+) -> HttpResponse:
+    access, participant = _participant(request, participant_id)
     plan = selectors.safety_plan(participant)
     initial: dict[str, Any] = {"version": plan.version if plan else 0}
     if plan:
@@ -113,9 +117,7 @@ def safety_plan_edit(request: HttpRequest, program_id: UUID, participant_id: UUI
                 steps=form.steps(),
             )
         except ActionError as exc:
-            for name, msgs in exc.errors.items():
-                for msg in msgs:
-                    form.add_error(name if name in form.fields else None, msg)
+            apply_action_errors(form, exc)
         else:
             messages.success(request, "Safety plan saved.")
             return redirect(
@@ -144,9 +146,9 @@ def safety_plan_edit(request: HttpRequest, program_id: UUID, participant_id: UUI
 @require_http_methods(["POST"])
 @requires(Perm.PLAN_EDIT)
 def safety_plan_reviewed(
-    request: HttpRequest, program_id: UUID, participant_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
 ) -> HttpResponse:
-    _, participant = _participant(request, program_id, participant_id, Perm.PLAN_EDIT)
+    _, participant = _participant(request, participant_id)
     try:
         actions.safety_plan_mark_reviewed(actor=request_user(request), participant=participant)
     except ActionError as exc:

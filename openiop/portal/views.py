@@ -18,6 +18,7 @@ from openiop.accounts.access import participant_self
 from openiop.accounts.mfa import confirmed_device
 from openiop.calendars.actions import feed_create_for_self
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.portal import actions, selectors
 from openiop.portal.forms import (
     CheckInForm,
@@ -58,9 +59,7 @@ def _submit(request: HttpRequest, form: Any, scope: str, perform: Any) -> Outcom
             perform=perform,
         )
     except ActionError as exc:
-        for name, msgs in exc.errors.items():
-            for msg in msgs:
-                form.add_error(_form_field(name, form), msg)
+        apply_action_errors(form, exc, field_for=lambda name: _form_field(name, form))
         return None
 
 

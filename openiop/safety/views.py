@@ -1,6 +1,6 @@
 """Staff pages for safety events (htmx, server-rendered).
 
-Every view starts with `program_access` (404 for outsiders) and a permission check (403);
+Every view is guarded by `@requires` (404 for outsiders, 403 without the permission);
 events and participants are looked up through the program. Pages that show participants
 record a read of each one shown (AU-01).
 """
@@ -11,32 +11,25 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.participants import selectors as participant_selectors
 from openiop.safety import actions, selectors
 from openiop.safety.forms import CloseForm, RaiseForm, StepForm
 from openiop.safety.models import SafetyEvent, Source
 
 
-def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(request_user(request), program_id)
-    access.require(perm)
-    return access
-
-
-def _event(
-    request: HttpRequest, program_id: UUID, event_id: UUID, perm: Perm
-) -> tuple[ProgramAccess, SafetyEvent]:
-    access = _access(request, program_id, perm)
+def _event(request: ProgramRequest, event_id: UUID) -> tuple[ProgramAccess, SafetyEvent]:
+    access = request.access
     return access, selectors.event_get(program=access.program, event_id=event_id)
 
 
@@ -46,16 +39,10 @@ def _detail_url(program_id: UUID, event: SafetyEvent) -> str:
     )
 
 
-def _apply_errors(form: forms.Form, error: ActionError) -> None:
-    for name, msgs in error.errors.items():
-        for msg in msgs:
-            form.add_error(name if name in form.fields else None, msg)
-
-
 @require_http_methods(["GET"])
 @requires(Perm.SAFETY_VIEW)
-def event_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.SAFETY_VIEW)
+def event_list(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     events = list(selectors.open_events(program=access.program))
     notifications = selectors.notifications_for(user=request_user(request), program=access.program)
     shown = {e.participant_id: e.participant for e in events}
@@ -94,8 +81,8 @@ def _detail_context(access: ProgramAccess, event: SafetyEvent, **forms_: forms.F
 
 @require_http_methods(["GET"])
 @requires(Perm.SAFETY_VIEW)
-def event_detail(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpResponse:
-    access, event = _event(request, program_id, event_id, Perm.SAFETY_VIEW)
+def event_detail(request: ProgramRequest, program_id: UUID, event_id: UUID) -> HttpResponse:
+    access, event = _event(request, event_id)
     audit_record(
         actor=request_user(request),
         action="read",
@@ -107,8 +94,8 @@ def event_detail(request: HttpRequest, program_id: UUID, event_id: UUID) -> Http
 
 @require_http_methods(["POST"])
 @requires(Perm.SAFETY_ACK)
-def event_acknowledge(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpResponse:
-    access, event = _event(request, program_id, event_id, Perm.SAFETY_ACK)
+def event_acknowledge(request: ProgramRequest, program_id: UUID, event_id: UUID) -> HttpResponse:
+    access, event = _event(request, event_id)
     try:
         actions.safety_event_acknowledge(actor=request_user(request), event=event)
     except ActionError as error:
@@ -130,8 +117,8 @@ def _list_url(program_id: UUID) -> str:
 
 @require_http_methods(["POST"])
 @requires(Perm.SAFETY_ACK)
-def event_step(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpResponse:
-    access, event = _event(request, program_id, event_id, Perm.SAFETY_ACK)
+def event_step(request: ProgramRequest, program_id: UUID, event_id: UUID) -> HttpResponse:
+    access, event = _event(request, event_id)
     form = StepForm(request.POST, auto_id="id_step_%s")
     if form.is_valid():
         try:
@@ -143,7 +130,7 @@ def event_step(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpRe
             )
             return redirect(_detail_url(program_id, event))
         except ActionError as error:
-            _apply_errors(form, error)
+            apply_action_errors(form, error)
     return render(
         request, "safety/detail.html", _detail_context(access, event, step_form=form), status=422
     )
@@ -151,8 +138,8 @@ def event_step(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpRe
 
 @require_http_methods(["POST"])
 @requires(Perm.SAFETY_ACK)
-def event_close(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpResponse:
-    access, event = _event(request, program_id, event_id, Perm.SAFETY_ACK)
+def event_close(request: ProgramRequest, program_id: UUID, event_id: UUID) -> HttpResponse:
+    access, event = _event(request, event_id)
     form = CloseForm(request.POST, auto_id="id_close_%s")
     if form.is_valid():
         try:
@@ -162,7 +149,7 @@ def event_close(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpR
             messages.success(request, "Safety event closed.")
             return redirect(_detail_url(program_id, event))
         except ActionError as error:
-            _apply_errors(form, error)
+            apply_action_errors(form, error)
     return render(
         request, "safety/detail.html", _detail_context(access, event, close_form=form), status=422
     )
@@ -170,8 +157,8 @@ def event_close(request: HttpRequest, program_id: UUID, event_id: UUID) -> HttpR
 
 @require_http_methods(["GET", "POST"])
 @requires(Perm.SAFETY_ACK)
-def event_raise(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.SAFETY_ACK)
+def event_raise(request: ProgramRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access = request.access
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
     )
@@ -191,7 +178,7 @@ def event_raise(request: HttpRequest, program_id: UUID, participant_id: UUID) ->
             messages.success(request, "Safety event raised; the care team has been alerted.")
             return redirect(_detail_url(program_id, event))
         except ActionError as error:
-            _apply_errors(form, error)
+            apply_action_errors(form, error)
     status = 422 if form.errors else 200
     return render(
         request,

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
@@ -22,12 +22,6 @@ from openiop.scheduling import actions, selectors
 from openiop.scheduling.models import AvailabilityWindow, PlanningProfile, PlanRunKind
 
 DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-
-
-def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(request_user(request), program_id)
-    access.require(perm)
-    return access
 
 
 def _week(request: HttpRequest, access: ProgramAccess) -> date:
@@ -43,8 +37,8 @@ def _week(request: HttpRequest, access: ProgramAccess) -> date:
 
 @require_http_methods(["GET"])
 @requires(Perm.SCHEDULE_MANAGE)
-def board(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.SCHEDULE_MANAGE)
+def board(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     week = _week(request, access)
     this_week = iso_week_start(program_today(access.program))
     data = selectors.weekly_board(program=access.program, week_start=week)
@@ -70,8 +64,8 @@ def board(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @requires(Perm.SCHEDULE_MANAGE)
-def run_planner(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.SCHEDULE_MANAGE)
+def run_planner(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     week = _week(request, access)
     kind = (
         PlanRunKind.MAKEUP if request.POST.get("kind") == PlanRunKind.MAKEUP else PlanRunKind.WEEK
@@ -91,8 +85,8 @@ def run_planner(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @requires(Perm.SCHEDULE_MANAGE)
-def run_detail(request: HttpRequest, program_id: UUID, run_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.SCHEDULE_MANAGE)
+def run_detail(request: ProgramRequest, program_id: UUID, run_id: UUID) -> HttpResponse:
+    access = request.access
     run = selectors.plan_run_get(program=access.program, run_id=run_id)
     rows = selectors.compare(run)
     audit_record_reads(
@@ -137,8 +131,8 @@ def run_detail(request: HttpRequest, program_id: UUID, run_id: UUID) -> HttpResp
 
 @require_http_methods(["POST"])
 @requires(Perm.SCHEDULE_MANAGE)
-def run_apply(request: HttpRequest, program_id: UUID, run_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.SCHEDULE_MANAGE)
+def run_apply(request: ProgramRequest, program_id: UUID, run_id: UUID) -> HttpResponse:
+    access = request.access
     run = selectors.plan_run_get(program=access.program, run_id=run_id)
     try:
         counts = actions.plan_run_apply(actor=request_user(request), run=run)
@@ -155,8 +149,8 @@ def run_apply(request: HttpRequest, program_id: UUID, run_id: UUID) -> HttpRespo
 
 @require_http_methods(["GET", "POST"])
 @requires(Perm.PARTICIPANT_EDIT)
-def availability(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.PARTICIPANT_EDIT)
+def availability(request: ProgramRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access = request.access
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
     )

@@ -1,9 +1,10 @@
 """Staff pages for treatment plans (htmx, server-rendered).
 
-Every view starts with `program_access` (404 for outsiders), a permission check (403) and the
-scoped participant lookup (404). The plan page is one tree; each small inline form posts to
-its own URL and, under htmx, gets the whole tree back, so every form on the page always
-carries the plan's current version. Without JavaScript the same forms post and redirect.
+Every view is guarded by `@requires` (404 for outsiders, 403 without the permission) and
+starts with the scoped participant lookup (404). The plan page is one tree; each small
+inline form posts to its own URL and, under htmx, gets the whole tree back, so every form
+on the page always carries the plan's current version. Without JavaScript the same forms
+post and redirect.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record
 from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.participants import selectors as participant_selectors
 from openiop.participants.models import Participant
 from openiop.treatment import actions, selectors
@@ -52,10 +54,9 @@ Item = Problem | Goal | Objective
 
 
 def _participant_page(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
+    request: ProgramRequest, participant_id: UUID
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(request_user(request), program_id)
-    access.require(perm)
+    access = request.access
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
     )
@@ -63,16 +64,10 @@ def _participant_page(
 
 
 def _plan_page(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, plan_id: UUID, perm: Perm
+    request: ProgramRequest, participant_id: UUID, plan_id: UUID
 ) -> tuple[ProgramAccess, Participant, TreatmentPlan]:
-    access, participant = _participant_page(request, program_id, participant_id, perm)
+    access, participant = _participant_page(request, participant_id)
     return access, participant, selectors.plan_get(participant=participant, plan_id=plan_id)
-
-
-def _apply_action_errors(form: forms.Form, error: ActionError) -> None:
-    for name, msgs in error.errors.items():
-        for msg in msgs:
-            form.add_error(name if name in form.fields else None, msg)
 
 
 def _plan_url(program_id: UUID, participant: Participant, plan: TreatmentPlan) -> str:
@@ -247,9 +242,9 @@ def _audit_read(request: HttpRequest, participant: Participant, plan: TreatmentP
 
 @require_http_methods(["GET"])
 @requires(Perm.PLAN_VIEW)
-def plan_home(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+def plan_home(request: ProgramRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
     """The participant's current plan (active, else the newest draft) and the plan history."""
-    access, participant = _participant_page(request, program_id, participant_id, Perm.PLAN_VIEW)
+    access, participant = _participant_page(request, participant_id)
     plan = selectors.current_plan(participant=participant)
     _audit_read(request, participant, plan)
     return _render_plan(request, access, participant, plan)
@@ -258,19 +253,17 @@ def plan_home(request: HttpRequest, program_id: UUID, participant_id: UUID) -> H
 @require_http_methods(["GET"])
 @requires(Perm.PLAN_VIEW)
 def plan_detail(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, plan_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, plan_id: UUID
 ) -> HttpResponse:
-    access, participant, plan = _plan_page(
-        request, program_id, participant_id, plan_id, Perm.PLAN_VIEW
-    )
+    access, participant, plan = _plan_page(request, participant_id, plan_id)
     _audit_read(request, participant, plan)
     return _render_plan(request, access, participant, plan)
 
 
 @require_http_methods(["GET", "POST"])
 @requires(Perm.PLAN_EDIT)
-def plan_create(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access, participant = _participant_page(request, program_id, participant_id, Perm.PLAN_EDIT)
+def plan_create(request: ProgramRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access, participant = _participant_page(request, participant_id)
     today = program_today(access.program)
     form = PlanCreateForm(request.POST or None, initial={"effective_on": today})
     if request.method == "POST" and form.is_valid():
@@ -279,7 +272,7 @@ def plan_create(request: HttpRequest, program_id: UUID, participant_id: UUID) ->
                 actor=request_user(request), participant=participant, **form.cleaned_data
             )
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(
                 request, "Draft plan created. Add problems and goals, then activate it."
@@ -305,11 +298,9 @@ def plan_create(request: HttpRequest, program_id: UUID, participant_id: UUID) ->
 @require_http_methods(["GET", "POST"])
 @requires(Perm.PLAN_EDIT)
 def plan_review(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, plan_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, plan_id: UUID
 ) -> HttpResponse:
-    access, participant, plan = _plan_page(
-        request, program_id, participant_id, plan_id, Perm.PLAN_EDIT
-    )
+    access, participant, plan = _plan_page(request, participant_id, plan_id)
     today = program_today(access.program)
     form = ReviewForm(request.POST or None, initial={"reviewed_on": today, "version": plan.version})
     if request.method == "POST" and form.is_valid():
@@ -324,7 +315,7 @@ def plan_review(
                 note=data["note"],
             )
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(request, "Review recorded.")
             return redirect(_plan_url(program_id, participant, plan))
@@ -360,7 +351,7 @@ def _inline_write(
         try:
             write(form.cleaned_data)
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
         else:
             fresh = selectors.plan_get(participant=participant, plan_id=plan.external_id)
             if getattr(request, "htmx", False):
@@ -381,11 +372,9 @@ def _bound(
 @require_http_methods(["POST"])
 @requires(Perm.PLAN_EDIT)
 def plan_activate(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, plan_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, plan_id: UUID
 ) -> HttpResponse:
-    access, participant, plan = _plan_page(
-        request, program_id, participant_id, plan_id, Perm.PLAN_EDIT
-    )
+    access, participant, plan = _plan_page(request, participant_id, plan_id)
     return _inline_write(
         request,
         access,
@@ -403,11 +392,9 @@ def plan_activate(
 @require_http_methods(["POST"])
 @requires(Perm.PLAN_EDIT)
 def problem_add(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, plan_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, plan_id: UUID
 ) -> HttpResponse:
-    access, participant, plan = _plan_page(
-        request, program_id, participant_id, plan_id, Perm.PLAN_EDIT
-    )
+    access, participant, plan = _plan_page(request, participant_id, plan_id)
     return _inline_write(
         request,
         access,
@@ -428,11 +415,9 @@ def problem_add(
 @require_http_methods(["POST"])
 @requires(Perm.PLAN_EDIT)
 def goal_add(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, plan_id: UUID, problem_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, plan_id: UUID, problem_id: UUID
 ) -> HttpResponse:
-    access, participant, plan = _plan_page(
-        request, program_id, participant_id, plan_id, Perm.PLAN_EDIT
-    )
+    access, participant, plan = _plan_page(request, participant_id, plan_id)
     problem = selectors.problem_get(plan=plan, problem_id=problem_id)
     return _inline_write(
         request,
@@ -456,11 +441,9 @@ def goal_add(
 @require_http_methods(["POST"])
 @requires(Perm.PLAN_EDIT)
 def objective_add(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, plan_id: UUID, goal_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, plan_id: UUID, goal_id: UUID
 ) -> HttpResponse:
-    access, participant, plan = _plan_page(
-        request, program_id, participant_id, plan_id, Perm.PLAN_EDIT
-    )
+    access, participant, plan = _plan_page(request, participant_id, plan_id)
     goal = selectors.goal_get(plan=plan, goal_id=goal_id)
     return _inline_write(
         request,
@@ -483,15 +466,13 @@ def objective_add(
 @require_http_methods(["POST"])
 @requires(Perm.PLAN_EDIT)
 def intervention_add(
-    request: HttpRequest,
+    request: ProgramRequest,
     program_id: UUID,
     participant_id: UUID,
     plan_id: UUID,
     objective_id: UUID,
 ) -> HttpResponse:
-    access, participant, plan = _plan_page(
-        request, program_id, participant_id, plan_id, Perm.PLAN_EDIT
-    )
+    access, participant, plan = _plan_page(request, participant_id, plan_id)
     objective = selectors.objective_get(plan=plan, objective_id=objective_id)
     staff = {u.external_id.hex: u for u in clinicians_for_program(program=access.program)}
     choices = [(str(u.external_id), str(u)) for u in staff.values()]
@@ -555,11 +536,9 @@ def _status_write(
 @require_http_methods(["POST"])
 @requires(Perm.PLAN_EDIT)
 def problem_status(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, plan_id: UUID, problem_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, plan_id: UUID, problem_id: UUID
 ) -> HttpResponse:
-    access, participant, plan = _plan_page(
-        request, program_id, participant_id, plan_id, Perm.PLAN_EDIT
-    )
+    access, participant, plan = _plan_page(request, participant_id, plan_id)
     problem = selectors.problem_get(plan=plan, problem_id=problem_id)
     return _status_write(request, access, participant, plan, problem, "problem_status")
 
@@ -567,11 +546,9 @@ def problem_status(
 @require_http_methods(["POST"])
 @requires(Perm.PLAN_EDIT)
 def goal_status(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, plan_id: UUID, goal_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, plan_id: UUID, goal_id: UUID
 ) -> HttpResponse:
-    access, participant, plan = _plan_page(
-        request, program_id, participant_id, plan_id, Perm.PLAN_EDIT
-    )
+    access, participant, plan = _plan_page(request, participant_id, plan_id)
     goal = selectors.goal_get(plan=plan, goal_id=goal_id)
     return _status_write(request, access, participant, plan, goal, "goal_status")
 
@@ -579,14 +556,12 @@ def goal_status(
 @require_http_methods(["POST"])
 @requires(Perm.PLAN_EDIT)
 def objective_status(
-    request: HttpRequest,
+    request: ProgramRequest,
     program_id: UUID,
     participant_id: UUID,
     plan_id: UUID,
     objective_id: UUID,
 ) -> HttpResponse:
-    access, participant, plan = _plan_page(
-        request, program_id, participant_id, plan_id, Perm.PLAN_EDIT
-    )
+    access, participant, plan = _plan_page(request, participant_id, plan_id)
     objective = selectors.objective_get(plan=plan, objective_id=objective_id)
     return _status_write(request, access, participant, plan, objective, "objective_status")
