@@ -8,10 +8,12 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import time, timedelta
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from openiop.core import clock
 from openiop.testing import World
 from openiop.testing import today as program_date
 
@@ -236,6 +238,14 @@ def api_operations(world: World) -> list[tuple[str, str]]:
     return ops
 
 
+def api_operation_templates() -> list[tuple[str, str]]:
+    """(method, path template) for every API operation, in `api_operations` order."""
+    from openiop.api.root import api
+
+    schema = api.get_openapi_schema()
+    return [(m.upper(), str(path)) for path, methods in schema["paths"].items() for m in methods]
+
+
 def valid_body(method: str, path: str, world: World) -> dict[str, object]:
     """A payload that passes schema validation for each write operation, so an outsider's
     request reaches the access check instead of stopping at validation."""
@@ -256,7 +266,7 @@ def valid_body(method: str, path: str, world: World) -> dict[str, object]:
     if path.endswith("/assessments"):
         return {"instrument": "phq9", "answers": [0] * 9}
     if path.endswith("/consents"):
-        return {"recipient_name": "Dr Lee", "information": ["attendance"]}
+        return _consent_body(world)
     if path.endswith("/revoke"):
         return {"revoked_on": today, "reason": "patient asked"}
     if path.endswith("/phase"):
@@ -281,8 +291,25 @@ def valid_body(method: str, path: str, world: World) -> dict[str, object]:
             **episode,
         }
     if "/plans" in path:
-        return _plan_body(path, today)
+        return _plan_body(path, world)
     raise AssertionError(f"no sample body for {method} {path}; add one")
+
+
+def _consent_body(world: World) -> dict[str, object]:
+    """Every 42 CFR 2.31(a) element, signed yesterday (the program's calendar)."""
+    on = program_date(world.program_a)
+    return {
+        "discloser_name": "Program A",
+        "information": ["attendance"],
+        "recipient_name": "Dr Lee",
+        "recipient_type": "individual",
+        "purposes": ["treatment"],
+        "revocation_acknowledged": True,
+        "expires_on": (on + timedelta(days=90)).isoformat(),
+        "signed_by": "Avery Quillby",
+        "signer_relation": "patient",
+        "signed_on": (on - timedelta(days=1)).isoformat(),
+    }
 
 
 def _portal_body(path: str, world: World) -> dict[str, object]:
@@ -300,7 +327,7 @@ def _portal_body(path: str, world: World) -> dict[str, object]:
         "/goals": {"text": "Walk daily"},
         "/updates": {"status": "partial"},
         "/homework": {"session": str(world.session_a.external_id), "answers": {"situation": "x"}},
-        "/safety-plan": {"version": 0, "warning_signs": "x"},
+        "/safety-plan": {"version": _safety_plan_version(world), "warning_signs": "x"},
         "/help": {},
         "/measures/phq9": {"answers": [0] * 9},
     }
@@ -308,21 +335,44 @@ def _portal_body(path: str, world: World) -> dict[str, object]:
         if path.endswith(suffix):
             return body
     if "/diary/" in path:
-        return {"emotions": {}, "urge_use": 0, "urge_self_harm": 0}
+        from openiop.portal.models import DIARY_EMOTIONS
+
+        emotions = {name: 0 for name, _ in DIARY_EMOTIONS}
+        return {"emotions": emotions, "urge_use": 0, "urge_self_harm": 0, "suicidal_ideation": 0}
     raise AssertionError(f"no sample body for {path}; add one")
 
 
-def _plan_body(path: str, today: str) -> dict[str, object]:
-    """Treatment-plan writes: every edit carries the plan version it was based on."""
+def _safety_plan_version(world: World) -> int:
+    from openiop.portal.models import SafetyPlan
+
+    plan = SafetyPlan.objects.filter(participant=world.participant_a).first()
+    return plan.version if plan else 0
+
+
+def _plan_version(path: str) -> int:
+    """The current version of the plan the path names (1 when it names none): every edit
+    carries the version it was based on, so a body with a stale one is refused (409)."""
+    from openiop.treatment.models import TreatmentPlan
+
+    found = re.search(r"/plans/([0-9a-f-]{36})", path)
+    plan = TreatmentPlan.objects.filter(external_id=found.group(1)).first() if found else None
+    return plan.version if plan else 1
+
+
+def _plan_body(path: str, world: World) -> dict[str, object]:
+    """Treatment-plan writes, dated from the program's today: reviews and targets ahead."""
+    on = program_date(world.program_a)
+    today, later = on.isoformat(), (on + timedelta(days=30)).isoformat()
+    v = _plan_version(path)
     bodies: dict[str, dict[str, object]] = {
-        "/plans": {"effective_on": today, "review_on": today},
-        "/activate": {"version": 1},
-        "/reviews": {"version": 1, "reviewed_on": today, "next_review_on": today, "note": "ok"},
-        "/problems": {"version": 1, "statement": "Low mood"},
-        "/goals": {"version": 1, "statement": "Sleep", "measure": "diary", "target_date": today},
-        "/objectives": {"version": 1, "statement": "Use a coping skill", "target_date": today},
-        "/interventions": {"version": 1, "description": "CBT group", "frequency": "weekly"},
-        "/status": {"version": 1, "status": "achieved", "reason": "done"},
+        "/plans": {"effective_on": today, "review_on": later},
+        "/activate": {"version": v},
+        "/reviews": {"version": v, "reviewed_on": today, "next_review_on": later, "note": "ok"},
+        "/problems": {"version": v, "statement": "Low mood"},
+        "/goals": {"version": v, "statement": "Sleep", "measure": "diary", "target_date": later},
+        "/objectives": {"version": v, "statement": "Use a coping skill", "target_date": later},
+        "/interventions": {"version": v, "description": "CBT group", "frequency": "weekly"},
+        "/status": {"version": v, "status": "achieved", "reason": "done"},
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -350,22 +400,41 @@ def web_route_views() -> dict[str, Any]:
     return views
 
 
+def _not_on_roster(world: World) -> str | None:
+    """A participant of program A who is not on session A's roster, if there is one."""
+    from openiop.participants.models import Participant
+
+    person = (
+        Participant.objects.filter(program=world.program_a)
+        .exclude(attendance__session=world.session_a)
+        .order_by("id")
+        .first()
+    )
+    return str(person.external_id) if person else None
+
+
 def _session_body(method: str, path: str, world: World) -> dict[str, object]:
     """Group-work writes (sessions, roster, attendance, practice, notes)."""
     participant = str(world.participant_a.external_id)
-    when = "2026-11-20T14:30:00+00:00"
+    session = world.session_a
     if path.endswith("/sessions"):
+        # An hour's 1:1 tomorrow at 14:30, on the program's calendar.
+        start = clock.at_local(
+            program_date(world.program_a) + timedelta(days=1), time(14, 30), world.program_a
+        )
         return {
             "kind": "individual",
             "title": "1:1",
-            "starts_at": when,
-            "ends_at": "2026-11-20T15:30:00+00:00",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat(),
             "facilitator": str(world.clinician_a.external_id),
         }
     if path.endswith("/roster"):
-        return {"participant": participant}
-    if path.endswith(("/arrive", "/depart")):
-        return {"at": when}
+        return {"participant": _not_on_roster(world) or participant}
+    if path.endswith("/arrive"):
+        return {"at": (session.starts_at + timedelta(minutes=5)).isoformat()}
+    if path.endswith("/depart"):
+        return {"at": (session.ends_at - timedelta(minutes=5)).isoformat()}
     if path.endswith("/practice"):
         return {"participant": participant, "skill": "DEAR MAN"}
     if method == "PATCH":
