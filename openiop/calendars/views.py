@@ -1,6 +1,6 @@
 """Calendar feed pages (participant chart partial, "My calendar feed") and the public
-.ics address. Staff views start with `program_access` (404 for outsiders) and a permission
-check (403 for members without it); the public view's only key is the secret in its path."""
+.ics address. Staff views are guarded by `@requires` (404 for outsiders, 403 for members
+without the permission); the public view's only key is the secret in its path."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, public, requires
+from openiop.accounts.access import ProgramAccess, ProgramRequest, public, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record
@@ -30,9 +30,9 @@ from openiop.participants.models import Participant
 MAX_SECRET_LENGTH = 100
 
 
-def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(request_user(request), program_id)
-    access.require(perm)
+def _feed_access(request: ProgramRequest) -> ProgramAccess:
+    """The access `@requires` resolved, refused under break-glass."""
+    access = request.access
     if access.break_glass:
         # A break-glass grant is read-only; a feed would outlive it.
         raise PermissionDenied("break-glass access cannot manage calendar feeds")
@@ -51,9 +51,9 @@ def _error_text(error: ActionError) -> str:
 
 
 def _participant_page(
-    request: HttpRequest, program_id: UUID, participant_id: UUID
+    request: ProgramRequest, participant_id: UUID
 ) -> tuple[ProgramAccess, Participant]:
-    access = _access(request, program_id, Perm.FEED_MANAGE)
+    access = _feed_access(request)
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
     )
@@ -91,9 +91,9 @@ def _render_participant_feed(
 @require_http_methods(["POST"])
 @requires(Perm.FEED_MANAGE)
 def participant_feed_create(
-    request: HttpRequest, program_id: UUID, participant_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
 ) -> HttpResponse:
-    access, participant = _participant_page(request, program_id, participant_id)
+    access, participant = _participant_page(request, participant_id)
     try:
         _, secret = actions.feed_create_for_participant(
             actor=request_user(request), participant=participant
@@ -109,9 +109,9 @@ def participant_feed_create(
 @require_http_methods(["POST"])
 @requires(Perm.FEED_MANAGE)
 def participant_feed_revoke(
-    request: HttpRequest, program_id: UUID, participant_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
 ) -> HttpResponse:
-    access, participant = _participant_page(request, program_id, participant_id)
+    access, participant = _participant_page(request, participant_id)
     token = selectors.live_participant_feed(program=access.program, participant=participant)
     error = ""
     if token is None:
@@ -161,14 +161,14 @@ def _render_mine(
 
 @require_http_methods(["GET"])
 @requires(Perm.PROGRAM_VIEW)
-def my_feed(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    return _render_mine(request, _access(request, program_id, Perm.PROGRAM_VIEW))
+def my_feed(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    return _render_mine(request, _feed_access(request))
 
 
 @require_http_methods(["POST"])
 @requires(Perm.PROGRAM_VIEW)
-def my_feed_create(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.PROGRAM_VIEW)
+def my_feed_create(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = _feed_access(request)
     try:
         _, secret = actions.feed_create_for_clinician(
             actor=request_user(request), user=request_user(request), program=access.program
@@ -180,8 +180,8 @@ def my_feed_create(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @requires(Perm.PROGRAM_VIEW)
-def my_feed_revoke(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.PROGRAM_VIEW)
+def my_feed_revoke(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = _feed_access(request)
     token = selectors.live_user_feed(program=access.program, user=request_user(request))
     if token is None:
         return _render_mine(request, access, error="There is no calendar feed to revoke.")

@@ -1,14 +1,13 @@
 """Staff pages for participants and episodes of care (htmx, server-rendered).
 
-Every view starts with `program_access` (404 for outsiders) and a permission check (403 for
-members whose role does not allow the action)."""
+Every view is guarded by `@requires` (404 for outsiders, 403 for members whose role does not
+allow the action); the view reads the resolved access from `request.access`."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -16,13 +15,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.calendars.chart import chart_calendar
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.groupwork.chart import chart_groupwork
 from openiop.measures.alerts import chart_outcome_alerts
 from openiop.measures.chart import chart_measures
@@ -42,22 +42,10 @@ from openiop.safety.selectors import chart_alerts
 from openiop.treatment.selectors import chart_plan
 
 
-def _access(request: HttpRequest, program_id: UUID, perm: Perm) -> ProgramAccess:
-    access = program_access(request_user(request), program_id)
-    access.require(perm)
-    return access
-
-
-def _apply_action_errors(form: forms.Form, error: ActionError) -> None:
-    for field, msgs in error.errors.items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
-
-
 @require_http_methods(["GET"])
 @requires(Perm.PROGRAM_VIEW)
-def program_home(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.PROGRAM_VIEW)
+def program_home(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     program = access.program
     census = selectors.program_census(program=program)
     context = {
@@ -92,8 +80,8 @@ def _filters_from(form: FilterForm) -> selectors.ParticipantFilters:
 
 @require_http_methods(["GET"])
 @requires(Perm.PARTICIPANT_LIST)
-def participant_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.PARTICIPANT_LIST)
+def participant_list(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     program = access.program
     tracks = selectors.tracks_for_program(program=program)
     clinicians = clinicians_for_program(program=program)
@@ -128,8 +116,10 @@ def participant_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @requires(Perm.PARTICIPANT_VIEW_CHART)
-def participant_chart(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.PARTICIPANT_VIEW_CHART)
+def participant_chart(
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
+) -> HttpResponse:
+    access = request.access
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
     audit_record(
         actor=request_user(request), action="read", obj=participant, detail={"view": "chart"}
@@ -170,8 +160,8 @@ def _chart_url(program_id: UUID, participant: Participant) -> str:
 
 @require_http_methods(["GET", "POST"])
 @requires(Perm.PARTICIPANT_ADMIT)
-def participant_admit(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.PARTICIPANT_ADMIT)
+def participant_admit(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     program = access.program
     tracks = selectors.tracks_for_program(program=program)
     clinicians = clinicians_for_program(program=program)
@@ -198,7 +188,7 @@ def participant_admit(request: HttpRequest, program_id: UUID) -> HttpResponse:
                 part2_notice_given=data["part2_notice_given"],
             )
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(
                 request, f"Admitted {participant.display_name} ({participant.record_number})."
@@ -215,8 +205,10 @@ def participant_admit(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @requires(Perm.PARTICIPANT_EDIT)
-def participant_edit(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access = _access(request, program_id, Perm.PARTICIPANT_EDIT)
+def participant_edit(
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
+) -> HttpResponse:
+    access = request.access
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
     initial = {name: getattr(participant, name) for name in actions.DEMOGRAPHIC_FIELDS}
     initial["version"] = participant.version
@@ -231,7 +223,7 @@ def participant_edit(request: HttpRequest, program_id: UUID, participant_id: UUI
                 changes={name: data[name] for name in actions.DEMOGRAPHIC_FIELDS},
             )
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(request, "Details saved.")
             return redirect(_chart_url(program_id, participant))
@@ -249,13 +241,9 @@ def participant_edit(request: HttpRequest, program_id: UUID, participant_id: UUI
 
 
 def _episode_page(
-    request: HttpRequest,
-    program_id: UUID,
-    participant_id: UUID,
-    enrollment_id: UUID,
-    perm: Perm,
+    request: ProgramRequest, participant_id: UUID, enrollment_id: UUID
 ) -> tuple[ProgramAccess, Participant, Any]:
-    access = _access(request, program_id, perm)
+    access = request.access
     participant = selectors.participant_get(program=access.program, participant_id=participant_id)
     enrollment = selectors.enrollment_get(
         program=access.program, participant=participant, enrollment_id=enrollment_id
@@ -275,11 +263,9 @@ def _audit_form_read(request: HttpRequest, participant: Participant) -> None:
 @require_http_methods(["GET", "POST"])
 @requires(Perm.ENROLLMENT_CHANGE_PHASE)
 def enrollment_change_phase(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, enrollment_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, enrollment_id: UUID
 ) -> HttpResponse:
-    access, participant, enrollment = _episode_page(
-        request, program_id, participant_id, enrollment_id, Perm.ENROLLMENT_CHANGE_PHASE
-    )
+    access, participant, enrollment = _episode_page(request, participant_id, enrollment_id)
     form = PhaseChangeForm(
         request.POST or None, initial={"effective_on": actions.program_today(access.program)}
     )
@@ -289,7 +275,7 @@ def enrollment_change_phase(
                 actor=request_user(request), enrollment=enrollment, **form.cleaned_data
             )
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(request, f"Phase changed to {enrollment.get_phase_display()}.")
             return redirect(_chart_url(program_id, participant))
@@ -308,11 +294,9 @@ def enrollment_change_phase(
 @require_http_methods(["GET", "POST"])
 @requires(Perm.ENROLLMENT_DISCHARGE)
 def enrollment_discharge(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, enrollment_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, enrollment_id: UUID
 ) -> HttpResponse:
-    access, participant, enrollment = _episode_page(
-        request, program_id, participant_id, enrollment_id, Perm.ENROLLMENT_DISCHARGE
-    )
+    access, participant, enrollment = _episode_page(request, participant_id, enrollment_id)
     form = DischargeForm(
         request.POST or None, initial={"discharged_on": actions.program_today(access.program)}
     )
@@ -328,7 +312,7 @@ def enrollment_discharge(
                 note=data["note"],
             )
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(request, f"Discharged {participant.display_name}.")
             return redirect(_chart_url(program_id, participant))
@@ -350,9 +334,9 @@ def enrollment_discharge(
 @require_http_methods(["GET", "POST"])
 @requires(Perm.PARTICIPANT_ADMIT)
 def enrollment_readmit(
-    request: HttpRequest, program_id: UUID, participant_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
 ) -> HttpResponse:
-    access = _access(request, program_id, Perm.PARTICIPANT_ADMIT)
+    access = request.access
     program = access.program
     participant = selectors.participant_get(program=program, participant_id=participant_id)
     _audit_form_read(request, participant)
@@ -368,7 +352,7 @@ def enrollment_readmit(
                 actor=request_user(request), participant=participant, **form.cleaned_data
             )
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(request, "New episode of care opened.")
             return redirect(_chart_url(program_id, participant))
