@@ -136,12 +136,12 @@ def hold_session(
     rows: list[Attendance],
     rng: random.Random,
     system: User,
-    absent_rate: float = 0.12,
+    absent_rate: float | Callable[[Attendance], float] = 0.12,
 ) -> None:
-    """Record a past session as it might have gone."""
+    """Record a past session as it might have gone (`absent_rate` may depend on the person)."""
     for row in rows:
         roll = rng.random()
-        if roll < absent_rate:
+        if roll < (absent_rate(row) if callable(absent_rate) else absent_rate):
             gw.attendance_absent(
                 actor=system,
                 attendance=row,
