@@ -1,7 +1,8 @@
 """Staff pages for Part 2 consents, the accounting of disclosures and the summary release.
 
-Every view starts with `program_access` (404 for outsiders), a permission check (403) and the
-scoped participant lookup (404). Reads of consents and disclosures are audited (AU-01).
+Every view is guarded by `@requires` (404 for outsiders, 403 without the permission) and
+starts with the scoped participant lookup (404). Reads of consents and disclosures are
+audited (AU-01).
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import io
 from typing import Any
 from uuid import UUID
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.stepup import require_recent_auth
@@ -34,25 +34,19 @@ from openiop.consent.summary import (
 )
 from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.participants import selectors as participant_selectors
 from openiop.participants.models import Participant
 
 
 def _participant_page(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, perm: Perm
+    request: ProgramRequest, participant_id: UUID
 ) -> tuple[ProgramAccess, Participant]:
-    access = program_access(request_user(request), program_id)
-    access.require(perm)
+    access = request.access
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
     )
     return access, participant
-
-
-def _apply_action_errors(form: forms.Form, error: ActionError) -> None:
-    for field, msgs in error.errors.items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
 
 
 def _url(name: str, program_id: UUID, participant: Participant, **extra: Any) -> str:
@@ -72,8 +66,8 @@ def _context(access: ProgramAccess, participant: Participant, **extra: Any) -> d
 
 @require_http_methods(["GET"])
 @requires(Perm.CONSENT_VIEW)
-def consent_list(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access, participant = _participant_page(request, program_id, participant_id, Perm.CONSENT_VIEW)
+def consent_list(request: ProgramRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access, participant = _participant_page(request, participant_id)
     consents = list(selectors.consent_list(program=access.program, participant=participant))
     today = program_today(access.program)
     audit_record(
@@ -96,10 +90,8 @@ def _terms_from(form: ConsentForm) -> actions.ConsentTerms:
 
 @require_http_methods(["GET", "POST"])
 @requires(Perm.CONSENT_MANAGE)
-def consent_create(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access, participant = _participant_page(
-        request, program_id, participant_id, Perm.CONSENT_MANAGE
-    )
+def consent_create(request: ProgramRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    access, participant = _participant_page(request, participant_id)
     form = ConsentForm(
         request.POST or None,
         initial={"discloser_name": access.program.name, "signed_on": program_today(access.program)},
@@ -110,7 +102,7 @@ def consent_create(request: HttpRequest, program_id: UUID, participant_id: UUID)
                 actor=request_user(request), participant=participant, terms=_terms_from(form)
             )
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(request, "Consent recorded.")
             return redirect(_url("detail", program_id, participant, consent_id=consent.external_id))
@@ -125,9 +117,9 @@ def consent_create(request: HttpRequest, program_id: UUID, participant_id: UUID)
 
 
 def _consent_page(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, consent_id: UUID, perm: Perm
+    request: ProgramRequest, participant_id: UUID, consent_id: UUID
 ) -> tuple[ProgramAccess, Participant, Consent]:
-    access, participant = _participant_page(request, program_id, participant_id, perm)
+    access, participant = _participant_page(request, participant_id)
     consent = selectors.consent_get(
         program=access.program, participant=participant, consent_id=consent_id
     )
@@ -137,11 +129,9 @@ def _consent_page(
 @require_http_methods(["GET"])
 @requires(Perm.CONSENT_VIEW)
 def consent_detail(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, consent_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, consent_id: UUID
 ) -> HttpResponse:
-    access, participant, consent = _consent_page(
-        request, program_id, participant_id, consent_id, Perm.CONSENT_VIEW
-    )
+    access, participant, consent = _consent_page(request, participant_id, consent_id)
     audit_record(
         actor=request_user(request), action="read", obj=consent, detail={"view": "consent"}
     )
@@ -160,11 +150,9 @@ def consent_detail(
 @require_http_methods(["GET", "POST"])
 @requires(Perm.CONSENT_MANAGE)
 def consent_revoke(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, consent_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, consent_id: UUID
 ) -> HttpResponse:
-    access, participant, consent = _consent_page(
-        request, program_id, participant_id, consent_id, Perm.CONSENT_MANAGE
-    )
+    access, participant, consent = _consent_page(request, participant_id, consent_id)
     form = RevokeForm(request.POST or None, initial={"revoked_on": program_today(access.program)})
     if request.method == "POST" and form.is_valid():
         try:
@@ -172,7 +160,7 @@ def consent_revoke(
                 actor=request_user(request), consent=consent, **form.cleaned_data
             )
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
         else:
             messages.success(request, "Consent revoked. No further disclosure may rely on it.")
             return redirect(_url("detail", program_id, participant, consent_id=consent_id))
@@ -183,8 +171,10 @@ def consent_revoke(
 
 @require_http_methods(["GET"])
 @requires(Perm.CONSENT_VIEW)
-def disclosure_report(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access, participant = _participant_page(request, program_id, participant_id, Perm.CONSENT_VIEW)
+def disclosure_report(
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
+) -> HttpResponse:
+    access, participant = _participant_page(request, participant_id)
     disclosures = list(selectors.disclosure_list(program=access.program, participant=participant))
     audit_record(
         actor=request_user(request),
@@ -222,9 +212,9 @@ def _report_row(d: Disclosure) -> dict[str, Any]:
 @require_http_methods(["GET"])
 @requires(Perm.CONSENT_VIEW)
 def disclosure_report_csv(
-    request: HttpRequest, program_id: UUID, participant_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
 ) -> HttpResponse:
-    access, participant = _participant_page(request, program_id, participant_id, Perm.CONSENT_VIEW)
+    access, participant = _participant_page(request, participant_id)
     disclosures = list(selectors.disclosure_list(program=access.program, participant=participant))
     audit_record(
         actor=request_user(request),
@@ -255,10 +245,10 @@ def disclosure_report_csv(
 
 @require_http_methods(["GET", "POST"])
 @requires(Perm.RECORD_DISCLOSE)
-def release_summary(request: HttpRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
-    access, participant = _participant_page(
-        request, program_id, participant_id, Perm.RECORD_DISCLOSE
-    )
+def release_summary(
+    request: ProgramRequest, program_id: UUID, participant_id: UUID
+) -> HttpResponse:
+    access, participant = _participant_page(request, participant_id)
     # AUTH-07: disclosing records needs a fresh re-authentication (403 reauth_required).
     require_recent_auth(request)
     consents = selectors.active_consents(program=access.program, participant=participant)
@@ -267,7 +257,7 @@ def release_summary(request: HttpRequest, program_id: UUID, participant_id: UUID
         try:
             return _release(request, access, participant, form)
         except ActionError as error:
-            _apply_action_errors(form, error)
+            apply_action_errors(form, error)
     context = _context(
         access,
         participant,
