@@ -32,9 +32,16 @@ from openiop.consent.models import (
     sha256_hex,
 )
 from openiop.consent.selectors import current_notice, revocation_statement
+from openiop.consent.summary import (
+    SUMMARY_FORMAT,
+    SUMMARY_INFORMATION,
+    ReleaseRequest,
+    summary_document,
+)
 from openiop.core.clock import program_today
 from openiop.core.errors import ActionError, ConflictError
 from openiop.participants.models import Participant
+from openiop.participants.selectors import current_episode
 
 # Details each non-consent basis must record (§2.51(c), §2.53, §2.64-2.65), and those it may.
 BASIS_REQUIRED_DETAILS: dict[str, tuple[str, ...]] = {
@@ -351,3 +358,60 @@ def disclosure_authorize_and_record(
         },
     )
     return disclosure
+
+
+@transaction.atomic
+def participant_summary_release(
+    *,
+    actor: User,
+    participant: Participant,
+    recipient: str,
+    purpose: str,
+    basis: str,
+    consent: Consent | None = None,
+    basis_details: Mapping[str, Any] | None = None,
+    purpose_text: str = "",
+) -> tuple[Disclosure, bytes]:
+    """The "Release participant summary" action: build the summary (the §2.32 notice
+    first, then the consent's scope, demographics and the current episode) and pass exactly
+    those bytes through the disclosure gate. Returns the Disclosure and the bytes to hand over; on
+    ActionError nothing is recorded and nothing may be released."""
+    errors: dict[str, str] = {}
+    if basis not in DisclosureBasis.values:
+        errors["basis"] = f"Choose one of: {', '.join(DisclosureBasis.values)}."
+    if purpose not in Purpose.values:
+        errors["purpose"] = f"Choose one of: {', '.join(Purpose.values)}."
+    today = program_today(participant.program)
+    notice = current_notice(NoticeKind.REDISCLOSURE_NOTICE, on=today)
+    if notice is None:
+        errors["notice"] = "No §2.32 notice is stored; nothing may be released."
+    if errors:
+        raise ActionError(errors)
+    assert notice is not None
+    content = summary_document(
+        notice=notice,
+        participant=participant,
+        episode=current_episode(participant),
+        request=ReleaseRequest(
+            recipient=recipient,
+            purpose=purpose,
+            purpose_text=purpose_text,
+            basis_label=str(DisclosureBasis(basis).label),
+            released_on=today,
+            consent=consent if basis == DisclosureBasis.CONSENT else None,
+        ),
+    )
+    disclosure = disclosure_authorize_and_record(
+        actor=actor,
+        participant=participant,
+        recipient=recipient,
+        information=list(SUMMARY_INFORMATION),
+        purpose=purpose,
+        purpose_text=purpose_text,
+        basis=basis,
+        consent=consent,
+        basis_details=basis_details,
+        content=content,
+        content_format=SUMMARY_FORMAT,
+    )
+    return disclosure, content

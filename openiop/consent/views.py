@@ -25,12 +25,10 @@ from openiop.accounts.stepup import require_recent_auth
 from openiop.audit.actions import audit_record
 from openiop.consent import actions, selectors
 from openiop.consent.forms import ConsentForm, ReleaseForm, RevokeForm
-from openiop.consent.models import Consent, Disclosure, DisclosureBasis, InfoCategory, Purpose
+from openiop.consent.models import Consent, Disclosure, InfoCategory, Purpose
 from openiop.consent.summary import (
     SUMMARY_FORMAT,
     SUMMARY_INFORMATION,
-    ReleaseRequest,
-    summary_document,
 )
 from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
@@ -276,34 +274,15 @@ def _release(
     request: HttpRequest, access: ProgramAccess, participant: Participant, form: ReleaseForm
 ) -> HttpResponse:
     data = form.cleaned_data
-    notice = selectors.current_notice(on=program_today(access.program))
-    if notice is None:
-        raise ActionError({"basis": "No §2.32 notice is stored; nothing may be released."})
-    content = summary_document(
-        notice=notice,
-        participant=participant,
-        episode=participant_selectors.current_episode(participant),
-        request=ReleaseRequest(
-            recipient=data["recipient"],
-            purpose=data["purpose"],
-            purpose_text=data["purpose_text"],
-            basis_label=str(DisclosureBasis(data["basis"]).label),
-            released_on=program_today(access.program),
-            consent=data["consent"] if data["basis"] == DisclosureBasis.CONSENT else None,
-        ),
-    )
-    disclosure = actions.disclosure_authorize_and_record(
+    disclosure, content = actions.participant_summary_release(
         actor=request_user(request),
         participant=participant,
         recipient=data["recipient"],
-        information=list(SUMMARY_INFORMATION),
         purpose=data["purpose"],
         purpose_text=data["purpose_text"],
         basis=data["basis"],
         consent=data["consent"],
         basis_details=form.basis_details(),
-        content=content,
-        content_format=SUMMARY_FORMAT,
     )
     response = HttpResponse(content, content_type=f"{SUMMARY_FORMAT}; charset=utf-8")
     response["Content-Disposition"] = (
