@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from openiop.accounts.access import ProgramAccess, program_access, requires
+from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.stepup import require_recent_auth
@@ -25,6 +25,7 @@ from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core import clock
 from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
+from openiop.core.forms import apply_action_errors
 from openiop.groupwork import actions as gw
 from openiop.groupwork import selectors
 from openiop.groupwork.forms import (
@@ -49,11 +50,8 @@ from openiop.participants import selectors as participant_selectors
 from openiop.scheduling.selectors import plan_reasons
 
 
-def _session(
-    request: HttpRequest, program_id: UUID, session_id: UUID, perm: Perm
-) -> tuple[ProgramAccess, Session]:
-    access = program_access(request_user(request), program_id)
-    access.require(perm)
+def _session(request: ProgramRequest, session_id: UUID) -> tuple[ProgramAccess, Session]:
+    access = request.access
     return access, selectors.session_get(program=access.program, session_id=session_id)
 
 
@@ -138,9 +136,8 @@ def _runner_context(session: Session, error: str = "") -> dict[str, Any]:
 
 @require_http_methods(["GET"])
 @requires(Perm.ROSTER_VIEW)
-def sessions_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    access = program_access(request_user(request), program_id)
-    access.require(Perm.ROSTER_VIEW)
+def sessions_list(request: ProgramRequest, program_id: UUID) -> HttpResponse:
+    access = request.access
     today = program_today(access.program)
     start, _ = selectors.today_range(access.program, today - timedelta(days=today.weekday()))
     sessions = list(
@@ -164,8 +161,8 @@ def sessions_list(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @requires(Perm.ROSTER_VIEW)
-def runner(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
-    access, session = _session(request, program_id, session_id, Perm.ROSTER_VIEW)
+def runner(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    access, session = _session(request, session_id)
     context = _runner_context(session)
     audit_record_reads(
         actor=request_user(request),
@@ -192,9 +189,9 @@ def _local_time(session: Session, form: TimeForm) -> datetime:
 
 
 def _attendance_action(
-    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID, verb: str
+    request: ProgramRequest, session_id: UUID, attendance_id: UUID, verb: str
 ) -> HttpResponse:
-    _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    _, session = _session(request, session_id)
     attendance = selectors.attendance_get(session=session, attendance_id=attendance_id)
     actor = request_user(request)
     try:
@@ -233,48 +230,48 @@ def _attendance_action(
 @require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
 def attendance_arrive_now(
-    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
 ) -> HttpResponse:
-    return _attendance_action(request, program_id, session_id, attendance_id, "arrive_now")
+    return _attendance_action(request, session_id, attendance_id, "arrive_now")
 
 
 @require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
 def attendance_arrive(
-    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
 ) -> HttpResponse:
-    return _attendance_action(request, program_id, session_id, attendance_id, "arrive")
+    return _attendance_action(request, session_id, attendance_id, "arrive")
 
 
 @require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
 def attendance_depart(
-    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
 ) -> HttpResponse:
-    return _attendance_action(request, program_id, session_id, attendance_id, "depart")
+    return _attendance_action(request, session_id, attendance_id, "depart")
 
 
 @require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
 def attendance_absent(
-    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
 ) -> HttpResponse:
-    return _attendance_action(request, program_id, session_id, attendance_id, "absent")
+    return _attendance_action(request, session_id, attendance_id, "absent")
 
 
 @require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
 def attendance_remove(
-    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
 ) -> HttpResponse:
-    return _attendance_action(request, program_id, session_id, attendance_id, "remove")
+    return _attendance_action(request, session_id, attendance_id, "remove")
 
 
 @require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
-def start_session(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+def start_session(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
     """One click: everyone still expected is marked present from the start time."""
-    _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    _, session = _session(request, session_id)
     try:
         gw.session_start(actor=request_user(request), session=session)
     except ActionError as error:
@@ -285,8 +282,8 @@ def start_session(request: HttpRequest, program_id: UUID, session_id: UUID) -> H
 
 @require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
-def walk_in(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
-    access, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+def walk_in(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    access, session = _session(request, session_id)
     participant_id = request.POST.get("participant", "")
     try:
         participant = participant_selectors.participant_get(
@@ -309,9 +306,9 @@ def walk_in(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpRes
 
 @require_http_methods(["GET"])
 @requires(Perm.SESSION_RUN)
-def walk_in_search(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+def walk_in_search(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
     """Find someone to add; only the (audited) matches are shown, never the whole census."""
-    access, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    access, session = _session(request, session_id)
     query = request.GET.get("q", "").strip()[:60]
     candidates = (
         list(selectors.walk_in_candidates(session=session, query=query)[:8])
@@ -334,9 +331,9 @@ def walk_in_search(request: HttpRequest, program_id: UUID, session_id: UUID) -> 
 @require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
 def practice_save(
-    request: HttpRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
 ) -> HttpResponse:
-    _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    _, session = _session(request, session_id)
     attendance = selectors.attendance_get(session=session, attendance_id=attendance_id)
     plan = selectors.plan_of(session)
     skills = list(plan.skills) if plan else ["Group participation"]
@@ -365,9 +362,9 @@ def practice_save(
 @require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
 def agenda_toggle(
-    request: HttpRequest, program_id: UUID, session_id: UUID, block: int
+    request: ProgramRequest, program_id: UUID, session_id: UUID, block: int
 ) -> HttpResponse:
-    _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+    _, session = _session(request, session_id)
     done = block not in session.agenda_done
     try:
         gw.session_agenda_toggle(
@@ -389,8 +386,8 @@ def agenda_toggle(
 
 @require_http_methods(["POST"])
 @requires(Perm.NOTE_WRITE)
-def shared_save(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
-    _, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+def shared_save(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    _, session = _session(request, session_id)
     form = SharedNoteForm(request.POST)
     form.is_valid()
     try:
@@ -410,8 +407,8 @@ def shared_save(request: HttpRequest, program_id: UUID, session_id: UUID) -> Htt
 
 @require_http_methods(["POST"])
 @requires(Perm.NOTE_WRITE)
-def notes_draft_all(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
-    access, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+def notes_draft_all(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    access, session = _session(request, session_id)
     try:
         gw.note_draft_all(actor=request_user(request), session=session)
     except ActionError as error:
@@ -438,10 +435,10 @@ def _notes_response(
 @require_http_methods(["POST"])
 @requires(Perm.NOTE_WRITE)
 def note_save(
-    request: HttpRequest, program_id: UUID, session_id: UUID, note_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, note_id: UUID
 ) -> HttpResponse:
     """Autosave: one note's sections with its version (a stale save is refused, IN-03)."""
-    _, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+    _, session = _session(request, session_id)
     note = selectors.note_get(session=session, note_id=note_id)
     keys = [key for key, _ in NOTE_SECTIONS[note.format]]
     sections = {key: request.POST.get(key, "") for key in keys if key in request.POST}
@@ -476,9 +473,9 @@ def note_save(
 @require_http_methods(["POST"])
 @requires(Perm.NOTE_WRITE)
 def note_replace_peers(
-    request: HttpRequest, program_id: UUID, session_id: UUID, note_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, note_id: UUID
 ) -> HttpResponse:
-    access, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+    access, session = _session(request, session_id)
     note = selectors.note_get(session=session, note_id=note_id)
     try:
         note = gw.note_replace_peers(
@@ -503,9 +500,9 @@ def note_replace_peers(
 @require_http_methods(["POST"])
 @requires(Perm.NOTE_COSIGN)
 def note_override(
-    request: HttpRequest, program_id: UUID, session_id: UUID, note_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, note_id: UUID
 ) -> HttpResponse:
-    _access, session = _session(request, program_id, session_id, Perm.NOTE_COSIGN)
+    _access, session = _session(request, session_id)
     note = selectors.note_get(session=session, note_id=note_id)
     form = OverrideForm(request.POST)
     try:
@@ -522,9 +519,9 @@ def note_override(
 
 @require_http_methods(["POST"])
 @requires(Perm.NOTE_WRITE)
-def notes_sign_all(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+def notes_sign_all(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
     """Sign every ready draft; needs a fresh re-authentication (AUTH-07)."""
-    _access, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+    _access, session = _session(request, session_id)
     require_recent_auth(request)
     signed, refused = gw.note_sign_all(actor=request_user(request), session=session)
     if refused:
@@ -539,10 +536,10 @@ def notes_sign_all(request: HttpRequest, program_id: UUID, session_id: UUID) -> 
 @require_http_methods(["POST"])
 @requires(Perm.NOTE_WRITE)
 def note_sign_one(
-    request: HttpRequest, program_id: UUID, session_id: UUID, note_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, note_id: UUID
 ) -> HttpResponse:
     """Sign one note; needs a fresh re-authentication (AUTH-07)."""
-    _, session = _session(request, program_id, session_id, Perm.NOTE_WRITE)
+    _, session = _session(request, session_id)
     require_recent_auth(request)
     note = selectors.note_get(session=session, note_id=note_id)
     try:
@@ -557,11 +554,10 @@ def note_sign_one(
 @require_http_methods(["POST"])
 @requires(Perm.NOTE_COSIGN)
 def note_cosign(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, note_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, note_id: UUID
 ) -> HttpResponse:
     """A supervisor co-signs a signed note (kept apart from the locked note itself)."""
-    access = program_access(request_user(request), program_id)
-    access.require(Perm.NOTE_COSIGN)
+    access = request.access
     require_recent_auth(request)
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
@@ -582,8 +578,8 @@ def note_cosign(
 
 @require_http_methods(["POST"])
 @requires(Perm.SESSION_RUN)
-def session_close(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
-    _, session = _session(request, program_id, session_id, Perm.SESSION_RUN)
+def session_close(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+    _, session = _session(request, session_id)
     gw.session_close(actor=request_user(request), session=session)
     messages.success(request, "Session closed: absences recorded and minutes final.")
     return redirect(_runner_url(session))
@@ -591,10 +587,10 @@ def session_close(request: HttpRequest, program_id: UUID, session_id: UUID) -> H
 
 @require_http_methods(["GET"])
 @requires(Perm.NOTE_READ_BODY)
-def session_print(request: HttpRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
+def session_print(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
     """The session's roster as a sign-in sheet: internal only, since it names every attendee.
     Notes are printed one participant at a time (`session_print_note`), never together."""
-    access, session = _session(request, program_id, session_id, Perm.NOTE_READ_BODY)
+    access, session = _session(request, session_id)
     access.require(Perm.ROSTER_VIEW)
     context = _runner_context(session)
     audit_record_reads(
@@ -610,12 +606,12 @@ def session_print(request: HttpRequest, program_id: UUID, session_id: UUID) -> H
 @require_http_methods(["GET"])
 @requires(Perm.NOTE_READ_BODY)
 def session_print_note(
-    request: HttpRequest, program_id: UUID, session_id: UUID, note_id: UUID
+    request: ProgramRequest, program_id: UUID, session_id: UUID, note_id: UUID
 ) -> HttpResponse:
     """One participant's printable note: the shared group section and only their own
     individual section, so the page can go into their record or be released to them without
     disclosing who else attended (clinical.md section 7)."""
-    access, session = _session(request, program_id, session_id, Perm.NOTE_READ_BODY)
+    access, session = _session(request, session_id)
     note = (
         Note.objects.filter(program=access.program, session=session, external_id=note_id)
         .exclude(status=NoteStatus.ENTERED_IN_ERROR)
@@ -655,11 +651,10 @@ def _why_at_risk(entry: WeekHours, reasons: dict[UUID, list[str]] | None) -> lis
 
 @require_http_methods(["GET"])
 @requires(Perm.PARTICIPANT_LIST)
-def ledger_view(request: HttpRequest, program_id: UUID) -> HttpResponse:
+def ledger_view(request: ProgramRequest, program_id: UUID) -> HttpResponse:
     """Everyone's week against the minimum: who has met it, who is on track (attended plus
     still booked reaches it) and who is at risk, with the planner's reason for them."""
-    access = program_access(request_user(request), program_id)
-    access.require(Perm.PARTICIPANT_LIST)
+    access = request.access
     week_start = iso_week_start(program_today(access.program))
     rows = week_hours(program=access.program, week_start=week_start)
     audit_record_reads(
@@ -710,10 +705,9 @@ def ledger_view(request: HttpRequest, program_id: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @requires(Perm.NOTE_READ_BODY)
 def note_detail(
-    request: HttpRequest, program_id: UUID, participant_id: UUID, note_id: UUID
+    request: ProgramRequest, program_id: UUID, participant_id: UUID, note_id: UUID
 ) -> HttpResponse:
-    access = program_access(request_user(request), program_id)
-    access.require(Perm.NOTE_READ_BODY)
+    access = request.access
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
     )
@@ -729,9 +723,7 @@ def note_detail(
             try:
                 gw.note_addendum_add(actor=request_user(request), note=note, **form.cleaned_data)
             except ActionError as error:
-                for field, msgs in error.errors.items():
-                    for msg in msgs:
-                        form.add_error(field if field in form.fields else None, msg)
+                apply_action_errors(form, error)
             else:
                 messages.success(request, "Addendum added.")
                 return redirect(request.path)
