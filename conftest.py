@@ -47,6 +47,33 @@ def password_only_client():
     return make
 
 
+def _flush_past_sqlite_triggers() -> None:
+    """Django empties a SQLite test database between transactional tests with DELETE (no
+    TRUNCATE there), which the immutability triggers refuse; the flush runs with the
+    'bypass' flag row set inside its own transaction (audit migration 0004). PostgreSQL test
+    databases allow TRUNCATE instead (audit migration 0003)."""
+    from django.db.backends.sqlite3.base import DatabaseOperations  # base first: import cycle
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if not statements:
+            return statements
+        return [
+            "INSERT OR IGNORE INTO openiop_trigger_flag (name) VALUES ('bypass')",
+            *statements,
+            "DELETE FROM openiop_trigger_flag WHERE name = 'bypass'",
+        ]
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_flush_past_sqlite_triggers()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--clock-at",

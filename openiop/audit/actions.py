@@ -197,7 +197,7 @@ def audit_purge(*, actor: User, before: datetime) -> int:
         last = candidates.values_list("seq", "hash").first()
         purged = 0
         if last is not None:
-            purged = _delete_through(last[0])
+            purged = _delete_through(last[0], older_than=oldest_allowed)
             AuditCheckpoint.objects.create(
                 seq=last[0], hash=last[1], before=before, purged=purged, created_at=timezone.now()
             )
@@ -219,14 +219,23 @@ def audit_purge(*, actor: User, before: datetime) -> int:
     return purged
 
 
-def _delete_through(seq: int) -> int:
-    """The one sanctioned delete of audit rows: raw SQL past the ORM guard, and on
-    PostgreSQL under the transaction-local flag the append-only trigger recognises."""
+def _delete_through(seq: int, *, older_than: datetime) -> int:
+    """The one sanctioned delete of audit rows: raw SQL past the ORM guard, under the
+    transaction-local flag the append-only trigger recognises. On SQLite the flag is a row
+    holding the cut-off (audit migration 0004), inserted and removed inside this transaction
+    (SQLite's single writer means no other connection sees it)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL openiop.audit_purge = 'on'")
+        elif connection.vendor == "sqlite":
+            cursor.execute(
+                "INSERT INTO openiop_trigger_flag (name, value) VALUES ('audit_purge', %s)",
+                [connection.ops.adapt_datetimefield_value(older_than)],
+            )
         cursor.execute("DELETE FROM audit_auditevent WHERE seq <= %s", [seq])
-        deleted = cursor.rowcount
+        deleted: int = cursor.rowcount
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL openiop.audit_purge = 'off'")
+        elif connection.vendor == "sqlite":
+            cursor.execute("DELETE FROM openiop_trigger_flag WHERE name = 'audit_purge'")
     return deleted

@@ -1,8 +1,9 @@
 """AU-02 tamper evidence and AU-05 retention, on SQLite and on PostgreSQL.
 
-SQLite has no triggers, so there the ORM guard is what refuses edits; on PostgreSQL the
-append-only trigger refuses raw SQL as well, and tampering needs a superuser who switches
-triggers off (`session_replication_role = replica`) - which the hash chain then reveals.
+The ORM guard refuses edits on both databases, and so do the append-only triggers for raw
+SQL (the SQLite ones: tests/test_database_immutability.py); tampering needs a superuser who
+switches triggers off (`session_replication_role = replica`; on SQLite the owner of the file,
+who can drop them) - which the hash chain then reveals.
 """
 
 from __future__ import annotations
