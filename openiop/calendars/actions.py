@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -144,4 +145,22 @@ def feed_revoke(*, actor: User, token: FeedToken) -> FeedToken:
             detail={"feed": locked.kind.value, "revoked": True},
         )
     token.revoked_at = locked.revoked_at
+    return token
+
+
+def feed_use_record(*, token: FeedToken, at: datetime) -> FeedToken:
+    """A calendar app fetched the feed at `at`: its last use and an "export" audit event,
+    together. No user acts (the secret in the address is the only key), so the event has no
+    actor. A feed revoked since it was looked up is refused: the fetch must answer 404."""
+    if at.tzinfo is None:
+        raise ActionError({"at": "The time of the fetch must be an aware datetime."})
+    with transaction.atomic():
+        locked = FeedToken.objects.select_for_update().get(pk=token.pk)
+        if locked.revoked_at is not None:
+            raise ActionError({"token": "This calendar feed was revoked."})
+        # A fetch is not an edit of the feed: `updated_at` stays as the last change.
+        locked.last_used_at = at
+        locked.save(update_fields=["last_used_at"])
+        audit_record(actor=None, action="export", obj=locked, detail={"feed": locked.kind.value})
+    token.last_used_at = at
     return token

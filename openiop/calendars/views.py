@@ -9,19 +9,17 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, ProgramRequest, public, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
-from openiop.audit.actions import audit_record
 from openiop.calendars import actions, ics, selectors
 from openiop.calendars.models import FeedKind, FeedToken
+from openiop.core import clock
 from openiop.core.errors import ActionError
 from openiop.groupwork.models import Session
 from openiop.participants import selectors as participant_selectors
@@ -213,11 +211,12 @@ def feed_ics(request: HttpRequest, secret: str) -> HttpResponse:
     token = selectors.feed_token_for_secret(secret) if len(secret) <= MAX_SECRET_LENGTH else None
     if token is None:
         return _not_found()
-    now = timezone.now()
+    now = clock.now()
     body = _feed_body(request, token, now)
-    with transaction.atomic():
-        FeedToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        audit_record(actor=None, action="export", obj=token, detail={"feed": token.kind.value})
+    try:
+        actions.feed_use_record(token=token, at=now)
+    except ActionError:
+        return _not_found()  # revoked while the feed was being built: nothing is released
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = 'inline; filename="openiop.ics"'
