@@ -9,11 +9,12 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from openiop.accounts.access import ProgramAccess, program_access
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
+from openiop.api.schemas import StrictIn
 from openiop.audit.actions import audit_record
 from openiop.consent import actions, selectors
 from openiop.consent.models import Consent, Disclosure
@@ -39,11 +40,6 @@ PurposeCode = Literal[
 ]
 RecipientTypeCode = Literal["individual", "entity", "treating_provider", "tpo"]
 SignerRelationCode = Literal["patient", "guardian", "personal_representative"]
-
-
-class StrictIn(Schema):
-    # AC-05 / IN-05: unknown fields (ids, status, revoked_at...) are refused, not ignored.
-    model_config = ConfigDict(extra="forbid")
 
 
 class ConsentIn(StrictIn):

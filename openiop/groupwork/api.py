@@ -9,13 +9,14 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from openiop.accounts.access import ProgramAccess, program_access
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.accounts.stepup import require_recent_auth
+from openiop.api.schemas import StrictIn
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core import clock
 from openiop.core.clock import program_today
@@ -27,10 +28,6 @@ from openiop.groupwork.models import Attendance, Note, Session
 from openiop.participants import selectors as participant_selectors
 
 router = Router(tags=["group work"])
-
-
-class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SessionOut(Schema):

@@ -8,11 +8,12 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from openiop.accounts.access import ProgramAccess, program_access
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
+from openiop.api.schemas import StrictIn
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core.clock import program_today
 from openiop.measures import actions, selectors
@@ -26,9 +27,7 @@ router = Router(tags=["outcome measures"])
 PAGE = 50
 
 
-class AssessmentIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class AssessmentIn(StrictIn):
     instrument: str = Field(min_length=1, max_length=16, description="e.g. phq9")
     answers: list[int | None] = Field(
         max_length=40,

@@ -8,13 +8,14 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from openiop.accounts.access import ProgramAccess, program_access
 from openiop.accounts.models import User
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
+from openiop.api.schemas import StrictIn
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core.errors import ActionError
 from openiop.participants import actions, selectors
@@ -45,11 +46,6 @@ DestinationCode = Literal[
     "none",
     "unknown",
 ]
-
-
-class StrictIn(Schema):
-    # AC-05 / IN-05: unknown fields (ids, author, program, status...) are refused, not ignored.
-    model_config = ConfigDict(extra="forbid")
 
 
 class PersonRef(Schema):

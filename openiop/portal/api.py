@@ -16,8 +16,9 @@ from uuid import UUID
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
+from openiop.api.schemas import StrictIn
 from openiop.core.errors import ActionError
 from openiop.participants.models import Participant
 from openiop.portal import actions, selectors
@@ -39,11 +40,6 @@ from openiop.portal.requests import (
 from openiop.safety import selectors as safety_selectors
 
 router = Router(tags=["participant portal"])
-
-
-class StrictIn(Schema):
-    # Unknown fields (ids, program, participant, status...) are refused, not ignored.
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- schemas -----------------------------------------------------------------------------

@@ -13,8 +13,9 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
+from openiop.api.schemas import StrictIn
 from openiop.core.errors import ActionError
 from openiop.measures.instruments import Instrument, get_instrument
 from openiop.measures.selectors import DueItem
@@ -62,9 +63,7 @@ class DueMeasureOut(Schema):
     notice: str | None = None
 
 
-class MeasureIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class MeasureIn(StrictIn):
     answers: list[int | None] = Field(
         max_length=40,
         description="Codes in item order; null where a question was skipped or not answered. "

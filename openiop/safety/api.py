@@ -9,11 +9,12 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from openiop.accounts.access import ProgramAccess, program_access
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
+from openiop.api.schemas import StrictIn
 from openiop.audit.actions import audit_record_reads
 from openiop.participants import selectors as participant_selectors
 from openiop.safety import actions, selectors
@@ -22,11 +23,6 @@ from openiop.safety.models import SafetyEvent, Source
 router = Router(tags=["safety"])
 
 EVENTS = "/{program_id}/safety/events"
-
-
-class StrictIn(Schema):
-    # Unknown fields (ids, status, program...) are refused, not ignored.
-    model_config = ConfigDict(extra="forbid")
 
 
 class RaiseIn(StrictIn):

@@ -12,13 +12,14 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from openiop.accounts.access import ProgramAccess, program_access
 from openiop.accounts.models import User
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
+from openiop.api.schemas import StrictIn
 from openiop.audit.actions import audit_record
 from openiop.core.errors import ActionError
 from openiop.participants import selectors as participant_selectors
@@ -29,11 +30,6 @@ from openiop.treatment.models import Goal, Intervention, Objective, Problem, Tre
 router = Router(tags=["treatment plans"])
 
 ItemStatusCode = Literal["not_started", "in_progress", "achieved", "revised", "discontinued"]
-
-
-class StrictIn(Schema):
-    # Unknown fields (ids, status, program...) are refused, not ignored.
-    model_config = ConfigDict(extra="forbid")
 
 
 class VersionedIn(StrictIn):
