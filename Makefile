@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/openiop
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install demo test test-sqlite test-postgres test-clock lint chromium check-postgres bench clean
+.PHONY: install demo test test-sqlite test-postgres test-clock lint chromium check-postgres bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@echo "==> Creating $(VENV) and installing OpenIOP with its test tools"
@@ -73,8 +73,33 @@ lint: install
 	  OPENIOP_ALLOWED_HOSTS=iop.example.org OPENIOP_VAR_DIR=$$(mktemp -d) \
 	  $(BIN)/openiop check --deploy --fail-level WARNING
 
+# All four benchmarks, one after another (never in parallel: the machine has 2 cores), at the
+# sizes docs/benchmarks.md reports; each rewrites its page in docs/. Takes a long while
+# (the planner alone solves 18 weeks with up to 60 s each). `make bench-quick` runs each at
+# its smallest size in about two minutes to check that they work, writing nothing in docs/.
 bench: install
+	@echo "==> Benchmark 1 of 4: audit chain verification, 100,000 events (bench/audit_bench.py)"
+	$(BIN)/python bench/audit_bench.py
+	@echo "==> Benchmark 2 of 4: growth model fit, 5,000 x 12 (bench/growth_model_bench.py)"
+	$(BIN)/python bench/growth_model_bench.py
+	@echo "==> Benchmark 3 of 4: not-on-track alert validation (bench/outcomes_validation.py)"
+	$(BIN)/python bench/outcomes_validation.py
+	@echo "==> Benchmark 4 of 4: weekly planner, CP-SAT vs greedy (bench/planner_bench.py)"
 	$(BIN)/python bench/planner_bench.py
+	@echo "==> Benchmarks done: see docs/benchmarks.md and the pages it links"
+
+bench-quick: install
+	@set -e; out=$$(mktemp -d); \
+	echo "==> Benchmark 1 of 4 (quick): audit chain verification, 2,000 events"; \
+	$(BIN)/python bench/audit_bench.py --events 2000 --no-write; \
+	echo "==> Benchmark 2 of 4 (quick): growth model fit, 500 x 12, one run"; \
+	$(BIN)/python bench/growth_model_bench.py --participants 500 --runs 1 --output $$out/growth.md; \
+	echo "==> Benchmark 3 of 4 (quick): not-on-track alert validation, 150 participants"; \
+	$(BIN)/python bench/outcomes_validation.py --participants 150 --output $$out/outcomes.md; \
+	echo "==> Benchmark 4 of 4 (quick): weekly planner, 50 participants, tight, 10 s"; \
+	$(BIN)/python bench/planner_bench.py --sizes 50 --availability tight --mixed-sizes \
+	  --target-seeds --time-limit 10 --output $$out/planner.md; \
+	echo "==> Quick benchmarks done; reports in $$out (docs/ untouched)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
