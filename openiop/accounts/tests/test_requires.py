@@ -59,3 +59,19 @@ def test_requires_refuses_a_view_without_a_program_in_its_url(world: World):
     request.user = world.clinician_a
     with pytest.raises(TypeError, match="program_id"):
         bare_view(request)  # type: ignore[call-arg]
+
+
+def test_no_view_module_resolves_program_access_itself():
+    """The permission is stated once, on the decorator: a view module that calls
+    `program_access()` again is back to stating it twice."""
+    from pathlib import Path
+
+    import openiop
+
+    root = Path(openiop.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*views.py")
+        if "program_access(" in path.read_text()
+    ]
+    assert offenders == []
