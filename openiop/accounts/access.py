@@ -138,7 +138,7 @@ def requires(
         view: Callable[Concatenate[ProgramRequest, P], R],
     ) -> Callable[Concatenate[HttpRequest, P], R]:
         @functools.wraps(view)
-        def enforced(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> R:
+        def enforced(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
             if "program_id" not in kwargs:
                 raise TypeError(f"{view.__qualname__}: @requires needs a program_id URL kwarg")
             access = program_access(request_user(request), kwargs["program_id"])  # type: ignore[arg-type]
