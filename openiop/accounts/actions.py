@@ -188,7 +188,7 @@ def mfa_reset(*, actor: User) -> int:
     """Remove every authenticator of the acting user; they set up a new one next."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    removed, _ = TOTPDevice.objects.filter(user=actor).delete()
+    removed: int = TOTPDevice.objects.filter(user=actor).delete()[0]
     audit_record(actor=actor, action="update", obj=actor, detail={"event": "mfa_reset"})
     return removed
 

@@ -35,7 +35,7 @@ class AuditAction(models.TextChoices):
     PURGE = "purge", "Purge (retention)"
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
     """Reads and `bulk_create` work as usual; bulk edits and deletes are refused."""
 
     def update(self, **kwargs: Any) -> int:

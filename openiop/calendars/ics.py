@@ -59,7 +59,8 @@ def participant_calendar(
         if session.video_link:
             event.add("description", f"Video link: {session.video_link}")
         cal.add_component(event)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical
 
 
 def clinician_summary(session: Session) -> str:
@@ -89,4 +90,5 @@ def clinician_calendar(
         event.add("categories", [session.get_kind_display()])
         event.add("url", session_url(session))
         cal.add_component(event)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical

@@ -82,7 +82,7 @@ class RevokeForm(forms.Form):
     )
 
 
-class ConsentChoiceField(forms.ModelChoiceField):
+class ConsentChoiceField(forms.ModelChoiceField[Consent]):
     def label_from_instance(self, obj: Consent) -> str:
         return f"{obj.recipient_name} · signed {obj.signed_on} · {obj.external_id}"
 

@@ -4,7 +4,7 @@ The same actions and scoping as the session runner."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -351,7 +351,7 @@ def _aware(at: datetime, row: Attendance) -> datetime:
 )
 def practice(
     request: HttpRequest, program_id: UUID, session_id: UUID, payload: PracticeIn
-) -> Status[dict]:
+) -> Status[dict[str, Any]]:
     access = _access(request, program_id, Perm.SESSION_RUN)
     session = selectors.session_get(program=access.program, session_id=session_id)
     participant = participant_selectors.participant_get(

@@ -349,9 +349,9 @@ def _describe(value: Any) -> str:
 
 
 def _as_int(value: Any, reader: _Reader, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        reader.fail(f"expected a whole number, got {_describe(value)}", key)
-    return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    reader.fail(f"expected a whole number, got {_describe(value)}", key)
 
 
 def _as_number(value: Any, reader: _Reader, key: str) -> Fraction:

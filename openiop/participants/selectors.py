@@ -28,7 +28,7 @@ class ParticipantFilters:
     status: str = Status.ACTIVE
 
 
-def _episodes_prefetch() -> Prefetch:
+def _episodes_prefetch() -> Prefetch[str, QuerySet[Enrollment], str]:
     return Prefetch(
         "enrollments",
         queryset=Enrollment.objects.select_related("track", "primary_clinician").order_by(

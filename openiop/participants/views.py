@@ -21,6 +21,7 @@ from openiop.accounts.roles import Perm
 from openiop.accounts.selectors import clinicians_for_program
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.calendars.chart import chart_calendar
+from openiop.core import clock
 from openiop.core.errors import ActionError
 from openiop.core.forms import apply_action_errors
 from openiop.groupwork.chart import chart_groupwork
@@ -136,7 +137,7 @@ def participant_chart(
             *chart_alerts(participant=participant),
             *chart_outcome_alerts(participant=participant),
         ],
-        "age": participant.age_on(actions.program_today(access.program)),
+        "age": participant.age_on(clock.program_today(access.program)),
         "can_edit": access.can(Perm.PARTICIPANT_EDIT),
         "can_change_phase": access.can(Perm.ENROLLMENT_CHANGE_PHASE) and episode is not None,
         "can_discharge": access.can(Perm.ENROLLMENT_DISCHARGE) and episode is not None,
@@ -165,7 +166,7 @@ def participant_admit(request: ProgramRequest, program_id: UUID) -> HttpResponse
     program = access.program
     tracks = selectors.tracks_for_program(program=program)
     clinicians = clinicians_for_program(program=program)
-    today = actions.program_today(program)
+    today = clock.program_today(program)
     form = AdmitForm(
         request.POST or None,
         tracks=tracks,
@@ -267,7 +268,7 @@ def enrollment_change_phase(
 ) -> HttpResponse:
     access, participant, enrollment = _episode_page(request, participant_id, enrollment_id)
     form = PhaseChangeForm(
-        request.POST or None, initial={"effective_on": actions.program_today(access.program)}
+        request.POST or None, initial={"effective_on": clock.program_today(access.program)}
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -298,7 +299,7 @@ def enrollment_discharge(
 ) -> HttpResponse:
     access, participant, enrollment = _episode_page(request, participant_id, enrollment_id)
     form = DischargeForm(
-        request.POST or None, initial={"discharged_on": actions.program_today(access.program)}
+        request.POST or None, initial={"discharged_on": clock.program_today(access.program)}
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -344,7 +345,7 @@ def enrollment_readmit(
         request.POST or None,
         tracks=selectors.tracks_for_program(program=program),
         clinicians=clinicians_for_program(program=program),
-        initial={"admitted_on": actions.program_today(program), "phase": Phase.ENGAGEMENT},
+        initial={"admitted_on": clock.program_today(program), "phase": Phase.ENGAGEMENT},
     )
     if request.method == "POST" and form.is_valid():
         try:

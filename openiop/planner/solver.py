@@ -238,7 +238,7 @@ def build_model(plan_input: PlanInput, candidates: Candidates, slots: bool = Tru
 
 def _hint(m: _Model, plan: Plan) -> None:
     """Hint a complete solution so every stage starts from a plan at least as good as `plan`."""
-    m.model.clear_hints()
+    m.model.clear_hints()  # type: ignore[no-untyped-call]  # unannotated in OR-Tools
     chosen = {(pid, g.id) for pid, groups in plan.groups.items() for g in groups}
     for key, var in m.joins.items():
         m.model.add_hint(var, key in chosen)

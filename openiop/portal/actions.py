@@ -76,14 +76,14 @@ def _require_open_episode(participant: Participant) -> None:
         )
 
 
-def _number(errors: dict[str, str], name: str, value: Any, low: int, high: int) -> int:
+def _number(errors: dict[str, str], name: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         errors[name] = f"Choose a whole number from {low} to {high}."
         return low
     return value
 
 
-def _text(errors: dict[str, str], name: str, value: Any, limit: int) -> str:
+def _text(errors: dict[str, str], name: str, value: object, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):

@@ -7,6 +7,7 @@ record a read of each one shown (AU-01).
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django import forms
@@ -66,7 +67,9 @@ def event_list(request: ProgramRequest, program_id: UUID) -> HttpResponse:
     )
 
 
-def _detail_context(access: ProgramAccess, event: SafetyEvent, **forms_: forms.Form) -> dict:
+def _detail_context(
+    access: ProgramAccess, event: SafetyEvent, **forms_: forms.Form
+) -> dict[str, Any]:
     return {
         "program": access.program,
         "event": event,

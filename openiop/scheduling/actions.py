@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time as stopwatch
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -154,7 +155,7 @@ def plan_run_apply(*, actor: User, run: PlanRun) -> dict[str, int]:
     return {"added": added, "booked": booked}
 
 
-def _release_unplanned(actor: User, run: PlanRun, index: dict[str, dict]) -> None:
+def _release_unplanned(actor: User, run: PlanRun, index: dict[str, dict[str, Any]]) -> None:
     """A week plan replaces the bookings of groups not yet held: whoever is expected at one
     but not placed there by the plan comes off that roster (the row is kept, marked removed)."""
     planned = {(a["participant"], a["group"]) for a in run.output_doc["assignments"]}
@@ -168,7 +169,7 @@ def _release_unplanned(actor: User, run: PlanRun, index: dict[str, dict]) -> Non
                 gw.attendance_remove(actor=actor, attendance=row)
 
 
-def _apply_assignments(actor: User, run: PlanRun, index: dict[str, dict]) -> int:
+def _apply_assignments(actor: User, run: PlanRun, index: dict[str, dict[str, Any]]) -> int:
     if run.kind == PlanRunKind.WEEK:
         _release_unplanned(actor, run, index)
     added = 0
@@ -185,7 +186,7 @@ def _apply_assignments(actor: User, run: PlanRun, index: dict[str, dict]) -> int
     return added
 
 
-def _apply_sessions(actor: User, run: PlanRun, index: dict[str, dict]) -> int:
+def _apply_sessions(actor: User, run: PlanRun, index: dict[str, dict[str, Any]]) -> int:
     tz = clock.zone(run.program)
     booked = 0
     for item in run.output_doc["sessions"]:

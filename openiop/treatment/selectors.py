@@ -29,7 +29,7 @@ from openiop.treatment.models import (
 OPEN_STATUSES = (ItemStatus.NOT_STARTED, ItemStatus.IN_PROGRESS)
 
 
-def _tree() -> Prefetch:
+def _tree() -> Prefetch[str, QuerySet[Problem], str]:
     """Problems → goals → objectives → interventions: four queries however large the plan."""
     interventions = Intervention.objects.select_related("responsible").order_by("id")
     objectives = Objective.objects.order_by("position", "id").prefetch_related(

@@ -4,6 +4,8 @@ audited and atomic."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from openiop.audit.models import AuditEvent
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _release(world: World, **overrides):
-    call = {
+    call: dict[str, Any] = {
         "actor": world.clinician_a,
         "participant": world.participant_a,
         "recipient": RECIPIENT,

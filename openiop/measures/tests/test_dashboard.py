@@ -15,6 +15,7 @@ from openiop.audit.models import AuditEvent
 from openiop.core.clock import program_today
 from openiop.groupwork import actions as gw
 from openiop.measures import dashboard
+from openiop.measures.change import instrument_change
 from openiop.measures.dashboard import Cell, Episode, Rate
 from openiop.measures.instruments import get_instrument
 from openiop.measures.tests.helpers import phq9, record
@@ -39,7 +40,7 @@ def episode(
     )
     if post is not None:
         ep.post, ep.post_on = post, ADMITTED + timedelta(weeks=6)
-        ep.category = dashboard.instrument_change("phq9", pre, post).category
+        ep.category = instrument_change("phq9", pre, post).category
     return ep
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openiop.core.clock import program_today
-from openiop.demo.portal import DEMO_PARTICIPANT
+from openiop.demo.constants import DEMO_PARTICIPANT
 from openiop.demo.seeding import seed
 from openiop.portal.models import CheckIn, DiaryCard, WeeklyGoal
 from openiop.programs.models import Program
