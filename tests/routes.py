@@ -380,6 +380,36 @@ def _plan_body(path: str, world: World) -> dict[str, object]:
     raise AssertionError(f"no sample body for {path}; add one")
 
 
+def web_write_route_names() -> list[str]:
+    """Web routes whose view takes a POST, PUT, PATCH or DELETE (its
+    `require_http_methods` list); a view without one counts as taking them all."""
+    names = []
+    for name, view in web_route_views().items():
+        allowed = _allowed_methods(view)
+        if allowed is None or {"POST", "PUT", "PATCH", "DELETE"} & set(allowed):
+            names.append(name)
+    return names
+
+
+def _allowed_methods(view: Any) -> list[str] | None:
+    """The method list `require_http_methods` closed over, looked for down the wrappers."""
+    found = None
+    while view is not None:
+        for cell in getattr(view, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if (
+                isinstance(value, list | tuple)
+                and value
+                and all(isinstance(v, str) and v.isupper() for v in value)
+            ):
+                found = list(value)
+        view = getattr(view, "__wrapped__", None)
+    return found
+
+
 def web_route_views() -> dict[str, Any]:
     """Route name -> view callable, for checking each route's declared access."""
     views: dict[str, Any] = {}

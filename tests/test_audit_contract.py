@@ -19,8 +19,8 @@ Which responses are skipped, and why:
   redirect to a form, or a feature switched off); nothing was read, so nothing is owed.
   A participant's own route answering 302/403/404 is a failure: the contract could not
   be checked there.
-- Web form POSTs are not replayed here: the web views call the same actions as the API
-  (docs/architecture.md), and the API writes below are checked with valid bodies.
+- Writes: every API write is listed (EXPECTED_API_WRITES) and sent with a valid body below;
+  every page form is sent in tests/test_audit_contract_pages.py. A refused write fails.
 """
 
 from __future__ import annotations

@@ -41,6 +41,9 @@ def _participant_id_of(obj: models.Model | None) -> UUID | None:
     if obj._meta.label == "participants.Participant":
         return getattr(obj, "external_id", None)
     participant = getattr(obj, "participant", None)
+    if participant is None:
+        # An addendum or co-signature hangs off a participant's note: it is about them too.
+        participant = getattr(getattr(obj, "note", None), "participant", None)
     return getattr(participant, "external_id", None)
 
 
