@@ -22,7 +22,3 @@ class ConflictError(ActionError):
 
     def __init__(self, errors: Mapping[str, str | list[str]]) -> None:
         super().__init__(errors, code="conflict")
-
-
-def field_error(field: str, message: str) -> ActionError:
-    return ActionError({field: message})

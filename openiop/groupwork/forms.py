@@ -16,10 +16,6 @@ class AbsentForm(forms.Form):
     excused = forms.BooleanField(required=False)
 
 
-class WalkInForm(forms.Form):
-    participant = forms.UUIDField(label="Add someone")
-
-
 class PracticeForm(forms.Form):
     skill = forms.ChoiceField(choices=[])
     role_taken = forms.ChoiceField(choices=[], required=False, label="Role taken")

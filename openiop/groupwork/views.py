@@ -5,7 +5,6 @@ adding or removing someone never disturbs text being typed elsewhere on the scre
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -53,10 +52,6 @@ from openiop.scheduling.selectors import plan_reasons
 def _session(request: ProgramRequest, session_id: UUID) -> tuple[ProgramAccess, Session]:
     access = request.access
     return access, selectors.session_get(program=access.program, session_id=session_id)
-
-
-def _tz(session: Session) -> zoneinfo.ZoneInfo:
-    return clock.zone(session.program)
 
 
 def _runner_url(session: Session) -> str:

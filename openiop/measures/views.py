@@ -53,13 +53,6 @@ def _participant_page(
     return access, participant
 
 
-def _measures_url(program_id: UUID, participant: Participant) -> str:
-    return reverse(
-        "measures:participant",
-        kwargs={"program_id": program_id, "participant_id": participant.external_id},
-    )
-
-
 def _detail_url(program_id: UUID, assessment: Assessment) -> str:
     return reverse(
         "measures:detail",

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from openiop.measures.instruments import (
     _OPS,
@@ -169,20 +169,6 @@ def _condition(r: _Reader, instrument: Instrument) -> Condition:
 def _finish(r: _Reader, condition: Condition) -> Condition:
     r.finish()
     return condition
-
-
-def describe_rules(rule_set: RuleSet) -> list[dict[str, Any]]:
-    """A plain listing for documentation and the command line."""
-    return [
-        {
-            "id": rule.id,
-            "risk": rule.risk,
-            "instrument": rule.instrument,
-            "item": rule.when.item,
-            "actions": list(rule.actions),
-        }
-        for rule in rule_set.rules
-    ]
 
 
 # Loaded at import: a rule naming a missing item must stop start-up, not fail to fire.

@@ -617,10 +617,6 @@ def homework_submit(
 # --- safety plan -------------------------------------------------------------------------
 
 
-def safety_plan_for(participant: Participant) -> SafetyPlan | None:
-    return SafetyPlan.objects.filter(participant=participant).first()
-
-
 def _plan_content(plan: SafetyPlan) -> dict[str, str]:
     return {name: getattr(plan, name) for name in SAFETY_PLAN_FIELDS}
 

@@ -73,7 +73,3 @@ def rule_packs() -> dict[str, RulePack]:
         pack = parse_rule_pack(json.loads(path.read_text()), path.name)
         packs[pack.code] = pack
     return packs
-
-
-def rule_pack_choices() -> list[tuple[str, str]]:
-    return [(code, pack.name) for code, pack in rule_packs().items()]

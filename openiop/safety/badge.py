@@ -3,7 +3,6 @@ clinician's screen without a page reload (clinical.md section 6)."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -12,10 +11,6 @@ from django.views.decorators.http import require_http_methods
 from openiop.accounts.access import signed_in
 from openiop.accounts.models import User, UserKind
 from openiop.safety.models import SafetyNotification
-
-
-def poll_seconds() -> int:
-    return int(getattr(settings, "OPENIOP_SAFETY_POLL_SECONDS", 30))
 
 
 @require_http_methods(["GET"])
