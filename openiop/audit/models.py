@@ -1,8 +1,9 @@
 """Append-only audit log with a gap-free sequence and a SHA-256 hash chain (AU-01, AU-02).
 
 The log can only grow through the ORM: `AuditEvent.save()` refuses to touch an existing row,
-and the manager's `update()` / `delete()` refuse outright. On PostgreSQL, triggers (migration
-0002) reject UPDATE, DELETE and TRUNCATE underneath the ORM as well. The one sanctioned way
+and the manager's `update()` / `delete()` refuse outright. Database triggers reject UPDATE and
+DELETE underneath the ORM as well (PostgreSQL: migration 0003, also TRUNCATE; SQLite:
+migration 0004). The one sanctioned way
 rows leave the table is `actions.audit_purge`, which keeps the chain verifiable through an
 `AuditCheckpoint`.
 """
