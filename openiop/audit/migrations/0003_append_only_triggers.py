@@ -10,7 +10,7 @@
   as a database default only on databases whose name starts with Django's test prefix
   "test_" (never name a production database that way).
 
-SQLite has no equivalent; there the model and queryset guards refuse edits instead.
+SQLite gets its own triggers in 0004_sqlite_append_only_triggers.
 A superuser can still disable triggers (`session_replication_role = replica`); that is what
 the hash chain and `openiop audit verify` are for.
 """
