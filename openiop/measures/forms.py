@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 
+from openiop.core.forms import WallClockDateTimeField
 from openiop.measures.instruments import SEXES, Instrument, Item, Option
 
 
@@ -86,7 +87,7 @@ class ItemsForm(forms.Form):
 
 
 class AssessmentEntryForm(ItemsForm):
-    administered_at = forms.DateTimeField(
+    administered_at = WallClockDateTimeField(
         label="Completed at",
         help_text="Date and time the participant completed it (YYYY-MM-DD HH:MM).",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],

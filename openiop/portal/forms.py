@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.text import capfirst
 
+from openiop.core.forms import WallClockDateTimeField
 from openiop.curriculum.schema import HomeworkField
 from openiop.measures.forms import ItemsForm
 from openiop.measures.instruments import Item, Option
@@ -59,7 +60,7 @@ class CheckInForm(IdempotentForm):
     craving = _scale("Craving right now (0 = none, 10 = strongest)", 10)
     used_since_last = _yes_no("Have you used alcohol or drugs since your last check-in?")
     use_what = forms.CharField(label="What did you use?", required=False, max_length=200)
-    use_when = forms.DateTimeField(
+    use_when = WallClockDateTimeField(
         label="When?",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -182,7 +183,7 @@ def _worksheet_field(spec: HomeworkField) -> forms.Field:
             required=False,
             choices=[("", "Choose")] + [(c, c) for c in spec.choices],
         )
-    return forms.DateTimeField(
+    return WallClockDateTimeField(
         label=spec.label,
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
