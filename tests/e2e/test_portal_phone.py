@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from openiop.accounts import mfa
+from openiop.core import clock
 from openiop.measures.actions import schedule_set
 from openiop.portal.models import CheckIn, DiaryCard, HomeworkSubmission, IdempotencyRecord
 from openiop.testing import PASSWORD, build_world, make_group_session
@@ -58,7 +59,13 @@ def test_participant_portal_on_a_phone(browser, live_server):
     schedule_set(
         actor=world.director_a, program=world.program_a, instrument="phq9", cadences=["weekly"]
     )
-    later = timezone.now().replace(second=0, microsecond=0) + timedelta(hours=2)
+    # Today's group, still ahead (or, late in the evening, under way): two hours from now
+    # would be tomorrow after 22:00 on the program's clock.
+    _, day_end = clock.day_bounds(clock.program_today(world.program_a), world.program_a)
+    later = min(
+        timezone.now().replace(second=0, microsecond=0) + timedelta(hours=2),
+        day_end - timedelta(minutes=30),
+    )
     session, _, _ = make_group_session(world, members=2, starts_at=later, plan_code="cbt-03")
     context = browser.new_context(
         viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
