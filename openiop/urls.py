@@ -25,3 +25,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# Plain error pages in the site's layout (openiop/home/errors.py), never Django's own.
+handler404 = "openiop.home.errors.page_not_found"
+handler500 = "openiop.home.errors.server_error"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -44,8 +45,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         self.stdout.write(f"Task worker started (pid {worker.pid}).")
         self.stdout.write(f"Open http://{addrport}/ and log in with one of the accounts above.")
+        # The demo is tried as a user would: a missing page or an error shows the site's own
+        # 404/500 pages, never Django's debug page with settings and code (DEBUG off; static
+        # files are still served by runserver's --insecure).
+        settings.DEBUG = False
         try:
-            call_command("runserver", addrport, use_reloader=False)
+            call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
         finally:
             worker.terminate()
             worker.wait(timeout=10)
