@@ -9,7 +9,9 @@ offers a one-click replacement with "a peer".
 Matching rules (each is tested):
 - case-insensitive, on whole words: "avery" and "AVERY" match, "Averyville" does not;
 - possessives match with the possessive: "Avery's", "Avery’s", "Jones'";
-- full names match as a unit ("Avery Quillby" becomes one "a peer", not two);
+- full names match as a unit ("Avery Quillby" becomes one "a peer", not two): across all
+  members the longest match wins and matches never overlap, whatever the roster order;
+- one replacement per reference: "Avery (Blake) Elderhurst" becomes one "a peer";
 - record numbers match with or without their separator ("RA-000011", "ra 000011", "RA000011");
 - a name that is also a common English word ("Will", "Hope", "Grace") matches only when
   capitalised, so "she will practise" does not block signing while "Will said" does.
@@ -139,17 +141,54 @@ def _patterns_for(peer: Peer) -> list[tuple[re.Pattern[str], str]]:
 
 
 def find_peer_mentions(text: str, peers: Iterable[Peer]) -> list[Mention]:
-    """Every mention of a co-member in `text`, in order, without overlaps."""
-    taken: list[Mention] = []
-    for peer in peers:
+    """Every mention of a co-member in `text`, in order, without overlaps.
+
+    Candidates from all peers are collected first and the longest wins wherever two overlap,
+    so "Avery Elderhurst" is one mention even when another member is also called Avery (the
+    order of the roster used to decide, and split the full name into two mentions)."""
+    # (start, end) -> the mention and everyone it could name ("Avery" may be two members).
+    spans: dict[tuple[int, int], tuple[Mention, frozenset[int]]] = {}
+    for person, peer in enumerate(peers):
         for pattern, kind in _patterns_for(peer):
             for match in pattern.finditer(text):
                 if _capital_required(pattern) and not match.group(0)[0].isupper():
                     continue
-                if any(m.start < match.end() and match.start() < m.end for m in taken):
-                    continue
-                taken.append(Mention(match.start(), match.end(), match.group(0), kind))
-    return sorted(taken, key=lambda m: m.start)
+                key = (match.start(), match.end())
+                mention, who = spans.get(key, (Mention(*key, match.group(0), kind), frozenset()))
+                spans[key] = (mention, who | {person})
+    candidates = sorted(spans.values(), key=lambda c: (-(c[0].end - c[0].start), c[0].start))
+    taken: list[tuple[Mention, frozenset[int]]] = []
+    for mention, who in candidates:
+        if any(m.start < mention.end and mention.start < m.end for m, _ in taken):
+            continue
+        taken.append((mention, who))
+    return [m for m, _ in _merge_same_person(sorted(taken, key=lambda c: c[0].start), text)]
+
+
+# Between two mentions of one person that stand for a single reference: "Avery (Blake)",
+# "Blake Avery Elderhurst", "Avery “Blake” Elderhurst".
+_JOINER = re.compile(r"[\s()\[\]\"“”]*")
+
+
+def _merge_same_person(
+    mentions: list[tuple[Mention, frozenset[int]]], text: str
+) -> list[tuple[Mention, frozenset[int]]]:
+    """One replacement per reference: adjacent mentions of the same person separated only by
+    spaces, brackets or quotes ("Avery (Blake) Elderhurst") become one mention."""
+    merged: list[tuple[Mention, frozenset[int]]] = []
+    for mention, who in mentions:
+        if merged:
+            last, last_who = merged[-1]
+            gap = text[last.end : mention.start]
+            if last_who & who and _JOINER.fullmatch(gap):
+                end = mention.end
+                if gap.strip() in ("(", "[") and text[end : end + 1] in (")", "]"):
+                    end += 1  # "Blake (Avery Elderhurst)": the bracket goes with the name
+                span = Mention(last.start, end, text[last.start : end], last.kind)
+                merged[-1] = (span, last_who & who)
+                continue
+        merged.append((mention, who))
+    return merged
 
 
 def _capital_required(pattern: re.Pattern[str]) -> bool:

@@ -64,3 +64,39 @@ def test_GRP_01_kinds_are_reported():
 def test_GRP_01_replacement_leaves_clean_text_alone():
     text = "Practised opposite action; rated 4 of 5."
     assert replace_peer_mentions(text, PEERS) == text
+
+
+# Issue 18 item 2: "Practised with Avery Elderhurst and Blake." became
+# "Practised with a peer a peer and a peer." when another member was also called Avery.
+ELDERHURST = Peer("Avery", "Elderhurst", "Blake", "RA-000077")
+OTHER_AVERY = Peer("Avery", "Quill", "", "RA-000078")
+
+
+@pytest.mark.parametrize(
+    "peers",
+    [[ELDERHURST], [OTHER_AVERY, ELDERHURST], [ELDERHURST, OTHER_AVERY]],
+    ids=["alone", "other-avery-first", "other-avery-last"],
+)
+def test_GRP_01_one_replacement_per_person_whatever_the_roster_order(peers: list[Peer]):
+    assert (
+        replace_peer_mentions("Practised with Avery Elderhurst and Blake.", peers)
+        == "Practised with a peer and a peer."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Avery (Blake) Elderhurst led.", "a peer led."),
+        ("Blake (Avery Elderhurst) led.", "a peer led."),
+        ("Avery Elderhurst's scenario.", "a peer's scenario."),
+        ("Avery, Blake and Quill.", "a peer, a peer and a peer."),
+    ],
+)
+def test_GRP_01_longest_match_wins_and_one_reference_is_one_peer(text: str, expected: str):
+    assert replace_peer_mentions(text, [OTHER_AVERY, ELDERHURST]) == expected
+
+
+def test_GRP_01_mentions_never_overlap():
+    mentions = find_peer_mentions("Avery Elderhurst and Avery Quill", [OTHER_AVERY, ELDERHURST])
+    assert [m.text for m in mentions] == ["Avery Elderhurst", "Avery Quill"]
