@@ -117,6 +117,26 @@ class AttendanceStatus(models.TextChoices):
     EXCUSED = "excused", "Excused"
 
 
+class Participation(models.TextChoices):
+    """The facilitator's quick observation per roster row; it feeds the note draft."""
+
+    ENGAGED = "engaged", "Actively engaged"
+    PROMPTED = "prompted", "Participated when prompted"
+    LISTENED = "listened", "Mostly listened"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    DISRUPTIVE = "disruptive", "Disruptive or off-topic"
+
+
+class Affect(models.TextChoices):
+    EUTHYMIC = "euthymic", "Euthymic"
+    ANXIOUS = "anxious", "Anxious"
+    DEPRESSED = "depressed", "Depressed"
+    IRRITABLE = "irritable", "Irritable"
+    FLAT = "flat", "Flat"
+    LABILE = "labile", "Labile"
+    ELEVATED = "elevated", "Elevated"
+
+
 class Attendance(BaseModel):
     """One participant in one session. Minutes attended = departure − arrival, in whole
     minutes, never more than the session's length (clinical.md section 1: count attended
@@ -138,6 +158,9 @@ class Attendance(BaseModel):
         default=False, help_text="Taken off the roster; kept for the record"
     )
     absence_reason = models.CharField(max_length=200, blank=True)
+    # Quick observations from the runner that feed the note draft (blank: not chosen).
+    participation = models.CharField(max_length=12, choices=Participation.choices, blank=True)
+    affect = models.CharField(max_length=12, choices=Affect.choices, blank=True)
 
     class Meta:
         constraints = [
