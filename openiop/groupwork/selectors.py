@@ -28,7 +28,7 @@ from openiop.participants.models import Participant
 from openiop.participants.selectors import participant_search
 from openiop.portal.selectors import RunnerPortal, runner_portal
 from openiop.programs.models import Program
-from openiop.safety.selectors import roster_flags
+from openiop.safety.selectors import RosterSafety, roster_flags
 from openiop.treatment.models import Goal
 
 MISSED_LOOKBACK = timedelta(days=28)
@@ -73,6 +73,8 @@ class RosterEntry:
     # Check-in, diary card and weekly goals from the participant portal.
     portal: RunnerPortal = field(default_factory=RunnerPortal)
     safety: bool = False
+    # The open safety event's chip (red, a link to the event); not one of `flags`.
+    safety_event: RosterSafety | None = None
 
     @property
     def attention(self) -> tuple[int, int, int, str]:
@@ -145,7 +147,7 @@ def roster(*, session: Session) -> list[RosterEntry]:
         entry.portal = portal[a.participant_id]
         if a.participant_id in safety:
             entry.safety = True
-            entry.flags.append(safety[a.participant_id])
+            entry.safety_event = safety[a.participant_id]
         if a.participant_id in off_track:
             entry.flags.append(off_track[a.participant_id])
         entry.flags.extend(entry.portal.flags)

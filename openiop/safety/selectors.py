@@ -114,16 +114,38 @@ def chart_alerts(*, participant: Participant) -> list[Alert]:
     return alerts
 
 
-def roster_flags(*, program: Program, participant_ids: list[int]) -> dict[int, str]:
-    """Participant id → the runner flag for their open safety events, from one query."""
-    flags: dict[int, str] = {}
-    rows = SafetyEvent.objects.filter(
-        program=program, participant_id__in=participant_ids, status__in=NOT_CLOSED
-    ).values_list("participant_id", "status")
-    for participant_id, status in rows:
-        if status == EventStatus.OPEN or participant_id not in flags:
-            state = "unacknowledged" if status == EventStatus.OPEN else "acknowledged"
-            flags[participant_id] = f"open safety event ({state})"
+@dataclass(frozen=True)
+class RosterSafety:
+    """The runner's chip for a participant's open safety event: what it says and where it
+    leads (the event itself; an unacknowledged one before an acknowledged one)."""
+
+    text: str
+    url: str
+    unacknowledged: bool
+
+
+def roster_flags(*, program: Program, participant_ids: list[int]) -> dict[int, RosterSafety]:
+    """Participant id → the runner chip for their open safety events, from one query."""
+    flags: dict[int, RosterSafety] = {}
+    rows = (
+        SafetyEvent.objects.filter(
+            program=program, participant_id__in=participant_ids, status__in=NOT_CLOSED
+        )
+        .order_by("created_at", "id")
+        .values_list("participant_id", "status", "external_id")
+    )
+    for participant_id, status, external_id in rows:
+        unacknowledged = status == EventStatus.OPEN
+        known = flags.get(participant_id)
+        if known is not None and (known.unacknowledged or not unacknowledged):
+            continue
+        url = reverse(
+            "safety:detail", kwargs={"program_id": program.external_id, "event_id": external_id}
+        )
+        state = "unacknowledged" if unacknowledged else "acknowledged"
+        flags[participant_id] = RosterSafety(
+            text=f"open safety event ({state})", url=url, unacknowledged=unacknowledged
+        )
     return flags
 
 

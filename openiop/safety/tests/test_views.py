@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -129,11 +133,34 @@ def test_runner_flags_open_events_first(world: World, client_for):
 
     entries = roster(session=session)
     assert entries[0].participant == people[2]
-    assert "open safety event (unacknowledged)" in entries[0].flags
+    assert entries[0].safety_event is not None
+    assert entries[0].safety_event.text == "open safety event (unacknowledged)"
     path = f"/p/{world.program_a.external_id}/sessions/{session.external_id}/"
     assert "open safety event (unacknowledged)" in (
         client_for(world.clinician_a).get(path).content.decode()
     )
+
+
+def test_runner_safety_chip_is_red_and_links_to_the_event(world: World, client_for):
+    """Issue 18 item 11: the chip is the danger style and opens the event itself (the
+    unacknowledged one when there are several)."""
+    session, people, _ = make_group_session(world, members=2)
+    older = actions.safety_event_raise(
+        actor=world.clinician_a, participant=people[0], source="staff", severity="review"
+    )
+    actions.safety_event_acknowledge(actor=world.clinician_a, event=older)
+    newer = actions.safety_event_raise(
+        actor=world.clinician_a, participant=people[0], source="staff", severity="urgent"
+    )
+    path = f"/p/{world.program_a.external_id}/sessions/{session.external_id}/"
+    body = client_for(world.clinician_a).get(path).content.decode()
+    href = event_url("detail", world, newer)
+    chip = re.search(r'<a class="badge danger" href="([^"]+)">open safety event', body)
+    assert chip is not None, "the chip is a red link"
+    assert chip.group(1) == href
+    assert client_for(world.clinician_a).get(href).status_code == 200
+    css = (Path(settings.BASE_DIR) / "openiop/core/static/openiop/app.css").read_text()
+    assert re.search(r"\.badge\.danger\s*\{[^}]*background:\s*#b42318", css)
 
 
 @pytest.mark.parametrize("persona", ["intake_a", "billing_a"])
