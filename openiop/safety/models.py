@@ -53,6 +53,7 @@ class StepKind(models.TextChoices):
     CSSRS_DONE = "cssrs_done", "C-SSRS done"
     SAFETY_PLAN_REVIEWED = "safety_plan_reviewed", "Safety plan reviewed"
     NOTE = "note", "Note"
+    HELP_PRESSED = "help_pressed", "\u201cI need help now\u201d pressed again"
     CLOSED = "closed", "Closed"
 
 
