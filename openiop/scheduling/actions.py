@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time as stopwatch
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,6 +23,26 @@ from openiop.scheduling.models import AvailabilityWindow, PlanningProfile, PlanR
 from openiop.scheduling.planning import build_input
 
 PLAN_TIME_LIMIT = 10.0  # seconds; the benchmark shows 200 participants solve well within it
+
+logger = logging.getLogger(__name__)
+
+_PLAN_INPUT_PARTS = {
+    "participants": "a participant's availability or episode of care",
+    "groups": "a group on this week's timetable",
+    "clinicians": "a clinician's working hours",
+    "rules": "the program's weekly-hours rules",
+}
+
+
+def plan_input_problem(error: PlanInputError) -> str:
+    """The planner's refusal in plain words, with no field paths or ids."""
+    part = error.field_path.split("[", 1)[0].split(".", 1)[0]
+    what = _PLAN_INPUT_PARTS.get(part, "this week's set-up")
+    return (
+        f"The planner could not use {what}, so no plan was made and nothing was changed. "
+        "Check the availability and this week's sessions, then run the planner again; if it "
+        "still fails, tell your system administrator."
+    )
 
 
 @transaction.atomic
@@ -112,8 +133,10 @@ def plan_run_create(
     try:
         plan_input = parse_input(doc)
     except PlanInputError as error:
-        # Data the planner cannot read is a program set-up problem; say which field.
-        raise ActionError({"planner": str(error)}) from None
+        # Data the planner cannot read is a program set-up problem. The raw field path and
+        # ids mean nothing to a scheduler: say it in words, keep the path for the log.
+        logger.warning("planner input refused at %s", error.field_path)
+        raise ActionError({"planner": plan_input_problem(error)}) from None
     started = stopwatch.monotonic()
     result = solve(plan_input, time_limit=time_limit, seed=seed)
     run = PlanRun.objects.create(

@@ -198,19 +198,35 @@ def _already_past(
 
 
 def _in_care(
-    windows: list[tuple[int, time, time]], episode: Enrollment, week_start: date
+    windows: list[tuple[int, time, time]], episodes: list[Enrollment], week_start: date
 ) -> list[tuple[int, time, time]]:
-    """Only the days of the week the episode of care covers: someone admitted on Wednesday
-    cannot be placed in Monday's group, nor someone discharged on Tuesday in Thursday's."""
+    """Only the days of the week an episode of care covers: someone admitted on Wednesday
+    cannot be placed in Monday's group, nor someone discharged on Tuesday in Thursday's.
+    With two episodes in one week (discharged and re-admitted) the days of either count."""
     return [
         (day, start, end)
         for day, start, end in windows
-        if episode.admitted_on <= week_start + timedelta(days=day)
-        and (
-            episode.discharged_on is None
-            or week_start + timedelta(days=day) <= episode.discharged_on
+        if any(
+            episode.admitted_on <= week_start + timedelta(days=day)
+            and (
+                episode.discharged_on is None
+                or week_start + timedelta(days=day) <= episode.discharged_on
+            )
+            for episode in episodes
         )
     ]
+
+
+def _one_per_participant(episodes: list[Enrollment]) -> dict[int, list[Enrollment]]:
+    """A participant's episodes in the week, the current one first: the open episode, else
+    the latest admitted. A same-day discharge and re-admission gives one person two episodes
+    this week, and the planner needs each person once (its ids must be unique)."""
+    by_person: dict[int, list[Enrollment]] = defaultdict(list)
+    for e in episodes:
+        by_person[e.participant_id].append(e)
+    for mine in by_person.values():
+        mine.sort(key=lambda e: (e.discharged_on is None, e.admitted_on, e.pk), reverse=True)
+    return dict(by_person)
 
 
 def build_input(
@@ -248,7 +264,8 @@ def build_input(
     past = _already_past(week_start, makeup_after, tz) if makeup_after else []
     own_ahead = _sessions_ahead(program, week_start, makeup_after) if makeup_after else {}
     participants = []
-    for e in episodes:
+    for mine in _one_per_participant(episodes).values():
+        e = mine[0]
         profile = profiles.get(e.participant_id)
         tracks = sorted({t.code for t in profile.tracks.all()} if profile else set()) or [
             e.track.code
@@ -262,7 +279,7 @@ def build_input(
                 "population": program.population,
                 "tracks": tracks,
                 "available": _subtract(
-                    _merge(_in_care(windows.get(e.participant_id, []), e, week_start)),
+                    _merge(_in_care(windows.get(e.participant_id, []), mine, week_start)),
                     [_busy(s, tz) for s in ahead.get(e.participant_id, [])]
                     + [_busy(s, tz) for s in own_ahead.get(e.participant_id, [])]
                     + past,
