@@ -49,7 +49,7 @@ from openiop.portal.models import (
     SafetyPlanRevision,
     WeeklyGoal,
 )
-from openiop.safety.actions import safety_event_raise
+from openiop.safety.actions import safety_event_help_press, safety_event_raise
 from openiop.safety.models import EventStatus, SafetyEvent, Severity, Source, StepKind
 
 MAX_SHORT_TEXT = 300
@@ -282,12 +282,11 @@ def checkin_submit(
 def help_request(*, actor: User, participant: Participant) -> SafetyEvent:
     """'I need help now': a high-severity safety event, alerting the clinician of record and
     on-call staff at once (out of band too) and escalating after the program's short
-    period. Allowed even after discharge: nobody is turned away."""
-    return safety_event_raise(
+    period. Allowed even after discharge: nobody is turned away. Presses within a few
+    minutes of the last one join its event (safety_event_help_press)."""
+    return safety_event_help_press(
         actor=actor,
         participant=participant,
-        source=Source.HELP_BUTTON,
-        severity=Severity.HIGH,
         detail="Pressed \u201cI need help now\u201d in the portal.",
     )
 

@@ -46,6 +46,9 @@ MAX_DETAIL = 500
 MAX_TEXT = 4000
 NOT_IN_TIME = "Not acknowledged in time"
 NOBODY_ALERTED = "Nobody on the care team could be alerted"
+# Help presses this close to the previous one join its event (a frightened person presses
+# again and again; staff need one event with every press on it, escalating once).
+HELP_JOIN_WINDOW = timedelta(minutes=10)
 
 
 def _now() -> datetime:
@@ -251,6 +254,53 @@ def safety_event_raise(
         # period with nobody told; the program's directors and supervisors are alerted now.
         safety_event_escalate(event, reason=NOBODY_ALERTED)
     return event
+
+
+def _recent_help_event(participant: Participant) -> SafetyEvent | None:
+    """The participant's help-button event not yet closed whose latest press was within
+    HELP_JOIN_WINDOW, or None."""
+    since = _now() - HELP_JOIN_WINDOW
+    for event in SafetyEvent.objects.filter(
+        program_id=participant.program_id,
+        participant=participant,
+        source=Source.HELP_BUTTON,
+        status__in=(EventStatus.OPEN, EventStatus.ACKNOWLEDGED),
+    ).order_by("-created_at", "-id")[:3]:
+        presses = event.steps.filter(kind=StepKind.HELP_PRESSED).order_by("-at").first()
+        last = presses.at if presses is not None else event.created_at
+        if last >= since:
+            return event
+    return None
+
+
+@transaction.atomic
+def safety_event_help_press(*, actor: User, participant: Participant, detail: str) -> SafetyEvent:
+    """One press of "I need help now". A press within HELP_JOIN_WINDOW of the previous one
+    joins that event (not closed): the press is a step on its timeline and audited, and the
+    escalation already scheduled runs once. Otherwise a new high-severity event is raised.
+    Never refused."""
+    # Serialise one participant's presses, so two at once cannot open two events.
+    Participant.objects.select_for_update().filter(pk=participant.pk).exists()
+    joined = _recent_help_event(participant)
+    if joined is None:
+        return safety_event_raise(
+            actor=actor,
+            participant=participant,
+            source=Source.HELP_BUTTON,
+            severity=Severity.HIGH,
+            detail=detail,
+        )
+    locked = _lock(joined)
+    presses = 2 + locked.steps.filter(kind=StepKind.HELP_PRESSED).count()
+    _step(locked, StepKind.HELP_PRESSED, actor, f"Press {presses} of \u201cI need help now\u201d.")
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=locked,
+        detail={"step": StepKind.HELP_PRESSED.value, "presses": presses},
+    )
+    _refresh(joined, locked)
+    return joined
 
 
 @transaction.atomic
