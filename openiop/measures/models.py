@@ -199,3 +199,31 @@ class AdministrationSchedule(BaseModel):
             ),
         ]
         ordering = ["instrument", "cadence"]
+
+
+class GrowthFit(BaseModel):
+    """The last good expected-recovery (growth) model fit of one program and instrument.
+
+    Fitted by a background task (`measures.actions.growth_refit`), never inside a request: a
+    page reads this row, compares its `history_hash` with the program's current history and,
+    when they differ, asks for a refit and goes on with this fit (openiop.measures.growth).
+    `method` is "model" (parameters in `params`) or "rule" (thin history or an unfittable
+    model: `why` says which). `fitted_at` is None while no fit has been made yet;
+    `refit_queued_at` is set while a refit is queued, so a burst of changes queues one."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    instrument = models.CharField(max_length=16)
+    method = models.CharField(max_length=8, blank=True)
+    why = models.CharField(max_length=64, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    n_histories = models.PositiveIntegerField(default=0)  # episodes with a post-intake score
+    n_assessments = models.PositiveIntegerField(default=0)  # valid administrations read
+    history_hash = models.CharField(max_length=64, blank=True)
+    fitted_at = models.DateTimeField(null=True, blank=True)
+    fit_seconds = models.FloatField(default=0.0)
+    refit_queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "instrument"], name="growth_fit_unique"),
+        ]
