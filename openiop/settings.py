@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    # django-ninja's own Swagger UI files and template: /api/v1/docs loads them from this site
+    # (the CSP allows no CDN), not from the CDN ninja uses when it is not an installed app.
+    "ninja",
     "openiop.core",
     "openiop.home",
     "openiop.audit",
