@@ -133,17 +133,17 @@ FORMS: dict[str, Form] = {
         "step_down_destination": "outpatient",
     },
     "staff:roles": lambda w: {"username": w.supervisor_a.username, "role": "clinician"},
-    "staff:role_revoke": lambda w: {},
+    "staff:role_revoke": lambda w: {"confirm": "yes"},  # destructive: confirmed
     "groupwork:start": lambda w: {},
     "groupwork:walk_in": lambda w: {"participant": _walk_in(w)},
-    "groupwork:close": lambda w: {},
+    "groupwork:close": lambda w: {"confirm": "yes"},  # destructive: confirmed
     "groupwork:agenda_toggle": lambda w: {},
     "groupwork:shared_save": lambda w: {"text": "Practised DEAR MAN in pairs."},
     "groupwork:arrive_now": lambda w: {},
     "groupwork:arrive": lambda w: {"at": "10:05"},
     "groupwork:depart": lambda w: {"at": "11:30"},
     "groupwork:absent": lambda w: {"reason": "ill", "excused": "on"},
-    "groupwork:remove": lambda w: {},
+    "groupwork:remove": lambda w: {"confirm": "yes"},  # destructive: confirmed
     "groupwork:practice": lambda w: {"skill": _skill(w), "rating": "4"},
     "groupwork:notes_draft": lambda w: {},
     "groupwork:notes_sign_all": lambda w: {},
@@ -154,7 +154,7 @@ FORMS: dict[str, Form] = {
     "groupwork:note_detail": lambda w: {"text": "Arrived late.", "reason": "Time corrected"},
     "groupwork:note_cosign": lambda w: {},
     "scheduling:run_planner": lambda w: {},
-    "scheduling:run_apply": lambda w: {},
+    "scheduling:run_apply": lambda w: {"confirm": "yes"},  # destructive: confirmed
     "scheduling:availability": lambda w: {},
     "consent:create": _consent,
     "consent:release": lambda w: {

@@ -111,7 +111,12 @@ def test_staff_role_revoke_needs_step_up(world: World, client_for):
     path = f"/p/{world.program_a.external_id}/staff/{membership.external_id}/revoke/"
     assert client_for(world.director_a).post(path).status_code == 403
     assert client_for(world.clinician_a, stepped_up=True).post(path).status_code == 403
-    assert client_for(world.director_a, stepped_up=True).post(path).status_code == 302
+    director = client_for(world.director_a, stepped_up=True)
+    asked = director.post(path)  # destructive: a confirm step first, nothing removed yet
+    assert asked.status_code == 200 and b'name="confirm" value="yes"' in asked.content
+    membership.refresh_from_db()
+    assert membership.is_active
+    assert director.post(path, {"confirm": "yes"}).status_code == 302
     membership.refresh_from_db()
     assert not membership.is_active
 

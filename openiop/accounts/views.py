@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -36,6 +37,7 @@ from openiop.accounts.sessions import (
 )
 from openiop.accounts.stepup import has_recent_auth, mark_reauthenticated, require_recent_auth
 from openiop.core import clock
+from openiop.core.confirm import confirm_page, confirmed
 from openiop.core.errors import ActionError
 from openiop.core.forms import apply_action_errors
 from openiop.programs.models import Program
@@ -347,6 +349,17 @@ def staff_role_revoke(
     access = request.access
     require_recent_auth(request)
     membership = get_object_or_404(Membership, program=access.program, external_id=membership_id)
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title="Remove this role?",
+            question=f"Remove {membership.user}'s role ({membership.get_role_display()}) in "
+            f"{access.program.name}?",
+            details=["They lose access to this program's records at once."],
+            button="Remove the role",
+            cancel_url=reverse("staff:roles", kwargs={"program_id": program_id}),
+            context={"program": access.program},
+        )
     try:
         actions.membership_revoke(actor=request_user(request), membership=membership)
     except ActionError as error:

@@ -24,6 +24,7 @@ from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core import clock
 from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
+from openiop.core.confirm import confirm_page, confirmed
 from openiop.core.forms import apply_action_errors
 from openiop.groupwork import actions as gw
 from openiop.groupwork import selectors
@@ -259,7 +260,32 @@ def attendance_absent(
 def attendance_remove(
     request: ProgramRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
 ) -> HttpResponse:
-    return _attendance_action(request, session_id, attendance_id, "remove")
+    """Asks first (confirm=yes, core/confirm.py); the confirmed form from the confirm page
+    returns to the runner, an htmx one swaps the roster."""
+    _, session = _session(request, session_id)
+    attendance = selectors.attendance_get(session=session, attendance_id=attendance_id)
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title="Remove from the roster?",
+            question=f"Remove {attendance.participant.display_name} from this session's roster?",
+            details=[
+                "They will no longer be expected at this session or counted absent.",
+                "Their row and anything already recorded stay in the record.",
+            ],
+            button="Remove from the roster",
+            cancel_url=_runner_url(session),
+            context={"program": session.program},
+        )
+    if request.headers.get("HX-Request") == "true":
+        return _attendance_action(request, session_id, attendance_id, "remove")
+    try:
+        gw.attendance_remove(actor=request_user(request), attendance=attendance)
+    except ActionError as error:
+        messages.error(request, _errors_text(error))
+    else:
+        messages.success(request, "Removed from the roster.")
+    return redirect(_runner_url(session))
 
 
 @require_http_methods(["POST"])
@@ -733,6 +759,19 @@ def note_detail(
         "sections": NOTE_SECTIONS,
         "hash_ok": gw.note_verify_hash(note),
         "can_write": access.can(Perm.NOTE_WRITE),
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title="Close this session?",
+            question="Close the session and make its minutes final?",
+            details=[
+                "Anyone not marked as arrived is recorded absent.",
+                "Anyone present without a departure time is recorded as leaving at the end.",
+            ],
+            button="Close the session",
+            cancel_url=_runner_url(session),
+            context={"program": session.program},
+        )
         "can_cosign": access.can(Perm.NOTE_COSIGN),
         "cosignature": NoteCosignature.objects.filter(note=note)
         .select_related("supervisor")

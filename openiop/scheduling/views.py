@@ -8,6 +8,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
@@ -15,6 +16,7 @@ from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core.clock import program_today
+from openiop.core.confirm import confirm_page, confirmed
 from openiop.core.errors import ActionError
 from openiop.groupwork.ledger import iso_week_start
 from openiop.participants import selectors as participant_selectors
@@ -134,6 +136,32 @@ def run_detail(request: ProgramRequest, program_id: UUID, run_id: UUID) -> HttpR
 def run_apply(request: ProgramRequest, program_id: UUID, run_id: UUID) -> HttpResponse:
     access = request.access
     run = selectors.plan_run_get(program=access.program, run_id=run_id)
+    if not confirmed(request):
+        groups = len(run.output_doc.get("assignments", []))
+        sessions = len(run.output_doc.get("sessions", []))
+        return confirm_page(
+            request,
+            title="Apply this plan?",
+            question=f"Apply the plan for the week of {run.week_start:%Y-%m-%d}?",
+            details=[
+                f"Up to {groups} group place{'s' if groups != 1 else ''} and {sessions} "
+                f"individual or family session{'s' if sessions != 1 else ''} will be booked "
+                "(places already booked are kept).",
+                *(
+                    [
+                        "Participants expected at groups not yet held that the plan does not "
+                        "place there come off those rosters."
+                    ]
+                    if run.kind == PlanRunKind.WEEK
+                    else []
+                ),
+            ],
+            button="Apply the plan",
+            cancel_url=reverse(
+                "scheduling:run", kwargs={"program_id": program_id, "run_id": run_id}
+            ),
+            context={"program": access.program},
+        )
     try:
         counts = actions.plan_run_apply(actor=request_user(request), run=run)
     except ActionError as error:

@@ -108,7 +108,7 @@ def test_roster_edit_after_drafting_keeps_every_typed_word(world: World, client_
         ).status_code
         == 200
     )
-    client.post(base + f"attendance/{rows[2].external_id}/remove/")
+    client.post(base + f"attendance/{rows[2].external_id}/remove/", {"confirm": "yes"})
     from openiop.testing import admit
 
     walk_in, _ = admit(

@@ -165,9 +165,11 @@ def test_board_run_apply_views_and_twins(world: World, week, client_for):
     assert response.status_code == 302
     run_page = director.get(response["Location"])
     assert run_page.status_code == 200 and b"Apply this plan" in run_page.content
-    applied = director.post(response["Location"] + "apply/")
+    asked = director.post(response["Location"] + "apply/")
+    assert asked.status_code == 200 and b"Apply the plan" in asked.content
+    applied = director.post(response["Location"] + "apply/", {"confirm": "yes"})
     assert applied.status_code == 302
-    again = director.post(response["Location"] + "apply/", follow=True)
+    again = director.post(response["Location"] + "apply/", {"confirm": "yes"}, follow=True)
     assert b"already applied" in again.content
 
 
