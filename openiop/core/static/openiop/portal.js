@@ -28,8 +28,16 @@
     if (!fresh || !main) { document.documentElement.innerHTML = doc.documentElement.innerHTML; return; }
     main.innerHTML = fresh.innerHTML;
     document.title = doc.title;
-    var summary = document.getElementById("error-summary");
-    (summary || main).focus();
+    // The answer (errors, the "saved" message, or the next page's heading) goes to the top of
+    // the screen and gets the focus: the page would otherwise keep the scroll position of the
+    // send button, with the answer out of sight above it (and a screen reader silent).
+    var target = document.getElementById("error-summary") || document.getElementById("messages");
+    if (!target) {
+      target = main.querySelector("h1") || main;
+      if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+    }
+    window.scrollTo(0, 0);
+    target.focus({ preventScroll: true });
     initMeters();
   }
 
