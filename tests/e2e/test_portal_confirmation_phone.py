@@ -23,10 +23,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 IN_VIEW = """(el) => {
   const box = el.getBoundingClientRect();
   const bar = document.querySelector('.safety-bar');
-  const floor = bar ? Math.min(window.innerHeight, bar.getBoundingClientRect().top) : window.innerHeight;
+  const height = window.innerHeight;
+  const floor = bar ? Math.min(height, bar.getBoundingClientRect().top) : height;
+  const inside = box.top >= 0 && box.bottom <= floor;
   return {top: box.top, bottom: box.bottom, left: box.left, right: box.right, floor: floor,
-          width: window.innerWidth,
-          ok: box.top >= 0 && box.bottom <= floor && box.left >= 0 && box.right <= window.innerWidth};
+          ok: inside && box.left >= 0 && box.right <= window.innerWidth};
 }"""
 
 
