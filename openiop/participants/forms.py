@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -70,7 +71,12 @@ class PhaseChangeForm(forms.Form):
 
 class DischargeForm(forms.Form):
     discharged_on = forms.DateField(widget=DATE_WIDGET, label="Discharge date")
-    reason = forms.ChoiceField(choices=DischargeReason.choices)
+    # No silent default: "Completed program" is preselected only late in the episode
+    # (discharge_initial); otherwise the reason is chosen.
+    reason = forms.ChoiceField(
+        choices=[("", "Choose why the episode ends"), *DischargeReason.choices],
+        error_messages={"required": "Choose why the episode ends."},
+    )
     step_down_destination = forms.ChoiceField(
         choices=StepDownDestination.choices, label="Step-down destination"
     )
@@ -99,3 +105,23 @@ class FilterForm(forms.Form):
         assert isinstance(clinician_field, forms.ModelChoiceField)
         clinician_field.queryset = clinicians
         clinician_field.empty_label = "Any clinician"
+
+
+def phase_change_initial(current: str, today: date) -> dict[str, Any]:
+    """The change-phase form's defaults: today, and the phase after the current one (TIP 47
+    order); the last phase offers no default move."""
+    order = list(Phase.values)
+    index = order.index(current) if current in order else -1
+    following = order[index + 1] if 0 <= index < len(order) - 1 else ""
+    return {"effective_on": today, "to_phase": following}
+
+
+def discharge_initial(phase: str, today: date) -> dict[str, Any]:
+    """The discharge form's defaults: today, outpatient step-down, and "Completed program"
+    only once the participant is in maintenance or community integration."""
+    late = phase in (Phase.MAINTENANCE, Phase.COMMUNITY_INTEGRATION)
+    return {
+        "discharged_on": today,
+        "reason": DischargeReason.COMPLETED if late else "",
+        "step_down_destination": StepDownDestination.OUTPATIENT,
+    }

@@ -36,6 +36,8 @@ from openiop.participants.forms import (
     EpisodeForm,
     FilterForm,
     PhaseChangeForm,
+    discharge_initial,
+    phase_change_initial,
 )
 from openiop.participants.models import Participant, Phase
 from openiop.portal.chart import chart_portal
@@ -268,7 +270,8 @@ def enrollment_change_phase(
 ) -> HttpResponse:
     access, participant, enrollment = _episode_page(request, participant_id, enrollment_id)
     form = PhaseChangeForm(
-        request.POST or None, initial={"effective_on": clock.program_today(access.program)}
+        request.POST or None,
+        initial=phase_change_initial(enrollment.phase, clock.program_today(access.program)),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -299,7 +302,8 @@ def enrollment_discharge(
 ) -> HttpResponse:
     access, participant, enrollment = _episode_page(request, participant_id, enrollment_id)
     form = DischargeForm(
-        request.POST or None, initial={"discharged_on": clock.program_today(access.program)}
+        request.POST or None,
+        initial=discharge_initial(enrollment.phase, clock.program_today(access.program)),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
