@@ -309,6 +309,10 @@ class NoteAddendum(BaseModel):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=300)
     text = models.TextField()
+    # An attendance correction made after signing re-states the minutes here (and in `text`):
+    # the minutes attended as corrected, and what the attendance row said before and after.
+    minutes = models.PositiveIntegerField(null=True, blank=True)
+    attendance_change = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
