@@ -145,10 +145,11 @@ FORMS: dict[str, Form] = {
     "groupwork:absent": lambda w: {"reason": "ill", "excused": "on"},
     "groupwork:remove": lambda w: {"confirm": "yes"},  # destructive: confirmed
     "groupwork:practice": lambda w: {"skill": _skill(w), "rating": "4"},
+    "groupwork:observe": lambda w: {"participation": "engaged", "affect": "anxious"},
     "groupwork:notes_draft": lambda w: {},
     "groupwork:notes_sign_all": lambda w: {},
     "groupwork:note_save": lambda w: {"version": _note(w).version, "assessment": "Engaged."},
-    "groupwork:note_replace_peers": lambda w: {},
+    "groupwork:note_replace_peers": lambda w: {"version": _note(w).version},
     "groupwork:note_override": lambda w: {"reason": "The name is a park, not a person."},
     "groupwork:note_sign": lambda w: {},
     "groupwork:note_detail": lambda w: {"text": "Arrived late.", "reason": "Time corrected"},

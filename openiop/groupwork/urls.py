@@ -25,10 +25,16 @@ urlpatterns = [
     path(A + "absent/", views.attendance_absent, name="absent"),
     path(A + "remove/", views.attendance_remove, name="remove"),
     path(A + "practice/", views.practice_save, name="practice"),
+    path(A + "observe/", views.attendance_observe, name="observe"),
     path(S + "notes/draft/", views.notes_draft_all, name="notes_draft"),
     path(S + "notes/sign-all/", views.notes_sign_all, name="notes_sign_all"),
     path(N, views.note_save, name="note_save"),
     path(N + "replace-peers/", views.note_replace_peers, name="note_replace_peers"),
+    path(
+        N + "replace-peers/preview/",
+        views.note_replace_peers_preview,
+        name="note_replace_peers_preview",
+    ),
     path(N + "override/", views.note_override, name="note_override"),
     path(N + "sign/", views.note_sign_one, name="note_sign"),
     path(

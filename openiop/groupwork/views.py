@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
@@ -19,12 +20,12 @@ from django.views.decorators.http import require_http_methods
 from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
-from openiop.accounts.stepup import require_recent_auth
+from openiop.accounts.stepup import ReauthRequired, has_recent_auth, require_recent_auth
 from openiop.audit.actions import audit_record, audit_record_reads
 from openiop.core import clock
 from openiop.core.clock import program_today
-from openiop.core.errors import ActionError
 from openiop.core.confirm import confirm_page, confirmed
+from openiop.core.errors import ActionError
 from openiop.core.forms import apply_action_errors
 from openiop.groupwork import actions as gw
 from openiop.groupwork import selectors
@@ -36,14 +37,17 @@ from openiop.groupwork.forms import (
     SharedNoteForm,
     TimeForm,
 )
+from openiop.groupwork.guard import Peer, find_peer_mentions, replace_peer_mentions
 from openiop.groupwork.ledger import WeekHours, iso_week_start, week_hours
 from openiop.groupwork.models import (
     NOTE_SECTIONS,
+    Affect,
     Attendance,
     AttendanceStatus,
     Note,
     NoteCosignature,
     NoteStatus,
+    Participation,
     Session,
 )
 from openiop.participants import selectors as participant_selectors
@@ -79,13 +83,15 @@ def _entry_context(
         "tz": session.program.time_zone,
         "row_error": error,
         "practice_form": PracticeForm(skills=skills or ["Group participation"], roles=roles),
+        **OBSERVATION_CHOICES,
     }
 
 
 def _row_response(
     request: HttpRequest, session: Session, attendance_id: Any, error: str = ""
 ) -> HttpResponse:
-    entries = {str(e.attendance.external_id): e for e in selectors.roster(session=session)}
+    roster = _with_readiness(session, selectors.roster(session=session))
+    entries = {str(e.attendance.external_id): e for e in roster}
     entry = entries[str(attendance_id)]
     status = 422 if error else 200
     return render(
@@ -99,8 +105,37 @@ def _roster_response(request: HttpRequest, session: Session, error: str = "") ->
     return render(request, "groupwork/_roster.html", context, status=422 if error else 200)
 
 
+OBSERVATION_CHOICES = {
+    "participation_choices": Participation.choices,
+    "affect_choices": Affect.choices,
+}
+
+
+def _with_readiness(
+    session: Session, entries: list[selectors.RosterEntry]
+) -> list[selectors.RosterEntry]:
+    """Each draft note gets `readiness`: what "Sign all" would refuse it for, shown on its
+    roster row and above its text. The roster's names and the session's signed notes are
+    read once, not per note."""
+    people = {
+        e.participant.pk: Peer(
+            e.participant.legal_first_name,
+            e.participant.legal_last_name,
+            e.participant.preferred_name,
+            e.participant.record_number,
+        )
+        for e in entries
+    }
+    signed = [e.note.sections for e in entries if e.note is not None and e.note.is_signed]
+    for e in entries:
+        if e.note is not None:
+            peers = [p for pid, p in people.items() if pid != e.participant.pk]
+            setattr(e.note, "readiness", gw.notes.note_readiness(e.note, peers, signed))  # noqa: B010
+    return entries
+
+
 def _runner_context(session: Session, error: str = "") -> dict[str, Any]:
-    entries = selectors.roster(session=session)
+    entries = _with_readiness(session, selectors.roster(session=session))
     plan = selectors.plan_of(session)
     skills = list(plan.skills) if plan else []
     roles = sorted({r for s in (plan.role_play_scenarios if plan else ()) for r in s.roles})
@@ -127,6 +162,7 @@ def _runner_context(session: Session, error: str = "") -> dict[str, Any]:
         "sections": NOTE_SECTIONS,
         "roster_error": error,
         "tz": session.program.time_zone,
+        **OBSERVATION_CHOICES,
     }
 
 
@@ -172,6 +208,8 @@ def runner(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpR
             "can_run": access.can(Perm.SESSION_RUN),
             "can_write": access.can(Perm.NOTE_WRITE),
             "can_override": access.can(Perm.NOTE_COSIGN),
+            "resume": _take_pending(request, session) if access.can(Perm.NOTE_WRITE) else "",
+            "sign_result": _take_sign_result(request, session),
         }
     )
     return render(request, "groupwork/runner.html", context)
@@ -484,6 +522,7 @@ def note_save(
             status=409 if error.code == "conflict" else 422,
         )
     findings = gw.notes.guard_findings(note)
+    setattr(note, "readiness", gw.notes.note_readiness(note))  # noqa: B010
     return render(
         request,
         "groupwork/_note_status.html",
@@ -491,31 +530,92 @@ def note_save(
     )
 
 
+def _note_form_response(
+    request: HttpRequest, access: ProgramAccess, session: Session, note: Note, **extra: Any
+) -> HttpResponse:
+    setattr(note, "readiness", gw.notes.note_readiness(note))  # noqa: B010
+    context = {
+        "note": note,
+        "session": session,
+        "program": session.program,
+        "sections": NOTE_SECTIONS,
+        "can_write": True,
+        "can_override": access.can(Perm.NOTE_COSIGN),
+        **extra,
+    }
+    return render(request, "groupwork/_note_form.html", context)
+
+
+@require_http_methods(["GET"])
+@requires(Perm.NOTE_WRITE)
+def note_replace_peers_preview(
+    request: ProgramRequest, program_id: UUID, session_id: UUID, note_id: UUID
+) -> HttpResponse:
+    """What "Replace names with 'a peer'" would save, section by section, before it is saved:
+    the clinician confirms (or cancels) this exact text, at this version of the note."""
+    _, session = _session(request, session_id)
+    note = selectors.note_get(session=session, note_id=note_id)
+    peers = gw.notes.note_peers(note)
+    labels = dict(NOTE_SECTIONS[note.format])
+    changes = []
+    for key, text in note.sections.items():
+        mentions = find_peer_mentions(text or "", peers)
+        if mentions:
+            changes.append(
+                {
+                    "label": labels.get(key, key),
+                    "found": [m.text for m in mentions],
+                    "after": replace_peer_mentions(text or "", peers),
+                }
+            )
+    context = {"note": note, "session": session, "program": session.program, "changes": changes}
+    return render(request, "groupwork/_replace_preview.html", context)
+
+
 @require_http_methods(["POST"])
 @requires(Perm.NOTE_WRITE)
 def note_replace_peers(
     request: ProgramRequest, program_id: UUID, session_id: UUID, note_id: UUID
 ) -> HttpResponse:
+    """Apply the previewed replacement. The form carries the version the preview was made
+    from; if the note changed since, nothing is saved and the clinician previews again."""
     access, session = _session(request, session_id)
     note = selectors.note_get(session=session, note_id=note_id)
     try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        return HttpResponse("version: preview the replacement first.", status=422)
+    try:
         note = gw.note_replace_peers(
-            actor=request_user(request), note=note, expected_version=note.version
+            actor=request_user(request), note=note, expected_version=version
         )
     except ActionError as error:
-        return HttpResponse(_errors_text(error), status=409)
-    return render(
-        request,
-        "groupwork/_note_form.html",
-        {
-            "note": note,
-            "session": session,
-            "program": session.program,
-            "sections": NOTE_SECTIONS,
-            "can_write": True,
-            "can_override": access.can(Perm.NOTE_COSIGN),
-        },
-    )
+        return _note_form_response(request, access, session, note, note_error=_errors_text(error))
+    return _note_form_response(request, access, session, note)
+
+
+@require_http_methods(["POST"])
+@requires(Perm.SESSION_RUN)
+def attendance_observe(
+    request: ProgramRequest, program_id: UUID, session_id: UUID, attendance_id: UUID
+) -> HttpResponse:
+    """The roster row's participation and affect choices; an untouched draft is rebuilt with
+    them and swapped in alongside the row."""
+    access, session = _session(request, session_id)
+    attendance = selectors.attendance_get(session=session, attendance_id=attendance_id)
+    try:
+        _, note = gw.attendance_observe(
+            actor=request_user(request),
+            attendance=attendance,
+            participation=request.POST.get("participation", "").strip(),
+            affect=request.POST.get("affect", "").strip(),
+        )
+    except ActionError as error:
+        return _row_response(request, session, attendance.external_id, _errors_text(error))
+    row = _row_response(request, session, attendance.external_id)
+    if note is not None and access.can(Perm.NOTE_WRITE):
+        row.content += _note_form_response(request, access, session, note, oob=True).content
+    return row
 
 
 @require_http_methods(["POST"])
@@ -538,20 +638,78 @@ def note_override(
     return redirect(_runner_url(session))
 
 
+# A sign-all that needed re-authentication resumes after it (AUTH-07 without pressing the
+# button twice). Only a known action name and the session's id are kept in the server-side
+# session, never a URL, and only for ten minutes; the runner of that session resumes it once.
+PENDING_KEY = "openiop_pending_action"
+RESUMABLE = frozenset({"sign_all"})
+PENDING_SECONDS = 600
+SIGN_RESULT_KEY = "openiop_sign_all_result"
+
+
+def _remember_pending(request: HttpRequest, action: str, session: Session) -> None:
+    assert action in RESUMABLE
+    request.session[PENDING_KEY] = {
+        "action": action,
+        "session": str(session.external_id),
+        "at": clock.now().timestamp(),
+    }
+
+
+def _take_pending(request: HttpRequest, session: Session) -> str:
+    """The action to resume on this session's runner ("" for none). Taken only once the user
+    has re-authenticated; anything malformed, stale or for another session is dropped."""
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        request.session.pop(PENDING_KEY, None)
+        return ""
+    action, session_id, at = pending.get("action"), pending.get("session"), pending.get("at")
+    fresh = isinstance(at, int | float) and 0 <= clock.now().timestamp() - at <= PENDING_SECONDS
+    if action not in RESUMABLE or not isinstance(session_id, str) or not fresh:
+        request.session.pop(PENDING_KEY, None)
+        return ""
+    if session_id != str(session.external_id) or not has_recent_auth(request):
+        return ""
+    request.session.pop(PENDING_KEY, None)
+    return str(action)
+
+
+def _reauth_response(request: HttpRequest, session: Session) -> HttpResponse:
+    """403 `reauth_required` as for any step-up (AUTH-07), pointing back at this runner only
+    (a URL built here, never one taken from the request); htmx goes straight to the form."""
+    back = _runner_url(session)
+    response = render(request, "accounts/reauth_required.html", {"next": back}, status=403)
+    if request.headers.get("HX-Request"):
+        response["HX-Redirect"] = reverse("accounts:reauth") + "?" + urlencode({"next": back})
+    return response
+
+
 @require_http_methods(["POST"])
 @requires(Perm.NOTE_WRITE)
 def notes_sign_all(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
-    """Sign every ready draft; needs a fresh re-authentication (AUTH-07)."""
-    _access, session = _session(request, session_id)
-    require_recent_auth(request)
+    """Sign every ready draft; needs a fresh re-authentication (AUTH-07), after which the
+    runner resumes the signing by itself. The result stays at the top of the notes area and
+    every note that was not signed says what it needs."""
+    access, session = _session(request, session_id)
+    try:
+        require_recent_auth(request)
+    except ReauthRequired:
+        _remember_pending(request, "sign_all", session)
+        return _reauth_response(request, session)
     signed, refused = gw.note_sign_all(actor=request_user(request), session=session)
-    if refused:
-        messages.warning(
-            request, f"Signed {len(signed)} notes; {len(refused)} need attention (see below)."
-        )
-    else:
-        messages.success(request, f"Signed {len(signed)} notes.")
+    result = {"signed": len(signed), "refused": len(refused)}
+    if request.headers.get("HX-Request"):
+        return _notes_response(request, access, session, sign_result=result)
+    request.session[SIGN_RESULT_KEY] = {"session": str(session.external_id), **result}
     return redirect(_runner_url(session) + "#notes")
+
+
+def _take_sign_result(request: HttpRequest, session: Session) -> dict[str, int] | None:
+    stored = request.session.get(SIGN_RESULT_KEY)
+    if not isinstance(stored, dict) or stored.get("session") != str(session.external_id):
+        return None
+    request.session.pop(SIGN_RESULT_KEY, None)
+    return {"signed": int(stored.get("signed", 0)), "refused": int(stored.get("refused", 0))}
 
 
 @require_http_methods(["POST"])
@@ -601,6 +759,19 @@ def note_cosign(
 @requires(Perm.SESSION_RUN)
 def session_close(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpResponse:
     _, session = _session(request, session_id)
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title="Close this session?",
+            question="Close the session and make its minutes final?",
+            details=[
+                "Anyone not marked as arrived is recorded absent.",
+                "Anyone present without a departure time is recorded as leaving at the end.",
+            ],
+            button="Close the session",
+            cancel_url=_runner_url(session),
+            context={"program": session.program},
+        )
     gw.session_close(actor=request_user(request), session=session)
     messages.success(request, "Session closed: absences recorded and minutes final.")
     return redirect(_runner_url(session))
@@ -759,19 +930,6 @@ def note_detail(
         "sections": NOTE_SECTIONS,
         "hash_ok": gw.note_verify_hash(note),
         "can_write": access.can(Perm.NOTE_WRITE),
-    if not confirmed(request):
-        return confirm_page(
-            request,
-            title="Close this session?",
-            question="Close the session and make its minutes final?",
-            details=[
-                "Anyone not marked as arrived is recorded absent.",
-                "Anyone present without a departure time is recorded as leaving at the end.",
-            ],
-            button="Close the session",
-            cancel_url=_runner_url(session),
-            context={"program": session.program},
-        )
         "can_cosign": access.can(Perm.NOTE_COSIGN),
         "cosignature": NoteCosignature.objects.filter(note=note)
         .select_related("supervisor")

@@ -251,6 +251,8 @@ class RunnerPortal:
     checkin: CheckIn | None = None
     updates: list[GoalUpdate] = field(default_factory=list)
     goals: list[WeeklyGoal] = field(default_factory=list)
+    # Diary cards of the week before the session, oldest first (the note draft reads them).
+    diary: list[DiaryCard] = field(default_factory=list)
 
 
 def _checkin_flags(checkin: CheckIn) -> list[str]:
@@ -296,6 +298,7 @@ def runner_portal(*, session: Session, participant_ids: list[int]) -> dict[int, 
         day__lte=local_day,
     ).order_by("day"):
         out[card.participant_id].flags.extend(_diary_flags(card))
+        out[card.participant_id].diary.append(card)
     goals = WeeklyGoal.objects.filter(
         participant_id__in=participant_ids,
         week_start__gte=iso_week_start(local_day) - timedelta(days=7),

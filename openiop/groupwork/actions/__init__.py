@@ -24,6 +24,7 @@ from openiop.groupwork.actions.notes import (
     note_update,
     note_verify_hash,
 )
+from openiop.groupwork.actions.observations import attendance_observe
 from openiop.groupwork.actions.sessions import (
     roster_peers,
     schedule_create,
@@ -41,6 +42,7 @@ __all__ = [
     "attendance_add",
     "attendance_arrive",
     "attendance_depart",
+    "attendance_observe",
     "attendance_remove",
     "note_addendum_add",
     "note_cosign",

@@ -18,6 +18,14 @@ from openiop.accounts.roles import Role
 from openiop.audit.actions import audit_record
 from openiop.core.errors import ActionError, ConflictError
 from openiop.curriculum.library import library
+from openiop.groupwork.drafting import (
+    RecordFacts,
+    observation_assessment,
+    observation_sentence,
+    record_facts,
+    record_sentences,
+    risk_sentence,
+)
 from openiop.groupwork.guard import Peer, find_peer_mentions, replace_peer_mentions
 from openiop.groupwork.minutes import minutes_early, minutes_late
 from openiop.groupwork.models import (
@@ -114,10 +122,20 @@ def draft_sections(
     practice: list[PracticeRecord],
     objectives: list[Objective],
     fmt: str,
+    facts: RecordFacts | None = None,
 ) -> dict[str, str]:
+    """The individual sections: this participant's attendance, the facilitator's quick
+    participation and affect choices, their practice, and what their own record says
+    (check-in, diary card, goal setback, open safety event), so no two drafts are alike."""
     plan = library().plan(session.plan_code) if session.plan_code else None
     topic = plan.title if plan else session.title
-    observed = [_attendance_sentence(session, attendance), *_practice_sentences(practice)]
+    facts = facts or RecordFacts()
+    observed = [
+        _attendance_sentence(session, attendance),
+        *filter(None, [observation_sentence(attendance)]),
+        *_practice_sentences(practice),
+        *record_sentences(facts, session),
+    ]
     goals = "; ".join(o.statement for o in objectives)
     intervention = f"Group {topic}" + (
         f" ({', '.join(plan.skills)})" if plan and plan.skills else ""
@@ -125,7 +143,15 @@ def draft_sections(
     homework = f"Homework: {plan.homework.title}." if plan and plan.homework.kind != "none" else ""
     plan_line = " ".join(filter(None, [homework, "Continue in group as scheduled."]))
     response = " ".join(
-        filter(None, [_skill_assessment(practice), f"Progress toward: {goals}." if goals else ""])
+        filter(
+            None,
+            [
+                observation_assessment(attendance),
+                _skill_assessment(practice),
+                risk_sentence(facts),
+                f"Progress toward: {goals}." if goals else "",
+            ],
+        )
     )
     if fmt == NoteFormat.BIRP:
         return {
@@ -141,9 +167,31 @@ def draft_sections(
     }
 
 
+def session_peers(session: Session, participant_id: int) -> list[Peer]:
+    """Everyone else on the session's roster (including absent and removed members)."""
+    rows = session.attendance.exclude(participant_id=participant_id).select_related("participant")
+    return [
+        Peer(
+            a.participant.legal_first_name,
+            a.participant.legal_last_name,
+            a.participant.preferred_name,
+            a.participant.record_number,
+        )
+        for a in rows
+    ]
+
+
 @transaction.atomic
-def note_draft(*, actor: User, session: Session, attendance: Attendance) -> Note:
-    """The participant's draft for this session (created once, then kept as typed)."""
+def note_draft(
+    *,
+    actor: User,
+    session: Session,
+    attendance: Attendance,
+    facts: RecordFacts | None = None,
+) -> Note:
+    """The participant's draft for this session (created once, then kept as typed). Text
+    taken from the record (a goal, a check-in) that names another member is drafted with
+    "a peer" instead: a draft never carries another participant's name."""
     if attendance.status not in (AttendanceStatus.PRESENT,) or attendance.removed:
         raise ActionError(
             {"attendance": "Only participants who attended get a note; absences are recorded."}
@@ -160,13 +208,18 @@ def note_draft(*, actor: User, session: Session, attendance: Attendance) -> Note
         PracticeRecord.objects.filter(session=session, participant_id=attendance.participant_id)
     )
     objectives = cited_objectives(session, attendance)
+    if facts is None:
+        pid = attendance.participant_id
+        facts = record_facts(session=session, participant_ids=[pid])[pid]
+    sections = draft_sections(session, attendance, practice, objectives, fmt, facts)
+    peers = session_peers(session, attendance.participant_id)
     note = Note.objects.create(
         program=session.program,
         participant_id=attendance.participant_id,
         session=session,
         author=actor,
         format=fmt,
-        sections=draft_sections(session, attendance, practice, objectives, fmt),
+        sections={key: replace_peer_mentions(text, peers) for key, text in sections.items()},
         created_by=actor,
     )
     note.objectives.set(objectives)
@@ -180,10 +233,16 @@ def note_draft_all(*, actor: User, session: Session) -> list[Note]:
     (one that exists is kept as typed and returned). All are made, or none."""
     if session.status == SessionStatus.CANCELLED:
         raise ActionError({"session": "This session was cancelled; it has no notes."})
-    present = session.attendance.filter(
-        removed=False, status=AttendanceStatus.PRESENT
-    ).select_related("participant")
-    return [note_draft(actor=actor, session=session, attendance=row) for row in present]
+    present = list(
+        session.attendance.filter(removed=False, status=AttendanceStatus.PRESENT).select_related(
+            "participant"
+        )
+    )
+    facts = record_facts(session=session, participant_ids=[row.participant_id for row in present])
+    return [
+        note_draft(actor=actor, session=session, attendance=row, facts=facts[row.participant_id])
+        for row in present
+    ]
 
 
 def _lock_draft(note: Note, expected_version: int | None) -> Note:
@@ -231,18 +290,7 @@ def note_peers(note: Note) -> list[Peer]:
     """Everyone else on the session's roster (including absent and removed members)."""
     if note.session is None:
         return []
-    rows = note.session.attendance.exclude(participant_id=note.participant_id).select_related(
-        "participant"
-    )
-    return [
-        Peer(
-            a.participant.legal_first_name,
-            a.participant.legal_last_name,
-            a.participant.preferred_name,
-            a.participant.record_number,
-        )
-        for a in rows
-    ]
+    return session_peers(note.session, note.participant_id)
 
 
 def guard_findings(note: Note, peers: list[Peer] | None = None) -> dict[str, list[str]]:
@@ -294,12 +342,12 @@ def note_guard_override(*, actor: User, note: Note, reason: str) -> Note:
     return locked
 
 
-def _sign_errors(note: Note) -> dict[str, str]:
+def _sign_errors(note: Note, peers: list[Peer] | None = None) -> dict[str, str]:
     errors: dict[str, str] = {}
     for key, label in NOTE_SECTIONS[note.format]:
         if not (note.sections.get(key) or "").strip():
             errors[key] = f"Write the {label.lower()} section before signing."
-    findings = guard_findings(note)
+    findings = guard_findings(note, peers)
     if findings and not note.guard_override_reason:
         for key, names in findings.items():
             errors[key] = (
@@ -319,6 +367,33 @@ def _duplicate_of_peer(note: Note) -> bool:
         .values_list("sections", flat=True)
     )
     return any(other == note.sections for other in others)
+
+
+def note_readiness(
+    note: Note, peers: list[Peer] | None = None, signed: list[dict[str, str]] | None = None
+) -> list[str]:
+    """Why a draft would be refused by "Sign all", in a few words per reason ("assessment",
+    "a group member's name out of data"); empty when it is ready. `peers` and the session's
+    signed `signed` sections may be passed in so a whole roster costs no query per note."""
+    if note.status != NoteStatus.DRAFT:
+        return []
+    labels = dict(NOTE_SECTIONS[note.format])
+    reasons: list[str] = []
+    named: list[str] = []
+    for key, message in _sign_errors(note, peers).items():
+        if "group member" in message:
+            named.append(labels.get(key, key).lower())
+        else:
+            reasons.append(labels.get(key, key).lower())
+    if named:
+        reasons.append(f"a group member's name out of {' and '.join(named)}")
+    if signed is None:
+        duplicate = _duplicate_of_peer(note)
+    else:
+        duplicate = any(other == note.sections for other in signed)
+    if duplicate:
+        reasons.append("individual wording (same as another member's signed note)")
+    return reasons
 
 
 @transaction.atomic

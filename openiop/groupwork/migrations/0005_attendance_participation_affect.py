@@ -4,20 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('groupwork', '0004_sqlite_signed_note_trigger'),
+        ("groupwork", "0004_sqlite_signed_note_trigger"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='attendance',
-            name='affect',
-            field=models.CharField(blank=True, choices=[('euthymic', 'Euthymic'), ('anxious', 'Anxious'), ('depressed', 'Depressed'), ('irritable', 'Irritable'), ('flat', 'Flat'), ('labile', 'Labile'), ('elevated', 'Elevated')], max_length=12),
+            model_name="attendance",
+            name="affect",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("euthymic", "Euthymic"),
+                    ("anxious", "Anxious"),
+                    ("depressed", "Depressed"),
+                    ("irritable", "Irritable"),
+                    ("flat", "Flat"),
+                    ("labile", "Labile"),
+                    ("elevated", "Elevated"),
+                ],
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='attendance',
-            name='participation',
-            field=models.CharField(blank=True, choices=[('engaged', 'Actively engaged'), ('prompted', 'Participated when prompted'), ('listened', 'Mostly listened'), ('withdrawn', 'Withdrawn'), ('disruptive', 'Disruptive or off-topic')], max_length=12),
+            model_name="attendance",
+            name="participation",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("engaged", "Actively engaged"),
+                    ("prompted", "Participated when prompted"),
+                    ("listened", "Mostly listened"),
+                    ("withdrawn", "Withdrawn"),
+                    ("disruptive", "Disruptive or off-topic"),
+                ],
+                max_length=12,
+            ),
         ),
     ]
