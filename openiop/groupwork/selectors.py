@@ -23,7 +23,7 @@ from openiop.groupwork.models import (
     Session,
     SessionKind,
 )
-from openiop.measures.outcomes import not_on_track_ids
+from openiop.measures.growth import not_on_track_ids
 from openiop.participants.models import Participant
 from openiop.participants.selectors import participant_search
 from openiop.portal.selectors import RunnerPortal, runner_portal
@@ -121,7 +121,7 @@ def roster(*, session: Session) -> list[RosterEntry]:
         goals.setdefault(goal.problem.plan.participant_id, []).append(goal)
     progress = curriculum_progress(participant_ids=ids, program=session.program)
     safety = roster_flags(program=session.program, participant_ids=ids)  # one query
-    off_track = not_on_track_ids(program=session.program, participant_ids=ids)  # two queries
+    off_track = not_on_track_ids(program=session.program, participant_ids=ids)  # 3 (stored fit)
     portal = runner_portal(session=session, participant_ids=ids)  # three queries
     plan = plan_of(session)
     module_codes = [p.code for p in library().plans_for_module(plan.module)] if plan else []

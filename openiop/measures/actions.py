@@ -3,18 +3,24 @@ call these; each validates, writes inside one transaction and audits in it."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django_tasks import task
 
+from openiop.accounts.actions import system_user
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
 from openiop.core import clock
 from openiop.core.errors import ActionError, ConflictError
+from openiop.measures import outcomes
 from openiop.measures.instruments import (
     Instrument,
     InstrumentDisabledError,
@@ -25,6 +31,7 @@ from openiop.measures.models import (
     AdministrationSchedule,
     Assessment,
     AssessmentStatus,
+    GrowthFit,
     Source,
 )
 from openiop.measures.schedule import cadence_problem
@@ -37,6 +44,10 @@ from openiop.safety import assessments as safety
 # A form keyed in a few minutes after it was completed is fine; one dated tomorrow is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MIN_REASON = 5
+# A refit queued this long ago and not stored was lost (its worker died): queue another.
+REFIT_REQUEUE_AFTER = timedelta(minutes=10)
+
+logger = logging.getLogger(__name__)
 
 
 def instrument_for_use(code: str, field: str = "instrument") -> Instrument:
@@ -190,6 +201,18 @@ def _react(assessment: Assessment) -> None:
     safety.raise_for_assessment(assessment)
     safety.link_cssrs(assessment)
     medical_risk.evaluate(assessment)
+    _history_changed(assessment)
+
+
+def _history_changed(assessment: Assessment) -> None:
+    """After the commit, queue a refit of the program's growth model if the change made the
+    stored fit stale (robust: a failure to queue is logged, the recorded data stands)."""
+    if assessment.instrument == outcomes.DEFAULT_INSTRUMENT:
+        program_id, instrument = assessment.program_id, assessment.instrument
+        transaction.on_commit(
+            lambda: growth_refit_if_stale(program_id=program_id, instrument=instrument),
+            robust=True,
+        )
 
 
 @transaction.atomic
@@ -217,6 +240,7 @@ def assessment_mark_entered_in_error(
         ]
     )
     audit_record(actor=actor, action="update", obj=locked, detail={"change": "entered_in_error"})
+    _history_changed(locked)
     for name in ("entered_in_error", "entered_in_error_reason", "entered_in_error_at"):
         setattr(assessment, name, getattr(locked, name))
     assessment.entered_in_error_by = actor
@@ -258,3 +282,119 @@ def schedule_set(
             "cadence"
         )
     )
+
+
+# --- The growth model: refitted in the background ----------------------------------------
+# Pages never fit (openiop.measures.growth reads the stored fit). A change to a program's
+# history, or a page that finds the stored fit stale, calls growth_refit_if_stale /
+# growth_refit_request; the worker runs growth_refit, which stores the new fit.
+
+
+def growth_refit_request(*, program_id: int, instrument: str) -> bool:
+    """Queue one refit unless one is already queued (deduplicated on the GrowthFit row: the
+    conditional update lets exactly one of several concurrent callers win). Returns whether
+    this call queued it. Job bookkeeping, not a record: not audited (the stored fit is)."""
+    now = clock.now()
+    with transaction.atomic():
+        GrowthFit.objects.get_or_create(program_id=program_id, instrument=instrument)
+        won = (
+            GrowthFit.objects.filter(program_id=program_id, instrument=instrument)
+            .filter(
+                Q(refit_queued_at__isnull=True) | Q(refit_queued_at__lt=now - REFIT_REQUEUE_AFTER)
+            )
+            .update(refit_queued_at=now)
+        )
+        if won:
+            growth_refit.enqueue(program_id, instrument)
+    return bool(won)
+
+
+def growth_refit_if_stale(*, program_id: int, instrument: str) -> bool:
+    """Queue a refit if the stored fit does not match the program's current history (and the
+    history is not too thin for the model anyway)."""
+    program = Program.objects.get(pk=program_id)
+    stamp = outcomes.history_stamp(program, instrument)
+    if stamp.certainly_thin:
+        return False
+    fit = GrowthFit.objects.filter(program_id=program_id, instrument=instrument).first()
+    if fit is not None and fit.fitted_at is not None and fit.history_hash == stamp.hash:
+        return False
+    return growth_refit_request(program_id=program_id, instrument=instrument)
+
+
+@transaction.atomic
+def growth_fit_store(
+    *,
+    program: Program,
+    instrument: str,
+    expectation: outcomes.Expectation,
+    stamp: outcomes.HistoryStamp,
+    n_histories: int,
+    n_assessments: int,
+    seconds: float,
+) -> GrowthFit:
+    """Store a fit as the program's last good one (clearing the queued mark) and audit it."""
+    instrument_for_use(instrument)
+    why = getattr(expectation, "why", "")
+    fit, created = GrowthFit.objects.select_for_update().get_or_create(
+        program=program, instrument=instrument
+    )
+    fit.method = "model" if expectation.method == "model" else "rule"
+    fit.why = str(why)[:64]
+    fit.params = outcomes.expectation_params(expectation)
+    fit.n_histories = n_histories
+    fit.n_assessments = n_assessments
+    fit.history_hash = stamp.hash
+    fit.fitted_at = clock.now()
+    fit.fit_seconds = round(seconds, 3)
+    fit.refit_queued_at = None
+    fit.save()
+    audit_record(
+        actor=system_user(),
+        action="create" if created else "update",
+        obj=fit,
+        program=program,
+        detail={"instrument": instrument, "method": fit.method, "histories": n_histories},
+    )
+    return fit
+
+
+def growth_refit_run(*, program_id: int, instrument: str) -> GrowthFit | None:
+    """Fit the program's whole history (seconds at thousands of participants) and store it.
+    A fit already matching the history is kept; a missing program is nothing to do."""
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        return None
+    stamp = outcomes.history_stamp(program, instrument)
+    fit = GrowthFit.objects.filter(program=program, instrument=instrument).first()
+    if fit is not None and fit.fitted_at is not None and fit.history_hash == stamp.hash:
+        GrowthFit.objects.filter(pk=fit.pk).update(refit_queued_at=None)
+        return fit
+    started = time.perf_counter()
+    frame = outcomes.episodes_frame(list(outcomes.valid_rows(program, instrument)))
+    expectation = outcomes.expectation_for(frame, instrument=instrument)
+    seconds = time.perf_counter() - started
+    post = frame[frame["week"] > 0]
+    stored = growth_fit_store(
+        program=program,
+        instrument=instrument,
+        expectation=expectation,
+        stamp=stamp,
+        n_histories=int(post["participant"].nunique()),
+        n_assessments=len(frame),
+        seconds=seconds,
+    )
+    logger.info(
+        "growth model refitted: program %s, %s, %s, %.1f s",
+        program.pk,
+        instrument,
+        stored.method,
+        seconds,
+    )
+    return stored
+
+
+@task()
+def growth_refit(program_id: int, instrument: str) -> bool:
+    """The background refit (queued by growth_refit_request)."""
+    return growth_refit_run(program_id=program_id, instrument=instrument) is not None

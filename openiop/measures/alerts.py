@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openiop.measures.outcomes import not_on_track_ids
+from openiop.measures.growth import not_on_track_ids
 from openiop.participants.models import Participant
 
 

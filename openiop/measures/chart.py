@@ -18,7 +18,7 @@ from typing import Any
 
 from openiop.accounts.access import ProgramAccess
 from openiop.accounts.roles import Perm
-from openiop.measures import outcomes, selectors
+from openiop.measures import growth, outcomes, selectors
 from openiop.measures.instruments import Instrument, all_instruments, is_enabled
 from openiop.measures.models import Assessment
 from openiop.measures.review import chart_review
@@ -52,6 +52,7 @@ class Corridor:
     method: str  # "model" | "rule-based: <why>"
     percentile: float
     cells: dict[int, CorridorCell]  # assessment pk -> cell
+    basis: str = ""  # when the program's model was fitted, or that the rule is used
 
     @property
     def is_model(self) -> bool:
@@ -205,7 +206,7 @@ def _cell(inst: Instrument, point: outcomes.CorridorPoint, flagged: bool) -> Cor
 
 
 def expected_recovery(
-    inst: Instrument, valid: list[Assessment], expectation: outcomes.Expectation
+    inst: Instrument, valid: list[Assessment], expectation: outcomes.Expectation, basis: str = ""
 ) -> Corridor | None:
     """The corridor at each administration of the current episode, and whether each score
     is outside it by the same judgement the not-on-track flag uses."""
@@ -224,7 +225,7 @@ def expected_recovery(
         row.assessment.pk: _cell(inst, point, verdict.not_on_track)
         for row, point, verdict in zip(episode, points, verdicts, strict=True)
     }
-    return Corridor(method=verdicts[0].method, percentile=percentile, cells=cells)
+    return Corridor(method=verdicts[0].method, percentile=percentile, cells=cells, basis=basis)
 
 
 def trajectory(
@@ -232,10 +233,11 @@ def trajectory(
     assessments: list[Assessment],
     program: Program,
     expectation: outcomes.Expectation | None = None,
+    basis: str = "",
 ) -> Trajectory:
     summary = selectors.summarise(inst, assessments)
     valid = [a for a in assessments if a.is_valid]
-    corridor = expected_recovery(inst, valid, expectation) if expectation else None
+    corridor = expected_recovery(inst, valid, expectation, basis) if expectation else None
     rows = []
     for a in assessments:
         change = selectors.change_between(inst, summary.intake, a) if a.is_valid else None
@@ -251,30 +253,28 @@ def trajectory(
     )
 
 
-def _expectation(participant: Participant, code: str) -> outcomes.Expectation:
-    # Two queries, whatever the history's size (cached fit; see not_on_track_ids).
-    _, expectation = outcomes.program_history(
-        program=participant.program, participant_ids=[participant.pk], instrument=code
-    )
-    return expectation
+def _expectation(participant: Participant, code: str) -> tuple[outcomes.Expectation, str]:
+    # The last good stored fit, never a fit in the request (openiop.measures.growth).
+    expectation, info = growth.current_expectation(participant.program, code)
+    return expectation, info.text
 
 
 def trajectories(participant: Participant, *, with_corridor: bool = False) -> list[Trajectory]:
     """One trajectory per instrument given; `with_corridor` adds the expected-recovery
-    corridor where the instrument has one (two more queries per such instrument)."""
+    corridor where the instrument has one (two more queries per such instrument: the
+    history's fingerprint and the stored fit)."""
     grouped = selectors.by_instrument(selectors.assessment_list(participant=participant))
-    return [
-        trajectory(
-            inst,
-            grouped[inst.code],
-            participant.program,
+    result = []
+    for inst in all_instruments():
+        if inst.code not in grouped or not is_enabled(inst):
+            continue
+        expectation, basis = (
             _expectation(participant, inst.code)
             if with_corridor and inst.code in CORRIDOR_INSTRUMENTS
-            else None,
+            else (None, "")
         )
-        for inst in all_instruments()
-        if inst.code in grouped and is_enabled(inst)
-    ]
+        result.append(trajectory(inst, grouped[inst.code], participant.program, expectation, basis))
+    return result
 
 
 def chart_measures(*, access: ProgramAccess, participant: Participant) -> dict[str, Any]:

@@ -39,6 +39,7 @@ intake" (intake 0, now 0) says nothing about the course of treatment.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from collections.abc import Sequence
@@ -47,11 +48,11 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from scipy.stats import norm
 
 from openiop.measures.instruments import get_instrument
-from openiop.measures.models import Assessment
+from openiop.measures.models import Assessment, AssessmentStatus
 from openiop.programs.models import Program
 
 DEFAULT_INSTRUMENT = "phq9"
@@ -397,15 +398,46 @@ def episodes_frame(rows: list[Row]) -> pd.DataFrame:
     ).astype({"week": float, "score": float, "intake": float})
 
 
-# (program id, instrument) -> (fingerprint of the history, fitted expectation)
-_FITS: dict[tuple[int, str], tuple[tuple[Any, ...], Expectation]] = {}
+@dataclass(frozen=True)
+class HistoryStamp:
+    """A fingerprint of a program's history of one instrument, read in one aggregate query:
+    a new administration changes the latest id and the count, marking one entered in error
+    changes the latest update. `valid`/`episodes` bound the history's size from above, so
+    `certainly_thin` holds only where the full history would be thin too."""
+
+    last: int | None
+    count: int
+    changed: Any
+    valid: int
+    episodes: int
+
+    @property
+    def hash(self) -> str:
+        changed = self.changed.isoformat() if self.changed is not None else ""
+        raw = f"{self.last}|{self.count}|{changed}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+    @property
+    def certainly_thin(self) -> bool:
+        # Each episode's first valid row is its intake: at most valid - episodes rows after it.
+        return self.episodes < MIN_PARTICIPANTS or self.valid - self.episodes < MIN_ASSESSMENTS
 
 
-def clear_cache() -> None:
-    _FITS.clear()
+def history_stamp(program: Program, instrument: str) -> HistoryStamp:
+    valid = Q(status=AssessmentStatus.SCORED, entered_in_error=False, total__isnull=False)
+    stamp = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
+        last=Max("id"),
+        n=Count("id"),
+        changed=Max("updated_at"),
+        valid=Count("id", filter=valid),
+        episodes=Count("enrollment", filter=valid, distinct=True),
+    )
+    return HistoryStamp(
+        stamp["last"], stamp["n"], stamp["changed"], stamp["valid"], stamp["episodes"]
+    )
 
 
-def _valid_rows(program: Program, instrument: str) -> Any:
+def valid_rows(program: Program, instrument: str) -> Any:
     return (
         Assessment.objects.valid()
         .filter(program=program, instrument=instrument, total__isnull=False)
@@ -414,48 +446,47 @@ def _valid_rows(program: Program, instrument: str) -> Any:
     )
 
 
-def not_on_track_ids(
-    *,
-    program: Program,
-    participant_ids: list[int],
-    instrument: str = DEFAULT_INSTRUMENT,
-    percentile: float = DEFAULT_PERCENTILE,
-) -> dict[int, str]:
-    """Participant id -> "PHQ-9 not on track (...)" for those whose latest score in their
-    latest episode is worse than expected. Always exactly two queries: a fingerprint of the
-    program's history (latest id, count, latest change: marking entered in error changes
-    updated_at and the count), then either the whole history (refit, when the fingerprint
-    changed) or just these participants' rows (cached model)."""
-    if not participant_ids:
+# --------------------------------------------------------------------------- stored fits
+
+
+def expectation_params(expectation: Expectation) -> dict[str, Any]:
+    """A fitted model as plain JSON (GrowthFit.params); {} for the rule."""
+    if not isinstance(expectation, ExpectedRecovery):
         return {}
-    frame, expectation = program_history(
-        program=program, participant_ids=participant_ids, instrument=instrument
-    )
-    name = get_instrument(instrument).name.split(" (")[-1].rstrip(")")
-    return judge_latest(frame, set(participant_ids), expectation, name, percentile)
+    return {
+        "fe": expectation.fe.tolist(),
+        "cov_fe": expectation.cov_fe.tolist(),
+        "cov_re": expectation.cov_re.tolist(),
+        "scale": expectation.scale,
+        "random_slope": expectation.random_slope,
+        "higher_is_better": expectation.higher_is_better,
+        "n_participants": expectation.n_participants,
+        "n_observations": expectation.n_observations,
+        "converged": expectation.converged,
+        "notes": list(expectation.notes),
+    }
 
 
-def program_history(
-    *, program: Program, participant_ids: list[int], instrument: str = DEFAULT_INSTRUMENT
-) -> tuple[pd.DataFrame, Expectation]:
-    """(these participants' episodes, the program's expectation) in exactly two queries: the
-    fingerprint, then the whole history (refit) or just these participants' rows (cached)."""
-    key = (program.pk, instrument)
-    stamp = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
-        last=Max("id"), n=Count("id"), changed=Max("updated_at")
+def expectation_from(
+    method: str, why: str, params: dict[str, Any], *, instrument: str
+) -> Expectation:
+    """The inverse of `expectation_params`: a stored fit back as an Expectation."""
+    rule = rule_for(instrument)
+    if method != "model" or not params:
+        return replace(rule, why=why or "thin history")
+    return ExpectedRecovery(
+        fe=np.asarray(params["fe"], dtype=float),
+        cov_fe=np.asarray(params["cov_fe"], dtype=float),
+        cov_re=np.asarray(params["cov_re"], dtype=float),
+        scale=float(params["scale"]),
+        random_slope=bool(params["random_slope"]),
+        higher_is_better=bool(params["higher_is_better"]),
+        n_participants=int(params["n_participants"]),
+        n_observations=int(params["n_observations"]),
+        converged=bool(params["converged"]),
+        notes=tuple(params.get("notes", ())),
+        best=rule.best,
     )
-    fingerprint = (stamp["last"], stamp["n"], stamp["changed"])
-    cached = _FITS.get(key)
-    if cached is not None and cached[0] == fingerprint:
-        expectation = cached[1]
-        frame = episodes_frame(
-            list(_valid_rows(program, instrument).filter(participant_id__in=participant_ids))
-        )
-    else:
-        frame = episodes_frame(list(_valid_rows(program, instrument)))
-        expectation = expectation_for(frame, instrument=instrument)
-        _FITS[key] = (fingerprint, expectation)
-    return frame, expectation
 
 
 def latest_episode(rows: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from openiop.measures import outcomes
 from openiop.measures.chart import trajectories
 from openiop.measures.outcomes import ExpectedRecovery, RuleBasedExpectation, fit_expected_recovery
-from openiop.measures.tests.helpers import long_stay, trajectory
+from openiop.measures.tests.helpers import long_stay, store_fit, trajectory
 from openiop.measures.tests.test_outcomes import simulate
 from openiop.testing import World
 
@@ -21,22 +21,18 @@ pytestmark = pytest.mark.django_db
 NON_RESPONDER = [18, 18, 19, 18, 19, 20]  # intake 18, no better by week 5
 
 
-@pytest.fixture(autouse=True)
-def _fresh():
-    outcomes.clear_cache()
-    yield
-    outcomes.clear_cache()
-
-
 @pytest.fixture(scope="module")
 def fitted() -> ExpectedRecovery:
     return fit_expected_recovery(simulate())
 
 
 @pytest.fixture
-def program_model(monkeypatch, fitted):
-    """The program's history is rich enough for the model: serve a fit of known data."""
-    monkeypatch.setattr(outcomes, "expectation_for", lambda df, **kw: fitted)
+def program_model(monkeypatch, fitted, world: World):
+    """The program's history counts as rich enough for the model, and the stored fit (as
+    the worker makes it) is one of known data."""
+    monkeypatch.setattr(outcomes, "MIN_PARTICIPANTS", 1)
+    monkeypatch.setattr(outcomes, "MIN_ASSESSMENTS", 1)
+    store_fit(world.program_a, fitted)
     return fitted
 
 
@@ -121,18 +117,20 @@ def test_reliable_change_band_around_intake(world: World, client_for):
     assert lines["reliable deterioration from intake (21)"] == 21.0
 
 
-def test_corridor_costs_two_queries_however_large_the_history(world: World):
+def test_corridor_costs_two_queries_however_large_the_history(world: World, program_model, fitted):
     person = long_stay(world)
     trajectory(world, person, NON_RESPONDER)
+    store_fit(world.program_a, fitted)  # current for this history
 
     def count(with_corridor: bool) -> int:
         with CaptureQueriesContext(connection) as ctx:
             trajectories(person, with_corridor=with_corridor)
         return len(ctx.captured_queries)
 
-    assert count(True) == count(False) + 2  # the cached-fit fingerprint and the rows
+    assert count(True) == count(False) + 2  # the history's stamp and the stored fit
     for i in range(3):
         trajectory(world, long_stay(world, last=f"More{i}"), [14] * 8)
+    store_fit(world.program_a, fitted)
     assert count(True) == count(False) + 2
 
 
