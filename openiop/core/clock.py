@@ -127,3 +127,9 @@ def use_program_zone(program: HasTimeZone) -> None:
     Without it a clinician's "09:00" typed into a form is parsed as 09:00 UTC.
     """
     timezone.activate(zone(program))
+
+
+def in_active_zone(moment: datetime) -> datetime:
+    """An instant on the wall clock of the zone active for this request: the program's once
+    `use_program_zone` has run (UTC before that, and a zone label then says so)."""
+    return moment.astimezone(timezone.get_current_timezone())
