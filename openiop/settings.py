@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "openiop.wording",
     "openiop.portal",
     "openiop.demo",
+    "openiop.operations",
 ]
 
 MIDDLEWARE = [

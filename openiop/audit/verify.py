@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from openiop.audit.chain import GENESIS_HASH, row_link_hash
 from openiop.audit.models import AuditAction, AuditCheckpoint, AuditEvent, AuditHead
@@ -45,19 +45,23 @@ class VerifyResult:
     problem: str
 
 
-def _rows(after_seq: int, batch_size: int) -> Iterator[tuple[Any, ...]]:
+def _rows(after_seq: int, batch_size: int, using: str) -> Iterator[tuple[Any, ...]]:
     """Chain columns in sequence order, as raw database tuples normalised by `_normalise`.
 
     The SQL is compiled from the ORM (portable quoting), but rows skip the per-field
     converters: they cost more than the hashing itself on 100,000 rows."""
+    connection = connections[using]
     last = after_seq
     while True:
-        query = (AuditEvent.objects.filter(seq__gt=last).order_by("seq").values_list(*_COLUMNS))[
-            :batch_size
-        ]
+        query = (
+            AuditEvent.objects.using(using)
+            .filter(seq__gt=last)
+            .order_by("seq")
+            .values_list(*_COLUMNS)
+        )[:batch_size]
         sql, params = query.query.sql_with_params()
         with connection.cursor() as cursor:
-            _uuids_as_text(cursor)
+            _uuids_as_text(cursor, connection.vendor)
             cursor.execute(sql, params)
             chunk = cursor.fetchall()
         if not chunk:
@@ -66,9 +70,9 @@ def _rows(after_seq: int, batch_size: int) -> Iterator[tuple[Any, ...]]:
         last = chunk[-1][0]
 
 
-def _uuids_as_text(cursor: Any) -> None:
+def _uuids_as_text(cursor: Any, vendor: str) -> None:
     """psycopg builds a `uuid.UUID` per value, only for verify to turn it back into text."""
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         from psycopg.types.string import TextLoader
 
         cursor.cursor.adapters.register_loader("uuid", TextLoader)
@@ -123,14 +127,16 @@ def _vouches_for(checkpoint: AuditCheckpoint, row: tuple[Any, ...]) -> bool:
     )
 
 
-def audit_verify(batch_size: int = 10_000) -> VerifyResult:
-    checkpoint = AuditCheckpoint.objects.order_by("-seq").first()
+def audit_verify(batch_size: int = 10_000, using: str = DEFAULT_DB_ALIAS) -> VerifyResult:
+    """Verify the chain on the database `using` (another alias: a backup copy being checked
+    before it is restored, or a freshly restored database)."""
+    checkpoint = AuditCheckpoint.objects.using(using).order_by("-seq").first()
     start = checkpoint.seq if checkpoint else 0
     prev_hash = checkpoint.hash if checkpoint else GENESIS_HASH
     expected_seq = start + 1
     vouched = checkpoint is None
     checked = 0
-    for row in _rows(start, batch_size):
+    for row in _rows(start, batch_size, using):
         seq, row_prev, row_hash = row[0], row[12], row[13]
         if seq != expected_seq:
             return VerifyResult(False, checked, expected_seq, "row missing (deleted or renumbered)")
@@ -150,7 +156,7 @@ def audit_verify(batch_size: int = 10_000) -> VerifyResult:
         expected_seq += 1
         checked += 1
     last_seq = expected_seq - 1
-    head = AuditHead.objects.filter(id=1).first()
+    head = AuditHead.objects.using(using).filter(id=1).first()
     if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
         # The head remembers how long the log was: a truncated tail shows up here.
         return VerifyResult(False, checked, last_seq + 1, "log ends before its recorded head")
