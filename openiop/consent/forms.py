@@ -84,7 +84,11 @@ class RevokeForm(forms.Form):
 
 class ConsentChoiceField(forms.ModelChoiceField[Consent]):
     def label_from_instance(self, obj: Consent) -> str:
-        return f"{obj.recipient_name} · signed {obj.signed_on} · {obj.external_id}"
+        if obj.expires_on:
+            until = f"until {obj.expires_on:%Y-%m-%d}"
+        else:
+            until = f"until {obj.expiry_event[:60]}" if obj.expiry_event else "no end date"
+        return f"{obj.recipient_name} · signed {obj.signed_on:%Y-%m-%d} · {until}"
 
 
 class ReleaseForm(forms.Form):

@@ -193,7 +193,9 @@ def _report_row(d: Disclosure) -> dict[str, Any]:
         purpose = f"{purpose}: {d.purpose_text}"
     basis = str(d.get_basis_display())
     if d.consent is not None:
-        basis = f"{basis}, consent {d.consent.external_id}"
+        basis = (
+            f"{basis}, consent to {d.consent.recipient_name} signed {d.consent.signed_on:%Y-%m-%d}"
+        )
     details = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(d.basis_details.items()))
     return {
         "disclosure": d,

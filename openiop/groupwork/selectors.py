@@ -77,6 +77,11 @@ class RosterEntry:
     safety_event: RosterSafety | None = None
 
     @property
+    def module_missed_titles(self) -> list[str]:
+        """The missed sessions by title, for people (codes are internal)."""
+        return [library().plan(code).title for code in self.module_missed]
+
+    @property
     def attention(self) -> tuple[int, int, int, str]:
         """Sort key: who needs attention first. An open safety event always comes first,
         then the number of flags (not on track, check-in, diary card, goal setback, missed

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from openiop.core.models import BaseModel
+from openiop.curriculum.library import library
 
 if TYPE_CHECKING:
     from openiop.participants.models import Participant
@@ -237,6 +238,14 @@ class HomeworkSubmission(BaseModel):
     @property
     def kind_label(self) -> str:
         return HOMEWORK_KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def plan_title(self) -> str:
+        """The session's title for people (its curriculum code is internal)."""
+        try:
+            return library().plan(self.plan_code).title
+        except KeyError:
+            return "a session no longer in the curriculum"
 
 
 HOMEWORK_KIND_LABELS = {
