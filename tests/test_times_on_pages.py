@@ -76,6 +76,7 @@ def test_chart_autosave_and_signature_show_program_time_with_its_zone(client_for
             f"{p}participants/{participant.external_id}/notes/{note.external_id}/"
         )
         runner = clinician.get(f"{p}sessions/{session.external_id}/")
+        checkins = clinician.get(f"{p}participants/{participant.external_id}/between-sessions/")
 
     assert autosave.status_code == 200
     assert "Saved 23:09:00 EST" in _text(autosave)
@@ -83,6 +84,7 @@ def test_chart_autosave_and_signature_show_program_time_with_its_zone(client_for
     assert f"at {ISO}" in _text(detail)  # the signature
     assert " UTC" not in _text(detail)
     assert f"Signed {ISO}" in _text(runner)
+    assert f'<th scope="row">{SHORT}</th>' in _text(checkins)
 
 
 def test_the_filter_labels_times_and_follows_the_active_zone():
