@@ -465,6 +465,12 @@ def _session_body(method: str, path: str, world: World) -> dict[str, object]:
         return {"at": (session.starts_at + timedelta(minutes=5)).isoformat()}
     if path.endswith("/depart"):
         return {"at": (session.ends_at - timedelta(minutes=5)).isoformat()}
+    if path.endswith("/correct"):
+        return {
+            "status": "present",
+            "arrived_at": (session.starts_at + timedelta(minutes=15)).isoformat(),
+            "reason": "Sign-in sheet time.",
+        }
     if path.endswith("/practice"):
         return {"participant": participant, "skill": "DEAR MAN"}
     if method == "PATCH":

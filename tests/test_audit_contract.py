@@ -182,6 +182,7 @@ EXPECTED_API_WRITES = {
     ("POST", ATTENDANCE + "/arrive"),
     ("POST", ATTENDANCE + "/depart"),
     ("POST", ATTENDANCE + "/absent"),
+    ("POST", ATTENDANCE + "/correct"),
     ("POST", SESSION + "/practice"),
     ("POST", SESSION + "/notes/draft"),
     ("POST", SESSION + "/notes/sign-all"),
@@ -260,6 +261,18 @@ def _prepare(method: str, path: str, world: World) -> None:
             gw.attendance_arrive(
                 actor=world.director_a, attendance=row, at=world.session_a.starts_at
             )
+    if method == "POST" and path.endswith("/correct"):
+        # A correction is for the attendance behind a signed note.
+        from openiop.groupwork.models import Note
+
+        note = Note.objects.get(pk=world.note_a.pk)
+        note = gw.note_update(
+            actor=world.director_a,
+            note=note,
+            expected_version=note.version,
+            sections={"assessment": "Engaged and practised the skill."},
+        )
+        gw.note_sign(actor=world.director_a, note=note)
     if method == "POST" and path.endswith("/notes/sign-all"):
         note = world.note_a
         gw.note_update(

@@ -144,6 +144,11 @@ FORMS: dict[str, Form] = {
     "groupwork:depart": lambda w: {"at": "11:30"},
     "groupwork:absent": lambda w: {"reason": "ill", "excused": "on"},
     "groupwork:remove": lambda w: {"confirm": "yes"},  # destructive: confirmed
+    "groupwork:attendance_correct": lambda w: {
+        "status": "present",
+        "arrived": "10:15",
+        "reason": "Sign-in sheet time.",
+    },
     "groupwork:practice": lambda w: {"skill": _skill(w), "rating": "4"},
     "groupwork:observe": lambda w: {"participation": "engaged", "affect": "anxious"},
     "groupwork:notes_draft": lambda w: {},
@@ -334,7 +339,7 @@ def _prepare_page(name: str, world: World) -> None:
             expected_version=note.version,
             sections={"assessment": "Engaged and practised the skill."},
         )
-    if name in ("groupwork:note_cosign", "groupwork:note_detail"):
+    if name in ("groupwork:note_cosign", "groupwork:note_detail", "groupwork:attendance_correct"):
         note = _note(world)
         gw.note_update(
             actor=world.clinician_a,

@@ -23,6 +23,7 @@ from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
 from openiop.groupwork import actions as gw
 from openiop.groupwork import selectors
+from openiop.groupwork.actions.corrections import attendance_correct
 from openiop.groupwork.ledger import iso_week_start, weekly_ledger
 from openiop.groupwork.models import Attendance, Note, Session
 from openiop.participants import selectors as participant_selectors
@@ -334,6 +335,66 @@ def absent(
             reason=payload.reason,
             excused=payload.excused,
         )
+    )
+
+
+class AttendanceCorrectIn(StrictIn):
+    reason: str = Field(min_length=1, max_length=300)
+    status: Literal["present", "absent", "excused"]
+    arrived_at: datetime | None = None
+    departed_at: datetime | None = None
+    absence_reason: str = Field("", max_length=200)
+
+
+class AddendumOut(Schema):
+    id: UUID
+    note: UUID
+    reason: str
+    text: str
+    minutes: int | None
+    created_at: datetime
+
+
+class AttendanceCorrectOut(Schema):
+    attendance: AttendanceOut
+    addendum: AddendumOut
+
+
+@router.post(
+    "/{program_id}/sessions/{session_id}/attendance/{attendance_id}/correct",
+    response=AttendanceCorrectOut,
+    summary="Correct attendance behind a signed note (adds an addendum re-stating the minutes)",
+)
+def correct(
+    request: HttpRequest,
+    program_id: UUID,
+    session_id: UUID,
+    attendance_id: UUID,
+    payload: AttendanceCorrectIn,
+) -> AttendanceCorrectOut:
+    """Once the participant's note is signed, arrive/depart/absent are refused (409) and the
+    attendance changes only here: row, minutes, ledger and the note's addendum together."""
+    _access(request, program_id, Perm.NOTE_WRITE)
+    row = _row(request, program_id, session_id, attendance_id)
+    addendum = attendance_correct(
+        actor=request_user(request),
+        attendance=row,
+        reason=payload.reason,
+        status=payload.status,
+        arrived_at=_aware(payload.arrived_at, row) if payload.arrived_at else None,
+        departed_at=_aware(payload.departed_at, row) if payload.departed_at else None,
+        absence_reason=payload.absence_reason,
+    )
+    return AttendanceCorrectOut(
+        attendance=_attendance_out(row),
+        addendum=AddendumOut(
+            id=addendum.external_id,
+            note=addendum.note.external_id,
+            reason=addendum.reason,
+            text=addendum.text,
+            minutes=addendum.minutes,
+            created_at=addendum.created_at,
+        ),
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from openiop.groupwork import views
+from openiop.groupwork import correction_views, views
 
 app_name = "groupwork"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path(A + "depart/", views.attendance_depart, name="depart"),
     path(A + "absent/", views.attendance_absent, name="absent"),
     path(A + "remove/", views.attendance_remove, name="remove"),
+    path(A + "correct/", correction_views.attendance_correct_view, name="attendance_correct"),
     path(A + "practice/", views.practice_save, name="practice"),
     path(A + "observe/", views.attendance_observe, name="observe"),
     path(S + "notes/draft/", views.notes_draft_all, name="notes_draft"),

@@ -12,7 +12,14 @@ from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
 from openiop.core.errors import ActionError, ConflictError
 from openiop.groupwork.minutes import attended_minutes
-from openiop.groupwork.models import Attendance, AttendanceStatus, PracticeRecord, Session
+from openiop.groupwork.models import (
+    Attendance,
+    AttendanceStatus,
+    Note,
+    NoteStatus,
+    PracticeRecord,
+    Session,
+)
 from openiop.participants.models import Enrollment, Participant
 
 ALLOWED_EARLY_MINUTES = 60  # arrival may be logged up to an hour before the start
@@ -33,6 +40,33 @@ def _save(attendance: Attendance, actor: User, detail: dict[str, object]) -> Att
     attendance.save()
     audit_record(actor=actor, action="update", obj=attendance, detail=detail)
     return attendance
+
+
+SIGNED_ATTENDANCE = "This note is signed: correct attendance with an addendum"
+_FIELD_WORDS = {
+    "arrived_at": "the arrival time",
+    "departed_at": "the departure time",
+    "status": "the attendance",
+    "participant": "the roster",
+}
+
+
+def refuse_if_note_signed(attendance: Attendance, field: str) -> None:
+    """Once the participant's note for the session is signed, the attendance it states
+    (status, arrival, departure, minutes) changes only through `attendance_correct`, which
+    adds an addendum re-stating the minutes: the plain edit is refused, naming the field."""
+    signed = Note.objects.filter(
+        session_id=attendance.session_id,
+        participant_id=attendance.participant_id,
+        status=NoteStatus.SIGNED,
+    ).exists()
+    if signed:
+        raise ConflictError(
+            {
+                field: f'{SIGNED_ATTENDANCE} ("Correct attendance", with a reason) instead of '
+                f"changing {_FIELD_WORDS.get(field, 'it')} here."
+            }
+        )
 
 
 def _in_care_on(participant: Participant, session: Session) -> bool:
@@ -89,6 +123,7 @@ def attendance_add(
 @transaction.atomic
 def attendance_remove(*, actor: User, attendance: Attendance) -> Attendance:
     """Take someone off the roster; their row (and anything typed) stays for the record."""
+    refuse_if_note_signed(attendance, "participant")
     attendance.removed = True
     return _save(attendance, actor, {"roster": "removed"})
 
@@ -101,6 +136,7 @@ def _check_time(session: Session, at: datetime, field: str) -> None:
 
 @transaction.atomic
 def attendance_arrive(*, actor: User, attendance: Attendance, at: datetime) -> Attendance:
+    refuse_if_note_signed(attendance, "arrived_at")
     _check_time(attendance.session, at, "arrived_at")
     if attendance.departed_at is not None and at > attendance.departed_at:
         raise ActionError({"arrived_at": "Arrival must be before departure."})
@@ -112,6 +148,7 @@ def attendance_arrive(*, actor: User, attendance: Attendance, at: datetime) -> A
 
 @transaction.atomic
 def attendance_depart(*, actor: User, attendance: Attendance, at: datetime) -> Attendance:
+    refuse_if_note_signed(attendance, "departed_at")
     _check_time(attendance.session, at, "departed_at")
     if attendance.arrived_at is None:
         raise ActionError({"departed_at": "Record the arrival first."})
@@ -126,6 +163,7 @@ def attendance_absent(
     *, actor: User, attendance: Attendance, reason: str = "", excused: bool = False
 ) -> Attendance:
     """Absent participants get an absence record, never a note (clinical.md section 7)."""
+    refuse_if_note_signed(attendance, "status")
     attendance.status = AttendanceStatus.EXCUSED if excused else AttendanceStatus.ABSENT
     attendance.arrived_at = None
     attendance.departed_at = None
