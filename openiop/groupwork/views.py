@@ -485,6 +485,9 @@ def _notes_response(
             "access": access,
             "can_write": access.can(Perm.NOTE_WRITE),
             "can_override": access.can(Perm.NOTE_COSIGN),
+            # The roster rows' readiness badges follow the notes (out of band, so nothing
+            # typed in a roster row is replaced).
+            "oob_rows": True,
             **extra,
         }
     )
@@ -523,10 +526,15 @@ def note_save(
         )
     findings = gw.notes.guard_findings(note)
     setattr(note, "readiness", gw.notes.note_readiness(note))  # noqa: B010
+    row_id = (
+        session.attendance.filter(participant_id=note.participant_id)
+        .values_list("external_id", flat=True)
+        .first()
+    )
     return render(
         request,
         "groupwork/_note_status.html",
-        {"note": note, "findings": findings, "saved_at": timezone.now()},
+        {"note": note, "findings": findings, "saved_at": timezone.now(), "row_id": row_id},
     )
 
 
