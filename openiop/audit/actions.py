@@ -3,7 +3,7 @@ and the change commit together or not at all (REL-02)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -73,6 +73,28 @@ def entry_for(
         outcome=outcome,
         detail=detail or {},
     )
+
+
+def audit_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, zone: Any = None
+) -> dict[str, dict[str, Any]]:
+    """{field: {"before": …, "after": …}} for the fields whose value changed, as JSON
+    values (times on the wall clock of `zone` as HH:MM, dates ISO). For structured values
+    only: free text is never copied into the log (record which fields changed instead)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime):
+            moment = value.astimezone(zone) if zone is not None else value
+            return moment.strftime("%H:%M") if zone is not None else moment.isoformat()
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return value
+
+    return {
+        name: {"before": plain(before.get(name)), "after": plain(after.get(name))}
+        for name in after
+        if before.get(name) != after.get(name)
+    }
 
 
 def audit_append(*, actor: User | None, entries: Sequence[AuditEntry]) -> list[AuditEvent]:

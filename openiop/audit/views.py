@@ -23,7 +23,7 @@ from openiop.accounts.access import ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.accounts.stepup import require_recent_auth
-from openiop.audit import selectors
+from openiop.audit import describe, selectors
 from openiop.audit.actions import AuditEntry, audit_append
 from openiop.audit.forms import AuditFilterForm
 from openiop.audit.models import AuditAction, AuditEvent
@@ -56,6 +56,14 @@ class ReportRow:
     @property
     def utc_text(self) -> str:
         return self.event.occurred_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    @property
+    def object_text(self) -> str:
+        return describe.object_label(self.event.object_type)
+
+    @property
+    def changes(self) -> list[str]:
+        return describe.changes(self.event.detail or {})
 
     @property
     def local_text(self) -> str:

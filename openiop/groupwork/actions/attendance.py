@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from openiop.accounts.models import User
-from openiop.audit.actions import audit_record
+from openiop.audit.actions import audit_changes, audit_record
+from openiop.core import clock
 from openiop.core.errors import ActionError, ConflictError
 from openiop.groupwork.minutes import attended_minutes
 from openiop.groupwork.models import (
@@ -35,9 +36,17 @@ def _recompute(attendance: Attendance) -> None:
     )
 
 
+# Recorded before → after on every attendance update, so the audit page can say what changed.
+_TRACKED = ("status", "arrived_at", "departed_at", "minutes", "removed")
+
+
 def _save(attendance: Attendance, actor: User, detail: dict[str, object]) -> Attendance:
+    before = Attendance.objects.filter(pk=attendance.pk).values(*_TRACKED).first() or {}
     _recompute(attendance)
     attendance.save()
+    after = {name: getattr(attendance, name) for name in _TRACKED}
+    changed = audit_changes(before, after, zone=clock.zone(attendance.program))
+    detail = {**detail, "changes": changed} if changed else detail
     audit_record(actor=actor, action="update", obj=attendance, detail=detail)
     return attendance
 
