@@ -251,7 +251,10 @@ def _backup_sqlite(
 ) -> dict[str, Any]:
     connection.ensure_connection()
     source: sqlite3.Connection = connection.connection
-    with tempfile.TemporaryDirectory(prefix="openiop-backup-") as private:  # mode 0700
+    # The plaintext copy lives next to the database (same disk, same protection, room for
+    # it), in a directory only this user can read, removed when the backup is written.
+    beside = None if _in_memory(connection) else Path(connection.settings_dict["NAME"]).parent
+    with tempfile.TemporaryDirectory(prefix=".openiop-backup-", dir=beside) as private:
         copy_path = Path(private) / "copy.sqlite3"
         progress("backup: copying the SQLite database with the online backup API")
         destination = sqlite3.connect(copy_path)
