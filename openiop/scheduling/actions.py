@@ -45,6 +45,10 @@ def plan_input_problem(error: PlanInputError) -> str:
     )
 
 
+MAX_WINDOW_NOTE = 120  # AvailabilityWindow.note
+MAX_COMMITMENTS = 300  # PlanningProfile.commitments
+
+
 @transaction.atomic
 def availability_set(
     *, actor: User, participant: Participant, windows: list[tuple[int, time, time, str]]
@@ -56,6 +60,10 @@ def availability_set(
             errors[f"windows[{index}].weekday"] = "Choose a day from Monday to Sunday."
         if end <= start:
             errors[f"windows[{index}].end_time"] = "The window must end after it starts."
+        if len(_note.strip()) > MAX_WINDOW_NOTE:
+            errors[f"windows[{index}].note"] = (
+                f"Keep the note to {MAX_WINDOW_NOTE} characters (it has {len(_note.strip())})."
+            )
     if errors:
         raise ActionError(errors)
     AvailabilityWindow.objects.filter(
@@ -68,7 +76,7 @@ def availability_set(
             weekday=day,
             start_time=start,
             end_time=end,
-            note=note[:120],
+            note=note.strip(),
             created_by=actor,
         )
         for day, start, end, note in windows
@@ -98,6 +106,10 @@ def profile_set(
     ):
         if value < 0 or value > 180 or value % 15:
             errors[name] = "Use 0 to 180 minutes in steps of 15."
+    if len(commitments.strip()) > MAX_COMMITMENTS:
+        errors["commitments"] = (
+            f"Keep this to {MAX_COMMITMENTS} characters (it has {len(commitments.strip())})."
+        )
     if errors:
         raise ActionError(errors)
     profile, _ = PlanningProfile.objects.update_or_create(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, time, timedelta
 from uuid import UUID
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +23,8 @@ from openiop.core.confirm import confirm_page, confirmed
 from openiop.core.errors import ActionError
 from openiop.groupwork.ledger import iso_week_start
 from openiop.participants import selectors as participant_selectors
+from openiop.participants.models import Participant
+from openiop.programs.models import Track
 from openiop.scheduling import actions, selectors
 from openiop.scheduling.models import AvailabilityWindow, PlanningProfile, PlanRunKind
 
@@ -186,23 +191,25 @@ def availability(request: ProgramRequest, program_id: UUID, participant_id: UUID
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            windows = _windows_from(request)
-            chosen = [t for t in tracks if str(t.external_id) in request.POST.getlist("tracks")]
-            actions.profile_set(
-                actor=request_user(request),
-                participant=participant,
-                tracks=chosen,
-                individual_minutes=_int(
-                    request.POST.get("individual_minutes"), "individual_minutes"
-                ),
-                family_minutes=_int(request.POST.get("family_minutes"), "family_minutes"),
-                commitments=request.POST.get("commitments", ""),
-            )
-            actions.availability_set(
-                actor=request_user(request), participant=participant, windows=windows
-            )
+            # Both or neither: a refused availability never leaves the profile half-saved.
+            with transaction.atomic():
+                windows = _windows_from(request)
+                chosen = [t for t in tracks if str(t.external_id) in request.POST.getlist("tracks")]
+                actions.profile_set(
+                    actor=request_user(request),
+                    participant=participant,
+                    tracks=chosen,
+                    individual_minutes=_int(
+                        request.POST.get("individual_minutes"), "individual_minutes"
+                    ),
+                    family_minutes=_int(request.POST.get("family_minutes"), "family_minutes"),
+                    commitments=request.POST.get("commitments", ""),
+                )
+                actions.availability_set(
+                    actor=request_user(request), participant=participant, windows=windows
+                )
         except ActionError as error:
-            errors = error.errors
+            errors = _availability_errors(error, request)
         else:
             messages.success(request, "Availability saved; the next planner run uses it.")
             return redirect(
@@ -215,21 +222,99 @@ def availability(request: ProgramRequest, program_id: UUID, participant_id: UUID
             obj=participant,
             detail={"view": "availability"},
         )
-    current = {w.weekday: w for w in AvailabilityWindow.objects.filter(participant=participant)}
-    profile = (
-        PlanningProfile.objects.filter(participant=participant).prefetch_related("tracks").first()
-    )
     context = {
         "program": access.program,
         "access": access,
         "participant": participant,
         "errors": errors,
-        "days": [(i, DAY_NAMES[i], current.get(i)) for i in range(7)],
         "tracks": tracks,
-        "profile": profile,
-        "chosen": {t.pk for t in profile.tracks.all()} if profile else set(),
+        **(_typed_availability(request, tracks) if errors else _stored_availability(participant)),
     }
     return render(request, "scheduling/availability.html", context, status=422 if errors else 200)
+
+
+@dataclass(frozen=True)
+class _DayRow:
+    index: int
+    name: str
+    start: str
+    end: str
+    note: str
+
+
+def _stored_availability(participant: Participant) -> dict[str, object]:
+    current = {w.weekday: w for w in AvailabilityWindow.objects.filter(participant=participant)}
+    profile = (
+        PlanningProfile.objects.filter(participant=participant).prefetch_related("tracks").first()
+    )
+    days = []
+    for i in range(7):
+        w = current.get(i)
+        days.append(
+            _DayRow(
+                i,
+                DAY_NAMES[i],
+                w.start_time.strftime("%H:%M") if w else "",
+                w.end_time.strftime("%H:%M") if w else "",
+                w.note if w else "",
+            )
+        )
+    return {
+        "days": days,
+        "chosen": {t.pk for t in profile.tracks.all()} if profile else set(),
+        "individual_minutes": profile.individual_minutes if profile else 60,
+        "family_minutes": profile.family_minutes if profile else 0,
+        "commitments": profile.commitments if profile else "",
+    }
+
+
+def _typed_availability(request: HttpRequest, tracks: list[Track]) -> dict[str, object]:
+    """What was typed, shown again beside the errors (nothing typed is lost)."""
+    post = request.POST
+    picked = set(post.getlist("tracks"))
+    return {
+        "days": [
+            _DayRow(
+                i,
+                DAY_NAMES[i],
+                post.get(f"start_{i}", ""),
+                post.get(f"end_{i}", ""),
+                post.get(f"note_{i}", ""),
+            )
+            for i in range(7)
+        ],
+        "chosen": {t.pk for t in tracks if str(t.external_id) in picked},
+        "individual_minutes": post.get("individual_minutes", ""),
+        "family_minutes": post.get("family_minutes", ""),
+        "commitments": post.get("commitments", ""),
+    }
+
+
+_FIELD_LABELS = {
+    "tracks": "Tracks",
+    "individual_minutes": "Individual session minutes",
+    "family_minutes": "Family session minutes",
+    "commitments": "Commitments",
+}
+
+
+def _availability_errors(error: ActionError, request: HttpRequest) -> dict[str, list[str]]:
+    """The action's errors under labels people read: 'windows[1].end_time' is the day of the
+    second window given (its name), never the internal key."""
+    typed_days = [
+        day
+        for day in range(7)
+        if request.POST.get(f"start_{day}", "") or request.POST.get(f"end_{day}", "")
+    ]
+    labelled: dict[str, list[str]] = {}
+    for key, messages_ in error.errors.items():
+        found = re.match(r"windows\[(\d+)\]", key)
+        if found and int(found.group(1)) < len(typed_days):
+            label = DAY_NAMES[typed_days[int(found.group(1))]]
+        else:
+            label = _FIELD_LABELS.get(key, key if key in DAY_NAMES else "Availability")
+        labelled.setdefault(label, []).extend(messages_)
+    return labelled
 
 
 def _int(raw: str | None, field: str) -> int:

@@ -186,7 +186,7 @@ def test_availability_form_saves_and_names_bad_fields(world: World, client_for):
         path,
         {"start_1": "09:00", "end_1": "12:00", "individual_minutes": "50", "family_minutes": "0"},
     )
-    assert odd.status_code == 422 and b"individual_minutes" in odd.content
+    assert odd.status_code == 422 and b"Individual session minutes: Use 0 to 180" in odd.content
     ok = client.post(
         path,
         {
