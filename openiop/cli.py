@@ -33,6 +33,17 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in PURE_COMMANDS:
         return _load(PURE_COMMANDS[args[0]])(args[1:])
+    if args and args[0] == "serve":
+        # Before the settings load: they refuse a production start without a key by raising,
+        # and the operator should read what to set, not a traceback.
+        from openiop.core.serving import preflight
+
+        problems = preflight(os.environ)
+        if problems:
+            print("openiop serve refused to start:", file=sys.stderr)
+            for problem in problems:
+                print(f"  - {problem}", file=sys.stderr)
+            return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openiop.settings")
     from django.core.management import execute_from_command_line
 

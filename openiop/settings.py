@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from openiop.core.logs import JSON_RESERVED_ATTRS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("OPENIOP_VAR_DIR", BASE_DIR / "var"))
 
@@ -85,6 +87,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (hashed, compressed) before anything that needs a session or a login.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "openiop.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -127,6 +131,12 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'openiop.sqlite3'}"), conn_max_age=0
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Persistent connections, checked before reuse (docs/operations.md, "PostgreSQL
+    # connections"): a request no longer pays for a new connection, and a connection broken by
+    # a database restart is replaced instead of failing the request.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(env_str("OPENIOP_DB_CONN_MAX_AGE", "60"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the task worker read while the web process writes; IMMEDIATE transactions take
     # the write lock up front so the audit chain head is never read stale.
@@ -185,7 +195,23 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("OPENIOP_STATIC_ROOT", str(VAR_DIR / "static")))
+# Production serves `openiop collectstatic`'s output through WhiteNoise: hashed names (cached
+# for a year) and gzip/brotli copies. Development and tests read the apps' static folders
+# directly (nothing collected).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "openiop.core.storage.StaticStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -200,10 +226,16 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("OPENIOP_SSL_REDIRECT", True)
+    # Load-balancer probes may ask the web node directly over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = 63072000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The reverse proxy terminates TLS and says so in this header; trust it only when every
+    # request comes through the proxy (docs/operations.md). Empty: trust no header.
+    _proxy_header = env_str("OPENIOP_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 
 # Strict CSP: no inline script or style anywhere; htmx is served from our own origin.
 CONTENT_SECURITY_POLICY = {
@@ -221,19 +253,50 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The task queue: "db" (the default: a table in the database, `openiop worker` polls it) or
+# "rq" (Redis at OPENIOP_REDIS_URL; RQ workers on any number of hosts). A dotted backend path
+# is accepted too.
+TASK_BACKENDS = {"db": "django_tasks_db.DatabaseBackend", "rq": "django_tasks_rq.RQBackend"}
+_tasks_backend = env_str("OPENIOP_TASKS_BACKEND", "db")
 TASKS = {
     "default": {
-        "BACKEND": env_str("OPENIOP_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": TASK_BACKENDS.get(_tasks_backend, _tasks_backend),
         "QUEUES": ["default"],
     }
 }
+if TASKS["default"]["BACKEND"] == TASK_BACKENDS["rq"]:
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {
+        "default": {
+            "URL": env_str("OPENIOP_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "DEFAULT_TIMEOUT": 300,
+        }
+    }
 
 # Logs carry opaque ids only (AU-04): request id, user id, path with UUIDs, never names.
+# One JSON object per line in production (OPENIOP_LOG_FORMAT=json), plain text in development;
+# every line carries the request id (openiop.core.logs.RequestIdFilter).
+LOG_FORMAT = env_str("OPENIOP_LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "openiop.core.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "reserved_attrs": JSON_RESERVED_ATTRS,
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("OPENIOP_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

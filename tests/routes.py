@@ -23,6 +23,7 @@ PUBLIC_ROUTES = {
     "accounts:logout",
     "accounts:locked",
     "home:healthz",
+    "home:readyz",
     "calendar_feed:ics",
 }
 # The API's schema and docs describe the interface, not data; the docs page is behind login.

@@ -25,6 +25,7 @@ SECOND_FACTOR_EXEMPT = {
     "accounts:mfa_setup",
     "accounts:mfa_verify",
     "home:healthz",
+    "home:readyz",
 }
 
 

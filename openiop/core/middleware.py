@@ -11,8 +11,9 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 
-# The request id ties audit events and log lines together without naming anybody.
-current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
+from openiop.core.context import REQUEST_ID_META
+from openiop.core.context import current_request_id as current_request_id
+
 # Set while a request runs under a break-glass grant, so every audit event it writes is flagged.
 current_break_glass: ContextVar[bool] = ContextVar("current_break_glass", default=False)
 
@@ -23,6 +24,9 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = uuid.uuid4().hex
+        # Also on the request: Django logs a 4xx/5xx response after the middleware returned,
+        # with the request attached to the record (openiop.core.logs.RequestIdFilter).
+        request.META[REQUEST_ID_META] = request_id
         token = current_request_id.set(request_id)
         glass_token = current_break_glass.set(False)
         timezone.deactivate()  # a program's zone is activated once the program is known

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 from openiop.accounts.access import public, signed_in
 from openiop.accounts.models import User, UserKind
 from openiop.accounts.selectors import programs_for_user
+from openiop.core.health import readiness
 from openiop.participants.models import Participant
 
 
@@ -41,3 +42,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if status == 200 else "degraded", "database": database}, status=status
     )
+
+
+@public
+@require_http_methods(["GET"])
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness for the load balancer: the database answers, every migration is applied and
+    the task queue (database table or Redis) is reachable. 503 names the failing check."""
+    ready, checks = readiness()
+    failing = [name for name, result in checks.items() if result != "ok"]
+    body: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": checks}
+    if failing:
+        body["failing"] = failing
+    return JsonResponse(body, status=200 if ready else 503)

@@ -1,0 +1,65 @@
+"""`openiop worker`: run the background task worker for the configured queue.
+
+OPENIOP_TASKS_BACKEND=db (the default): django-tasks-db's `db_worker` polls the database's task
+table. OPENIOP_TASKS_BACKEND=rq: an RQ worker on Redis (OPENIOP_REDIS_URL) with its scheduler,
+which moves deferred tasks (a safety escalation due in 30 minutes) onto the queue when they fall
+due; any number of these may run on any number of hosts (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from openiop.core.health import tasks_backend_name
+
+QUEUE = "default"
+
+
+class Command(BaseCommand):
+    help = "Run the background task worker (database queue, or RQ on Redis)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--once", action="store_true", help="process the tasks that are due, then exit"
+        )
+        parser.add_argument(
+            "--rq-worker-class",
+            default="rq.worker.Worker",
+            help="RQ only: the worker class (rq.worker.SimpleWorker runs jobs without forking)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        backend = tasks_backend_name()
+        if backend == "db":
+            call_command(
+                "db_worker",
+                queue_name=QUEUE,
+                batch=options["once"],
+                reload=False,
+                verbosity=options["verbosity"],
+            )
+        elif backend == "rq":
+            self._rq(once=options["once"], worker_class=options["rq_worker_class"])
+        else:
+            self.stderr.write(
+                "The configured task backend runs tasks itself; there is no queue to work on. "
+                "Set OPENIOP_TASKS_BACKEND to 'db' or 'rq'."
+            )
+            sys.exit(2)
+
+    def _rq(self, *, once: bool, worker_class: str) -> None:
+        from django.db import connections
+        from django_rq.workers import get_worker
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        connections.close_all()  # RQ forks a process per job: none may inherit a connection
+        try:
+            worker = get_worker(QUEUE, job_class="django_tasks_rq.Job", worker_class=worker_class)
+            worker.work(burst=once, with_scheduler=True, logging_level="INFO")
+        except RedisConnectionError:
+            self.stderr.write("Redis is not reachable at OPENIOP_REDIS_URL.")
+            sys.exit(1)
