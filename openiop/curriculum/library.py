@@ -24,8 +24,30 @@ from openiop.curriculum.validation import (
 
 DATA_DIR = Path(__file__).parent / "data"
 
+# Burns (1980) cognitive distortions: CBT groups teach people to notice them, so they appear
+# among a plan's skills, but they are thinking errors, not skills anyone "used"; pickers of
+# skills used leave them out (practice_skills).
+THINKING_ERRORS = frozenset(
+    {
+        "all-or-nothing thinking",
+        "overgeneralization",
+        "mental filter",
+        "disqualifying the positive",
+        "jumping to conclusions",
+        "mind reading",
+        "fortune telling",
+        "magnification and minimization",
+        "catastrophizing",
+        "emotional reasoning",
+        "should statements",
+        "labeling",
+        "personalization",
+    }
+)
+
 __all__ = [
     "DATA_DIR",
+    "THINKING_ERRORS",
     "CurriculumError",
     "Library",
     "library",
@@ -55,6 +77,11 @@ class Library:
             if module.code == code:
                 return module
         raise KeyError(f"no curriculum module {code!r}")
+
+    def practice_skills(self, code: str) -> tuple[str, ...]:
+        """The plan's skills a participant can practise: its skills without the thinking
+        errors (THINKING_ERRORS) it teaches people to recognise."""
+        return tuple(s for s in self.plan(code).skills if s.lower() not in THINKING_ERRORS)
 
     def plans_for_module(self, code: str) -> tuple[SessionPlan, ...]:
         return self.module(code).plans

@@ -24,7 +24,7 @@ from openiop.core.errors import ActionError, ConflictError
 from openiop.curriculum.library import library
 from openiop.curriculum.schema import HomeworkField
 from openiop.groupwork.ledger import iso_week_start
-from openiop.groupwork.models import Session
+from openiop.groupwork.models import Attendance, AttendanceStatus, Session
 from openiop.measures.actions import assessment_record, instrument_for_use
 from openiop.measures.models import Assessment
 from openiop.measures.models import Source as MeasureSource
@@ -103,8 +103,41 @@ def _flag(errors: dict[str, str], name: str, value: Any) -> bool:
 
 
 def all_skills() -> list[str]:
-    """Every skill named in the curriculum, for 'skills used' pickers."""
-    return sorted({skill for plan in library().plans for skill in plan.skills}, key=str.lower)
+    """Every practisable skill in the curriculum (thinking errors are not skills): what a
+    'skills used' answer may name."""
+    curriculum = library()
+    return sorted(
+        {skill for plan in curriculum.plans for skill in curriculum.practice_skills(plan.code)},
+        key=str.lower,
+    )
+
+
+def skills_taught(participant: Participant, *, keep: Any = ()) -> list[str]:
+    """The 'skills you used' list: the practisable skills of the curriculum sessions this
+    participant has attended so far (most recent first), plus any in `keep` (answers already
+    given), so the list is short and holds only what they were taught."""
+    curriculum = library()
+    codes = (
+        Attendance.objects.filter(
+            participant=participant,
+            removed=False,
+            status=AttendanceStatus.PRESENT,
+            session__starts_at__lte=clock.now(),
+        )
+        .exclude(session__plan_code="")
+        .order_by("-session__starts_at")
+        .values_list("session__plan_code", flat=True)
+    )
+    taught: list[str] = []
+    for code in codes:
+        try:
+            skills = curriculum.practice_skills(code)
+        except KeyError:
+            continue
+        taught.extend(s for s in skills if s not in taught)
+    known = set(all_skills())
+    taught.extend(s for s in keep if isinstance(s, str) and s in known and s not in taught)
+    return taught
 
 
 def _skills(errors: dict[str, str], name: str, value: Any) -> list[str]:

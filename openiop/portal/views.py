@@ -97,7 +97,7 @@ def calendar_link(request: HttpRequest) -> HttpResponse:
 @participant_self
 def checkin(request: HttpRequest) -> HttpResponse:
     user, me = participant_request(request)
-    skills = actions.all_skills()
+    skills = actions.skills_taught(me, keep=request.POST.getlist("skills_used"))
     session = actions.next_session_today(me)
     initial = {**new_form_key(), "kind": CheckInKind.SESSION if session else CheckInKind.DAILY}
     form = CheckInForm(request.POST or None, initial=initial, skills=skills)
@@ -355,8 +355,10 @@ def diary_day(request: HttpRequest, day: str) -> HttpResponse:
     except ValueError:
         raise Http404("bad day") from None
     card = selectors.diary_card(me, when)
+    initial = _diary_initial(card)
+    kept = request.POST.getlist("skills_used") or initial.get("skills_used", [])
     form = DiaryForm(
-        request.POST or None, initial=_diary_initial(card), skills=actions.all_skills()
+        request.POST or None, initial=initial, skills=actions.skills_taught(me, keep=kept)
     )
     alert, event_id = None, None
     critical = _diary_critical(form, when) if request.method == "POST" else None

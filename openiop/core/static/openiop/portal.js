@@ -87,6 +87,20 @@
     });
   }
   document.addEventListener("DOMContentLoaded", initMeters);
+  // "Find a skill": hides the skills whose name does not contain what is typed (chosen ones
+  // stay visible); without script every skill is simply listed.
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-filter-checks")) { return; }
+    var list = document.getElementById(box.getAttribute("data-filter-checks"));
+    if (!list) { return; }
+    var needle = box.value.trim().toLowerCase();
+    list.querySelectorAll("label.check").forEach(function (label) {
+      var input = label.querySelector("input");
+      var match = !needle || label.textContent.toLowerCase().indexOf(needle) !== -1;
+      label.hidden = !(match || (input && input.checked));
+    });
+  });
   // Pages shown after sending are not in the browser's cache: going back reloads them.
   window.addEventListener("popstate", function () { window.location.reload(); });
 })();
