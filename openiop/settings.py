@@ -298,7 +298,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("OPENIOP_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # django.template's DEBUG lines print whole template contexts (the request with its query
+    # string, the objects on the page): never, whatever OPENIOP_LOG_LEVEL says.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.template": {"level": "INFO"},
+    },
 }
 
 OPENIOP_PAGE_SIZE = 50

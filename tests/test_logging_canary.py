@@ -212,3 +212,86 @@ def test_AU_04_canary_never_in_logs_error_pages_or_urls(
         if status >= 400 and not form_redisplay and _has_marker(s.body):
             problems.append(f"{s.label}: {status} body names the participant")
     assert not problems, "\n".join(problems)
+
+
+def test_AU_04_json_log_of_a_login_a_chart_and_a_check_in_never_names_the_participant(
+    world: World,
+):
+    """The production log format (JSON, request id on every line) at DEBUG with the logger
+    levels the settings configure: a clinician logs in through the login page and the second
+    factor, searches by name and opens a chart; the participant logs in and sends a check-in
+    that raises a safety alert (issue 12)."""
+    import io
+    import uuid
+
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from pythonjsonlogger.json import JsonFormatter
+
+    from openiop.accounts import mfa
+    from openiop.core.logs import JSON_RESERVED_ATTRS, RequestIdFilter
+    from openiop.testing import PASSWORD
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(
+        JsonFormatter(
+            "%(levelname)s %(name)s %(request_id)s %(message)s", reserved_attrs=JSON_RESERVED_ATTRS
+        )
+    )
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+    participant = world.participant_a
+    try:
+        staff = Client()
+        device = TOTPDevice.objects.create(user=world.clinician_a, name="phone", confirmed=True)
+        response = staff.post(
+            "/accounts/login/", {"username": world.clinician_a.username, "password": PASSWORD}
+        )
+        response = staff.post(response["Location"], {"code": mfa.current_code(device)})
+        assert response.status_code == 302
+        chart = f"/p/{world.program_a.external_id}/participants/{participant.external_id}/"
+        response = staff.get(chart)
+        assert response.status_code == 200 and participant.legal_last_name in response.text
+        search = f"/p/{world.program_a.external_id}/participants/"
+        response = staff.get(search, {"q": participant.legal_last_name[:5]})
+        assert response.status_code == 200 and participant.legal_last_name in response.text
+
+        portal = Client()
+        portal.post(
+            "/accounts/login/",
+            {"username": world.participant_user.username, "password": PASSWORD},
+        )
+        response = portal.post(
+            "/me/check-in/",
+            {
+                "idempotency_key": str(uuid.uuid4()),
+                "kind": "daily",
+                "mood": "3",
+                "craving": "2",
+                "used_since_last": "no",
+                "sleep_hours": "6",
+                "medication": "taken",
+                "safety_concern": "yes",
+                "bring_to_group": f"{participant.legal_first_name} needs to talk",
+            },
+        )
+        assert response.status_code == 302
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+    text = stream.getvalue()
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert lines, "nothing was logged"
+    assert all(line["request_id"] for line in lines)
+    for secret in (
+        participant.legal_first_name,
+        participant.legal_last_name,
+        participant.record_number,
+    ):
+        assert secret.lower() not in text.lower(), f"the log names the participant: {secret}"
