@@ -44,6 +44,10 @@ from openiop.safety import assessments as safety
 # A form keyed in a few minutes after it was completed is fine; one dated tomorrow is a typo.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MIN_REASON = 5
+NO_ANSWERS = (
+    "Give at least one answer: a questionnaire with no answers is not recorded. Leave it for "
+    "later, or record only the questions that were answered."
+)
 # A refit queued this long ago and not stored was lost (its worker died): queue another.
 REFIT_REQUEUE_AFTER = timedelta(minutes=10)
 
@@ -145,15 +149,11 @@ def assessment_record(
     enrollment = _open_enrollment(participant)
     when = administered_at or timezone.now()
     _check_when(participant.program, enrollment, when)
+    if all(answer is None for answer in answers):
+        # Checked first, so an empty list gets this message too, not an item count.
+        raise ActionError({"answers": NO_ANSWERS})
     scoring_sex = _scoring_sex(participant, sex)
     result = _score(inst, answers, scoring_sex)
-    if all(answer is None for answer in answers):
-        raise ActionError(
-            {
-                "answers": "Give at least one answer: an administration with no answers is not "
-                "recorded."
-            }
-        )
     assessment = Assessment.objects.create(
         **({"external_id": external_id} if external_id else {}),
         program=participant.program,

@@ -118,6 +118,21 @@ class Assessment(BaseModel):
 
     objects = AssessmentQuerySet.as_manager()
 
+    @property
+    def completeness(self) -> str:
+        """A partial administration in words for history lists and the detail page
+        (clinical.md section 3): which items were left unanswered, and whether the total
+        was prorated (CORE-10, one item) or left blank. Empty when nothing is missing."""
+        if not self.missing:
+            return ""
+        count = len(self.missing)
+        items = ", ".join(str(ref) for ref in self.missing)
+        noun = "item" if count == 1 else "items"
+        if self.prorated:
+            return f"prorated: {count} {noun} unanswered ({items})"
+        scored = " so no total" if self.total is None and self.instrument != "cssrs" else ""
+        return f"incomplete: {count} {noun} unanswered ({items}){scored}"
+
     # Set by `assessment_record` on the instance it returns (not stored).
     result: ScoreResult | None = None
     # The status as loaded from the database, for the immutability guard.
