@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import OperationalError
 
 from openiop.operations.backup import BackupError, backup_create
 from openiop.operations.crypto import (
@@ -66,6 +67,10 @@ class Command(BaseCommand):
             )
         except (BackupError, BackupKeyError) as error:
             raise CommandError(str(error), returncode=1) from None
+        except OperationalError as error:
+            raise CommandError(
+                f"cannot use the database in DATABASE_URL: {str(error).strip()}", returncode=1
+            ) from None
         rows = sum(manifest["tables"].values())
         self.stderr.write(
             f"backup: {len(manifest['tables'])} tables, {rows} rows, key id {manifest['key_id']}"

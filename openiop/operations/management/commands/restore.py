@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import OperationalError
 
 from openiop.operations.backup import BackupError, read_manifest, restore
 from openiop.operations.crypto import (
@@ -44,6 +45,10 @@ class Command(BaseCommand):
             report = restore(path, master, progress=self.stderr.write)
         except (BackupError, BackupKeyError, BackupIntegrityError) as error:
             raise CommandError(str(error), returncode=1) from None
+        except OperationalError as error:
+            raise CommandError(
+                f"cannot use the database in DATABASE_URL: {str(error).strip()}", returncode=1
+            ) from None
         manifest = report.manifest
         rows = sum(manifest["tables"].values())
         self.stdout.write(
