@@ -53,6 +53,7 @@ class PasswordChangeForm(forms.Form):
 class BreakGlassForm(forms.Form):
     program = forms.ModelChoiceField(queryset=Program.objects.none(), to_field_name="external_id")
     reason = forms.CharField(
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What is the emergency? This is reported to the program's director.",
     )

@@ -31,6 +31,7 @@ class ConsentForm(forms.Form):
         label="What information (§2.31(a)(3))",
     )
     information_description = forms.CharField(
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Description of the information",
@@ -47,6 +48,7 @@ class ConsentForm(forms.Form):
         label="Purpose (§2.31(a)(5))",
     )
     purpose_text = forms.CharField(
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Purpose described",
@@ -67,6 +69,7 @@ class ConsentForm(forms.Form):
         choices=[("", "Choose…"), *SignerRelation.choices], required=False, label="Signer is"
     )
     signer_authority = forms.CharField(
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         label="Signer's authority",
@@ -78,7 +81,10 @@ class ConsentForm(forms.Form):
 class RevokeForm(forms.Form):
     revoked_on = forms.DateField(widget=DATE_WIDGET, label="Revocation received on")
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Reason (optional)"
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Reason (optional)",
     )
 
 
@@ -107,7 +113,9 @@ class ReleaseForm(forms.Form):
         max_length=200, required=False, help_text="Medical emergency: who received it."
     )
     affiliation = forms.CharField(max_length=200, required=False, label="Their affiliation")
-    nature_of_emergency = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    nature_of_emergency = forms.CharField(
+        max_length=500, widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     order_reference = forms.CharField(
         max_length=200, required=False, help_text="Court order: docket or order number."
     )

@@ -32,7 +32,9 @@ class PracticeForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="Peer feedback themes",
     )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, skills: list[str], roles: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,17 +49,23 @@ class PracticeForm(forms.Form):
 class SharedNoteForm(forms.Form):
     shared_topic = forms.CharField(max_length=300, required=False, label="Topic")
     shared_interventions = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Interventions"
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Interventions",
     )
     shared_process = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Group process"
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Group process",
     )
 
 
 class OverrideForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class AddendumForm(forms.Form):
     reason = forms.CharField(max_length=300)
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))

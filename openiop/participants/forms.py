@@ -29,7 +29,9 @@ class DemographicsForm(forms.Form):
     gender_identity = forms.CharField(max_length=100, required=False)
     phone = forms.CharField(max_length=32, required=False)
     email = forms.EmailField(required=False)
-    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    address = forms.CharField(
+        max_length=500, widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     emergency_contact_name = forms.CharField(max_length=200, required=False)
     emergency_contact_relationship = forms.CharField(max_length=100, required=False)
     emergency_contact_phone = forms.CharField(max_length=32, required=False)
@@ -66,7 +68,7 @@ class EditForm(DemographicsForm):
 class PhaseChangeForm(forms.Form):
     to_phase = forms.ChoiceField(choices=Phase.choices, label="New phase")
     effective_on = forms.DateField(widget=DATE_WIDGET, label="Effective from")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class DischargeForm(forms.Form):
@@ -80,7 +82,9 @@ class DischargeForm(forms.Form):
     step_down_destination = forms.ChoiceField(
         choices=StepDownDestination.choices, label="Step-down destination"
     )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    note = forms.CharField(
+        max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
 
 class FilterForm(forms.Form):

@@ -130,12 +130,17 @@ class DiaryForm(IdempotentForm):
     used_substance = _yes_no("Did you use alcohol or drugs?")
     self_harm_action = _yes_no("Did you harm yourself?")
     actions_taken = forms.CharField(
-        label="Other actions I took", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=2000,
+        label="Other actions I took",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     skills_used = forms.MultipleChoiceField(
         label="Skills I used", required=False, widget=forms.CheckboxSelectMultiple
     )
-    note = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        max_length=2000, label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, skills: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -22,6 +22,7 @@ class PlanCreateForm(forms.Form):
         widget=DATE_WIDGET, label="Review by", help_text="Within 90 days of the start."
     )
     participant_statement = forms.CharField(
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         label="In the participant's words",
@@ -33,6 +34,7 @@ class ReviewForm(VersionedForm):
     reviewed_on = forms.DateField(widget=DATE_WIDGET, label="Reviewed on")
     next_review_on = forms.DateField(widget=DATE_WIDGET, label="Next review by")
     note = forms.CharField(
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
         label="Review note",
         help_text="Progress on each goal, what changes, and the participant's view.",
@@ -91,4 +93,6 @@ class InterventionForm(VersionedForm):
 
 class StatusForm(VersionedForm):
     status = forms.ChoiceField(choices=ItemStatus.choices, label="New status")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
+    reason = forms.CharField(
+        max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label="Reason"
+    )
