@@ -101,3 +101,14 @@ def test_the_filter_labels_times_and_follows_the_active_zone():
         assert template.render(Context({"m": summer})).startswith("Wed 9 Jun 23:09 EDT|")
     # With no program's zone active the label says UTC, so the time cannot be mistaken.
     assert template.render(Context({"m": moment})).startswith("Fri 4 Dec 04:09 UTC|")
+
+
+def test_the_repeated_hour_of_a_fall_back_night_is_labelled():
+    """01:31 happens twice on 7 November 2027 in New York; the label tells them apart (Django's
+    own `T` is empty for an ambiguous time)."""
+    template = Template("{% load program_time %}{{ m|program_time:'time' }}")
+    with timezone.override(clock.zone_named("America/New_York")):
+        first = datetime.fromisoformat("2027-11-07T05:31:00+00:00")
+        second = datetime.fromisoformat("2027-11-07T06:31:00+00:00")
+        assert template.render(Context({"m": first})) == "01:31 EDT"
+        assert template.render(Context({"m": second})) == "01:31 EST"

@@ -34,8 +34,29 @@ STYLES = {
 }
 
 
+def _with_zone_label(fmt: str, label: str) -> str:
+    """The format with each unescaped `T` replaced by the zone label as literal text. Django's
+    own `T` is empty for a time in the repeated hour of a fall-back night (01:31 happens
+    twice), exactly when the label is needed to tell EDT from EST."""
+    out = []
+    escaped = False
+    for char in fmt:
+        if escaped:
+            out.append("\\" + char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "T":
+            out.append("".join("\\" + c for c in label))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 @register.filter
 def program_time(value: object, style: str = "datetime") -> str:
     if not isinstance(value, datetime) or value.tzinfo is None:
         return ""
-    return dateformat.format(clock.in_active_zone(value), STYLES.get(style, style))
+    local = clock.in_active_zone(value)
+    fmt = _with_zone_label(STYLES.get(style, style), local.tzname() or "")
+    return dateformat.format(local, fmt)
