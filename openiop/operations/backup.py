@@ -127,11 +127,14 @@ def applied_migrations(using: str = DEFAULT_DB_ALIAS) -> dict[str, list[str]]:
     return {app: sorted(names) for app, names in sorted(applied.items())}
 
 
-def _known_migrations() -> set[tuple[str, str]]:
+def _known_migrations() -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """This code's migrations, each with the migrations it replaces (squashed ones)."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
-    known = set(loader.disk_migrations)
-    for migration in loader.disk_migrations.values():
-        known.update(migration.replaces or [])
+    known: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for key, migration in loader.disk_migrations.items():
+        known[key] = [tuple(pair) for pair in migration.replaces or []]  # type: ignore[misc]
+        for replaced in migration.replaces or []:
+            known.setdefault(tuple(replaced), [])  # type: ignore[arg-type]
     return known
 
 
@@ -478,16 +481,15 @@ def _check_manifest(manifest: dict[str, Any], connection: BaseDatabaseWrapper) -
         )
     backed_up = {(app, name) for app, names in manifest["migrations"].items() for name in names}
     known = _known_migrations()
-    unknown = sorted(f"{app}.{name}" for app, name in backed_up - known)
+    unknown = sorted(f"{app}.{name}" for app, name in backed_up - set(known))
     if unknown:
         raise BackupError(
             "this backup comes from a newer OpenIOP: its schema has migrations this code "
             f"does not know ({', '.join(unknown[:_NAMED])}). Upgrade OpenIOP first, then restore."
         )
-    pending = sorted(
-        f"{app}.{name}" for app, name in known - backed_up if app in manifest["migrations"]
-    )
-    return pending
+    # Django records a squashed migration as the migrations it replaces.
+    applied = backed_up | {key for key, old in known.items() if old and set(old) <= backed_up}
+    return sorted(f"{app}.{name}" for app, name in set(known) - applied)
 
 
 def _describe(connection: BaseDatabaseWrapper) -> str:
