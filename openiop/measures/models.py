@@ -156,7 +156,17 @@ class Assessment(BaseModel):
             models.Index(
                 fields=["program", "participant", "instrument", "administered_at"],
                 name="assessment_trajectory_idx",
-            )
+            ),
+            # The history's stamp (outcomes.history_stamp), read on every chart, measures page
+            # and runner view: MAX(id) and MAX(updated_at) as two index lookups instead of a
+            # scan of the program's rows (EXPLAIN at 5,000 participants, docs/benchmarks.md).
+            models.Index(
+                fields=["program", "instrument", "id"], name="assessment_history_last_idx"
+            ),
+            models.Index(
+                fields=["program", "instrument", "updated_at"],
+                name="assessment_history_changed_idx",
+            ),
         ]
         ordering = ["administered_at", "id"]
 
