@@ -137,6 +137,10 @@ def test_no_page_shows_a_uuid_or_an_internal_code(world: World, client_for):
             continue
         opened += 1
         problems.extend(_findings(route, response.content.decode()))
+        if route.name == "audit:report":  # every kind of event, not only the newest 50
+            for action in ("create", "update", "disclose", "export"):
+                more = client.get(route.path, {"action": action})
+                problems.extend(_findings(route, more.content.decode()))
     assert opened > 40, f"only {opened} pages opened"
     assert not problems, "\n".join(problems)
 

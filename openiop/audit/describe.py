@@ -10,8 +10,11 @@ from typing import Any
 
 from django.apps import apps
 
+from openiop.curriculum.library import library
+
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _HEX_ID = re.compile(r"^[0-9a-f]{32}$", re.I)
+_PLAN_CODE = re.compile(r"^[a-z]{2,5}-\d{2}$")
 # Detail keys whose values are ids or bookkeeping, never shown on the page.
 _HIDDEN = {"view", "page", "filters", "request_id", "idempotency_key", "key"}
 # Detail keys that pair up as the value before and after the change.
@@ -29,6 +32,14 @@ def object_label(object_type: str) -> str:
     return str(model._meta.verbose_name).capitalize()
 
 
+def _plan_title(code: str) -> str | None:
+    """A curriculum plan code ('cbt-02') as its session title; None when unknown."""
+    try:
+        return library().plan(code).title
+    except KeyError:
+        return None
+
+
 def _words(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
@@ -44,6 +55,8 @@ def _value(value: Any) -> str | None:
     if isinstance(value, str):
         if _UUID.match(value) or _HEX_ID.match(value):
             return None
+        if _PLAN_CODE.match(value):
+            return _plan_title(value)
         return value.replace("_", " ") if re.fullmatch(r"[a-z0-9_]+", value) else value
     if isinstance(value, int | float):
         return str(value)

@@ -34,12 +34,14 @@ def test_changes_in_words_without_ids():
         "user": "0b7c6a1e-1234-4cde-8f00-123456789abc",
         "walk_in": True,
         "filters": {"user": "x"},
+        "plan": "cbt-02",
     }
     lines = changes(detail)
     assert "engagement → early recovery" in lines
     assert "Changed: pronouns, phone" in lines
     assert "Arrived at: — → 10:05" in lines
     assert "Walk in: yes" in lines
+    assert "Plan: The thought record, part 1: situation, moods and the hot thought" in lines
     assert not any(UUID.search(line) for line in lines)
     assert not any("Filters" in line for line in lines)
 
