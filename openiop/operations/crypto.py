@@ -116,7 +116,8 @@ class EncryptingWriter:
             raise ValueError("write to a closed backup stream")
         self._buffer += data
         self.plaintext_bytes += len(data)
-        # Keep at least one byte back so the last chunk is always sealed as final in close().
+        # Full chunks go out as they fill; what is left (possibly nothing) is sealed in close()
+        # as the final chunk, which is what lets a reader detect a truncated file.
         while len(self._buffer) > self._chunk_size:
             self._seal(bytes(self._buffer[: self._chunk_size]), final=False)
             del self._buffer[: self._chunk_size]
