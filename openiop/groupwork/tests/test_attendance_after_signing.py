@@ -229,6 +229,12 @@ def test_runner_refuses_the_plain_edit_and_offers_the_addendum(world: World, cli
     assert row.minutes == 30 and _week_minutes(world, session) == other + 30
     addendum = NoteAddendum.objects.get(note=note)
     assert addendum.minutes == 30 and "Attended 30 of 90 minutes (was 70)." in addendum.text
+    # The note's printable page carries the addendum beside the signed text.
+    printed = client.get(
+        f"/p/{world.program_a.external_id}/sessions/{session.external_id}/notes/"
+        f"{note.external_id}/print/"
+    ).content.decode()
+    assert "Attended 30 of 90 minutes (was 70)." in printed
 
 
 def test_runner_correction_twins(world: World, client_for):
