@@ -314,11 +314,11 @@ def growth_refit_if_stale(*, program_id: int, instrument: str) -> bool:
     history is not too thin for the model anyway)."""
     program = Program.objects.get(pk=program_id)
     stamp = outcomes.history_stamp(program, instrument)
-    if stamp.certainly_thin:
-        return False
     fit = GrowthFit.objects.filter(program_id=program_id, instrument=instrument).first()
     if fit is not None and fit.fitted_at is not None and fit.history_hash == stamp.hash:
         return False
+    if (fit is None or fit.fitted_at is None) and outcomes.certainly_thin(program, instrument):
+        return False  # nothing to fit yet: pages use the rule for a thin history
     return growth_refit_request(program_id=program_id, instrument=instrument)
 
 

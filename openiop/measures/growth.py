@@ -57,27 +57,26 @@ def _describe(fit: GrowthFit | None, program: Program, thin: bool, stale: bool) 
 def current_expectation(
     program: Program, instrument: str = outcomes.DEFAULT_INSTRUMENT
 ) -> tuple[outcomes.Expectation, FitInfo]:
-    """(the expectation to judge with, what to say about it) in two queries when the stored
-    fit is current (fingerprint, fit); a stale or missing fit adds the few that queue a refit
-    (at most one refit is queued however many pages ask)."""
+    """(the expectation to judge with, what to say about it). Two cheap queries (the history's
+    stamp, the stored fit) whatever the history's size; without a stored fit, a count decides
+    between "thin history" and queueing the first fit; a stale fit queues one refit (at most
+    one is queued however many pages ask)."""
     stamp = outcomes.history_stamp(program, instrument)
     rule = outcomes.rule_for(instrument)
-    if stamp.certainly_thin:
-        return rule, _describe(None, program, thin=True, stale=False)
     fit = GrowthFit.objects.filter(program=program, instrument=instrument).first()
-    fitted = fit is not None and fit.fitted_at is not None
-    stale = not fitted or (fit is not None and fit.history_hash != stamp.hash)
-    queued = fit is not None and fit.refit_queued_at is not None
-    if queued and fit is not None and fit.refit_queued_at is not None:
+    queued = False
+    if fit is not None and fit.refit_queued_at is not None:
         queued = fit.refit_queued_at > clock.now() - REFIT_REQUEUE_AFTER
+    if fit is None or fit.fitted_at is None:
+        if not queued:
+            if outcomes.certainly_thin(program, instrument):
+                return rule, _describe(None, program, thin=True, stale=False)
+            growth_refit_request(program_id=program.pk, instrument=instrument)
+        return replace(rule, why=NOT_FITTED_YET), _describe(None, program, False, True)
+    stale = fit.history_hash != stamp.hash
     if stale and not queued:
         growth_refit_request(program_id=program.pk, instrument=instrument)
-    if fit is None or not fitted:
-        expectation: outcomes.Expectation = replace(rule, why=NOT_FITTED_YET)
-    else:
-        expectation = outcomes.expectation_from(
-            fit.method, fit.why, fit.params, instrument=instrument
-        )
+    expectation = outcomes.expectation_from(fit.method, fit.why, fit.params, instrument=instrument)
     return expectation, _describe(fit, program, thin=False, stale=stale)
 
 
@@ -110,7 +109,7 @@ def not_on_track_ids(
 ) -> dict[int, str]:
     """Participant id -> "PHQ-9 not on track (...)" for those whose latest score in their
     latest episode is worse than expected, judged with the last good stored fit. Three
-    queries when the fit is current (stamp, fit, these participants' rows)."""
+    queries when a fit is stored (stamp, fit, these participants' rows)."""
     if not participant_ids:
         return {}
     frame, expectation, _ = program_history(

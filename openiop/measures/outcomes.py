@@ -400,41 +400,38 @@ def episodes_frame(rows: list[Row]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class HistoryStamp:
-    """A fingerprint of a program's history of one instrument, read in one aggregate query:
-    a new administration changes the latest id and the count, marking one entered in error
-    changes the latest update. `valid`/`episodes` bound the history's size from above, so
-    `certainly_thin` holds only where the full history would be thin too."""
+    """A fingerprint of a program's history of one instrument: its latest id and latest change.
+    A new administration raises both; marking one entered in error raises the latest change
+    (assessments are never deleted). Two index lookups (assessment_history_*_idx), whatever
+    the history's size: pages read it on every view."""
 
     last: int | None
-    count: int
     changed: Any
-    valid: int
-    episodes: int
 
     @property
     def hash(self) -> str:
         changed = self.changed.isoformat() if self.changed is not None else ""
-        raw = f"{self.last}|{self.count}|{changed}"
-        return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-    @property
-    def certainly_thin(self) -> bool:
-        # Each episode's first valid row is its intake: at most valid - episodes rows after it.
-        return self.episodes < MIN_PARTICIPANTS or self.valid - self.episodes < MIN_ASSESSMENTS
+        return hashlib.sha256(f"{self.last}|{changed}".encode()).hexdigest()[:32]
 
 
 def history_stamp(program: Program, instrument: str) -> HistoryStamp:
-    valid = Q(status=AssessmentStatus.SCORED, entered_in_error=False, total__isnull=False)
     stamp = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
-        last=Max("id"),
-        n=Count("id"),
-        changed=Max("updated_at"),
-        valid=Count("id", filter=valid),
-        episodes=Count("enrollment", filter=valid, distinct=True),
+        last=Max("id"), changed=Max("updated_at")
     )
-    return HistoryStamp(
-        stamp["last"], stamp["n"], stamp["changed"], stamp["valid"], stamp["episodes"]
+    return HistoryStamp(stamp["last"], stamp["changed"])
+
+
+def certainly_thin(program: Program, instrument: str) -> bool:
+    """Whether the history is too small for the model, read from two counts (a scan of the
+    program's rows: only asked while no fit is stored). Each episode's first valid row is its
+    intake, so valid - episodes bounds the post-intake rows from above, and this holds only
+    where `history_is_thin` would hold on the full history too."""
+    valid = Q(status=AssessmentStatus.SCORED, entered_in_error=False, total__isnull=False)
+    counts = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
+        valid=Count("id", filter=valid), episodes=Count("enrollment", filter=valid, distinct=True)
     )
+    episodes, post = counts["episodes"], counts["valid"] - counts["episodes"]
+    return bool(episodes < MIN_PARTICIPANTS or post < MIN_ASSESSMENTS)
 
 
 def valid_rows(program: Program, instrument: str) -> Any:

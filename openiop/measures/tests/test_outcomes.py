@@ -192,7 +192,8 @@ def test_not_on_track_ids_from_the_database(world: World):
 @pytest.mark.django_db
 def test_thin_history_never_fits_and_queries_are_constant(world: World, monkeypatch):
     """A history too small for the model uses the rule at once: no fit, no queued refit,
-    and the same two queries (the history's stamp, these participants' rows) as it grows."""
+    and the same four queries (the history's stamp, the stored fit, the counts that say the
+    history is thin, these participants' rows) as it grows."""
     from django_tasks_db.models import DBTaskResult
 
     calls = []
@@ -207,7 +208,7 @@ def test_thin_history_never_fits_and_queries_are_constant(world: World, monkeypa
     cold, _ = run([first.pk])
     more = [_course(world, [18, 18, 19, 20, 21, 22], f"More{i}")[0].pk for i in range(3)]
     grown, flags = run([first.pk, *more])
-    assert cold == grown == 2
+    assert cold == grown == 4
     assert calls == [] and not DBTaskResult.objects.exists()
     assert set(flags) == {first.pk, *more}
 
