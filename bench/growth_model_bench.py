@@ -15,6 +15,14 @@ for a program:
     .venv/bin/python bench/growth_model_bench.py            # 3 runs, writes the report
     .venv/bin/python bench/growth_model_bench.py --runs 1 --participants 1000
     .venv/bin/python bench/growth_model_bench.py --output /tmp/report.md
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/openiop_bench_load \
+        .venv/bin/python bench/growth_model_bench.py --runs 1 --page
+
+4. with --page, in the database DATABASE_URL names (bench/load.py sets one up: 5,000
+   participants x 12 weekly PHQ-9 in Riverside Adult IOP): the measures page's time with a
+   *stale* stored fit, in-process through Django's test client. The page must not fit (the
+   fit function is replaced by one that counts calls) and must queue exactly one refit; the
+   refit is then run (as the worker would) and the page timed again.
 
 Single process, one fit at a time (the machine it is meant for has 2 cores).
 """
@@ -197,6 +205,93 @@ def render(args: argparse.Namespace, rows: int, runs: list[Run], notes: str) -> 
     return "\n".join(lines)
 
 
+def page_step() -> str:
+    """Measures page at the database's size with a stale fit: no fit in the request."""
+    from django.test.utils import override_settings
+    from django_tasks_db.models import DBTaskResult
+
+    from openiop.accounts.models import User
+    from openiop.bulkworld import bulk_admit
+    from openiop.core import clock
+    from openiop.measures import outcomes
+    from openiop.measures.actions import growth_refit_run
+    from openiop.measures.models import Assessment
+    from openiop.participants.models import Participant
+    from openiop.programs.models import Program
+    from openiop.testing import verified_client
+
+    program = Program.objects.get(name="Riverside Adult IOP")
+    people = Participant.objects.filter(program=program).count()
+    scores = Assessment.objects.filter(program=program, instrument="phq9").count()
+    fit, fit_s = timed(
+        "fitting (as the worker)",
+        lambda: growth_refit_run(program_id=program.pk, instrument="phq9"),
+    )
+    assert fit is not None
+    person = Participant.objects.filter(program=program, assessments__isnull=False).first()
+    assert person is not None
+    staff = User.objects.get(username="casey.clinician")
+    bulk_admit(  # one more scored participant: the stored fit is stale from here on
+        program=program,
+        track=person.enrollments.get(discharged_on__isnull=True).track,
+        clinician=staff,
+        count=1,
+        start=800000 + int(time.time()) % 100000,
+        admitted_on=clock.program_today(program),
+        phq9_weekly=1,
+        first_at=clock.now(),
+    )
+    DBTaskResult.objects.filter(task_path__endswith="growth_refit").delete()
+    type(fit).objects.filter(pk=fit.pk).update(refit_queued_at=None)
+    calls: list[int] = []
+    real = outcomes.expectation_for
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    outcomes.expectation_for = counting  # type: ignore[assignment]
+    client = verified_client(staff)
+    path = f"/p/{program.external_id}/participants/{person.external_id}/measures/"
+    stale: list[float] = []
+    fresh: list[float] = []
+    with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False):
+        for _ in range(10):
+            started = time.perf_counter()
+            response = client.get(path, secure=True)
+            stale.append(time.perf_counter() - started)
+            assert response.status_code == 200
+        in_request = len(calls)
+        queued = DBTaskResult.objects.filter(task_path__endswith="growth_refit").count()
+        said = "fitted" if b"Newer scores since; a refit is queued." in response.content else "?"
+        outcomes.expectation_for = real
+        _, refit_s = timed(
+            "refitting (as the worker)",
+            lambda: growth_refit_run(program_id=program.pk, instrument="phq9"),
+        )
+        for _ in range(10):
+            started = time.perf_counter()
+            client.get(path, secure=True)
+            fresh.append(time.perf_counter() - started)
+    ms = [1000 * v for v in stale]
+    ms2 = [1000 * v for v in fresh]
+    return "\n".join(
+        [
+            f"## The page with a stale fit ({people:,} participants, {scores:,} PHQ-9 scores)\n",
+            "Measured in-process (Django test client, PostgreSQL, a verified clinician session), "
+            "10 views each; the fit function counted its calls during the stale views.\n",
+            "| measures page | median | max | fits in the request | refits queued |",
+            "|---|---|---|---|---|",
+            f"| stale fit (before the worker's refit) | {statistics.median(ms):.0f} ms | "
+            f"{max(ms):.0f} ms | {in_request} | {queued} ({said}: page says a refit is queued) |",
+            f"| current fit (after it) | {statistics.median(ms2):.0f} ms | {max(ms2):.0f} ms | "
+            "0 | 0 |\n",
+            f"The fit itself, in the benchmark process: {fit_s:.1f} s before, {refit_s:.1f} s "
+            "for the refit: the time a page used to wait once per change.\n",
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=5000)
@@ -206,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--percentile", type=float, default=DEFAULT_PERCENTILE)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument(
+        "--page", action="store_true", help="also time the page with a stale fit (DATABASE_URL)"
+    )
     args = parser.parse_args(argv)
 
     notes = machine()
@@ -213,7 +311,12 @@ def main(argv: list[str] | None = None) -> int:
     frame = simulate(args)
     print(f"simulated {args.participants:,} participants: {len(frame):,} rows", flush=True)
     runs = [one_run(n, frame, args) for n in range(1, args.runs + 1)]
-    args.output.write_text(render(args, len(frame), runs, notes))
+    report = render(args, len(frame), runs, notes)
+    if args.page:
+        page = page_step()
+        print(page, flush=True)
+        report += "\n" + page
+    args.output.write_text(report)
     fits = [r.fit for r in runs]
     print(
         f"fit median {statistics.median(fits):.1f} s (min {min(fits):.1f}, max {max(fits):.1f}); "
