@@ -280,7 +280,7 @@ def safety_event_help_press(*, actor: User, participant: Participant, detail: st
     escalation already scheduled runs once. Otherwise a new high-severity event is raised.
     Never refused."""
     # Serialise one participant's presses, so two at once cannot open two events.
-    Participant.objects.select_for_update().filter(pk=participant.pk).exists()
+    list(Participant.objects.select_for_update().filter(pk=participant.pk).values_list("pk"))
     joined = _recent_help_event(participant)
     if joined is None:
         return safety_event_raise(
