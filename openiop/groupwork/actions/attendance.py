@@ -64,12 +64,14 @@ def refuse_if_note_signed(attendance: Attendance, field: str) -> None:
     """Once the participant's note for the session is signed, the attendance it states
     (status, arrival, departure, minutes) changes only through `attendance_correct`, which
     adds an addendum re-stating the minutes: the plain edit is refused, naming the field."""
-    signed = Note.objects.filter(
-        session_id=attendance.session_id,
-        participant_id=attendance.participant_id,
-        status=NoteStatus.SIGNED,
-    ).exists()
-    if signed:
+    # The note rows are locked as signing locks them, so a signature and an edit landing at
+    # the same moment are taken one after the other: never an edit under a fresh signature.
+    statuses = (
+        Note.objects.select_for_update()
+        .filter(session_id=attendance.session_id, participant_id=attendance.participant_id)
+        .values_list("status", flat=True)
+    )
+    if NoteStatus.SIGNED in list(statuses):
         raise ConflictError(
             {
                 field: f'{SIGNED_ATTENDANCE} ("Correct attendance", with a reason) instead of '
