@@ -318,3 +318,6 @@ OPENIOP_SAFETY_POLL_SECONDS = int(env_str("OPENIOP_SAFETY_POLL_SECONDS", "30"))
 # program's directors and supervisors after this long, and again each period after that.
 OPENIOP_SAFETY_ESCALATE_AFTER = timedelta(minutes=30)
 OPENIOP_NOTIFIER = "openiop.safety.notifiers.ConsoleNotifier"
+# Queued by `openiop worker` each time it starts: sweeps that find work whose job was lost
+# (a queue that was unreachable, a worker killed mid-task).
+OPENIOP_WORKER_STARTUP_TASKS = ["openiop.safety.tasks.safety_escalate_overdue"]

@@ -21,6 +21,9 @@ from openiop.safety.tests.helpers import raise_event
 from openiop.testing import World
 
 pytestmark = pytest.mark.django_db
+# The workers close database connections (as they must between tasks), which would end the
+# transaction a plain test runs in: the tests that run a worker commit for real.
+commits = pytest.mark.django_db(transaction=True)
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 RQ_SETTINGS = {
@@ -45,6 +48,7 @@ def _escalated(event: SafetyEvent) -> bool:
     )
 
 
+@commits
 def test_database_worker_runs_the_escalation(world: World):
     from django_tasks_db.models import DBTaskResult
 
@@ -52,14 +56,17 @@ def test_database_worker_runs_the_escalation(world: World):
     task = DBTaskResult.objects.get(task_path="openiop.safety.actions.safety_escalate_if_due")
     assert task.args_kwargs["args"] == [event.pk] and task.run_after > clock.now()
 
-    call_command("worker", once=True)  # not due yet: nothing happens
+    with override_settings(OPENIOP_WORKER_STARTUP_TASKS=[]):
+        call_command("worker", once=True)  # not due yet: nothing happens
     event.refresh_from_db()
     assert event.escalation_level == 0
 
     _half_hour_passes(event)
     DBTaskResult.objects.filter(pk=task.pk).update(run_after=clock.now() - timedelta(seconds=1))
-    call_command("worker", once=True)
+    with override_settings(OPENIOP_WORKER_STARTUP_TASKS=[]):
+        call_command("worker", once=True)
     assert _escalated(event)
+    assert DBTaskResult.objects.get(pk=task.pk).status == "SUCCESSFUL"
 
 
 @pytest.fixture
@@ -76,12 +83,16 @@ def redis_db():
     connection.flushdb()
 
 
-def test_rq_worker_runs_the_escalation(world: World, redis_db):
+def test_rq_worker_runs_the_escalation(world: World, redis_db, django_capture_on_commit_callbacks):
     from rq import Queue
     from rq.registry import ScheduledJobRegistry
 
     with override_settings(**RQ_SETTINGS):
-        event = raise_event(world)
+        with django_capture_on_commit_callbacks(execute=True) as queued:
+            event = raise_event(world)
+            registry = ScheduledJobRegistry(queue=Queue("default", connection=redis_db))
+            assert registry.get_job_ids() == []  # nothing on Redis before the commit
+        assert any(callback.__name__ == "enqueue_after_commit" for callback in queued)
         queue = Queue("default", connection=redis_db)
         registry = ScheduledJobRegistry(queue=queue)
         (job_id,) = registry.get_job_ids()
@@ -91,11 +102,12 @@ def test_rq_worker_runs_the_escalation(world: World, redis_db):
 
         _half_hour_passes(event)
         registry.schedule(job, clock.now() - timedelta(seconds=1))
-        # SimpleWorker runs the job in this process, inside the test's transaction.
-        call_command("worker", once=True, rq_worker_class="rq.worker.SimpleWorker")
+        # SimpleWorker runs the job in this process (without the start-up sweep, which would
+        # escalate the event itself).
+        with override_settings(OPENIOP_WORKER_STARTUP_TASKS=[]):
+            call_command("worker", once=True, rq_worker_class="rq.worker.SimpleWorker")
         assert _escalated(event)
-        # The escalation scheduled the next one, on Redis again.
-        assert len(registry.get_job_ids()) == 1
+        assert registry.get_job_ids() == []  # moved to the queue and run
 
 
 def test_worker_refuses_a_backend_without_a_queue():
@@ -103,3 +115,43 @@ def test_worker_refuses_a_backend_without_a_queue():
     with override_settings(TASKS=immediate), pytest.raises(SystemExit) as exited:
         call_command("worker", once=True)
     assert exited.value.code == 2
+
+
+def test_rq_jobs_are_queued_after_the_commit(
+    world: World, redis_db, django_capture_on_commit_callbacks
+):
+    """A worker must never look for an event whose transaction has not committed yet."""
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    registry = ScheduledJobRegistry(queue=Queue("default", connection=redis_db))
+    with override_settings(**RQ_SETTINGS):
+        with django_capture_on_commit_callbacks(execute=True):
+            raise_event(world)
+            assert registry.get_job_ids() == []
+        assert len(registry.get_job_ids()) == 1
+
+
+def test_an_unreachable_redis_does_not_lose_the_event(
+    world: World, django_capture_on_commit_callbacks, caplog
+):
+    """The event and its alerts stand; the failure is logged (without the participant), and
+    the sweep the worker queues when it starts escalates the event later."""
+    down = {**RQ_SETTINGS, "RQ_QUEUES": {"default": {"URL": "redis://127.0.0.1:1/0"}}}
+    with override_settings(**down), django_capture_on_commit_callbacks(execute=True):
+        event = raise_event(world)
+    assert SafetyEvent.objects.filter(pk=event.pk).exists()
+    failures = [r for r in caplog.records if "could not queue the escalation" in r.getMessage()]
+    assert len(failures) == 1
+    assert world.participant_a.legal_last_name not in caplog.text
+
+
+@commits
+def test_the_worker_sweeps_for_overdue_escalations_when_it_starts(world: World):
+    from django_tasks_db.models import DBTaskResult
+
+    event = raise_event(world)
+    DBTaskResult.objects.all().delete()  # the job was lost
+    _half_hour_passes(event)
+    call_command("worker", once=True)
+    assert _escalated(event)

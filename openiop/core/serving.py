@@ -172,9 +172,10 @@ class OpenIOPServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from openiop.wsgi import application
+        """settings.WSGI_APPLICATION (openiop.wsgi.application), as Django's own servers do."""
+        from django.core.servers.basehttp import get_internal_wsgi_application
 
-        return application
+        return get_internal_wsgi_application()
 
 
 def describe(config: ServeConfig) -> str:

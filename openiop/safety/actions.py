@@ -509,10 +509,28 @@ def safety_event_escalate(event: SafetyEvent, *, reason: str = NOT_IN_TIME) -> b
 
 def schedule(job: Any, event: SafetyEvent) -> None:
     """Enqueue `job(event.pk)` to run when the event's escalation falls due. Backends that
-    cannot defer (the immediate backend in tests) run it now, when it finds nothing due."""
-    if job.get_backend().supports_defer:
+    cannot defer (the immediate backend in tests) run it now, when it finds nothing due.
+
+    The database queue takes the job in the event's own transaction. A queue outside the
+    database (RQ on Redis) gets it once the transaction has committed, so a worker never looks
+    for an event that is not there yet; and if Redis cannot be reached, the event stands (its
+    alerts went out with it) and the failure is logged: the sweep `safety_escalate_overdue`,
+    which `openiop worker` runs when it starts, escalates it later."""
+    backend = job.get_backend()
+    if backend.supports_defer:
         job = job.using(run_after=escalation_due_at(event))
-    job.enqueue(event.pk)
+    if not type(backend).__module__.startswith("django_tasks_rq"):
+        job.enqueue(event.pk)
+        return
+    event_pk, external_id = event.pk, event.external_id
+
+    def enqueue_after_commit() -> None:
+        try:
+            job.enqueue(event_pk)
+        except Exception:
+            logger.exception("could not queue the escalation of safety event %s", external_id)
+
+    transaction.on_commit(enqueue_after_commit)
 
 
 @task()

@@ -4,6 +4,9 @@ OPENIOP_TASKS_BACKEND=db (the default): django-tasks-db's `db_worker` polls the 
 table. OPENIOP_TASKS_BACKEND=rq: an RQ worker on Redis (OPENIOP_REDIS_URL) with its scheduler,
 which moves deferred tasks (a safety escalation due in 30 minutes) onto the queue when they fall
 due; any number of these may run on any number of hosts (docs/operations.md).
+
+On start it first queues `settings.OPENIOP_WORKER_STARTUP_TASKS` (the safety escalation sweep),
+so work whose job was lost while no worker ran, or while Redis could not be reached, is done.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.module_loading import import_string
 
 from openiop.core.health import tasks_backend_name
 
@@ -34,6 +39,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         backend = tasks_backend_name()
+        if backend in ("db", "rq"):
+            for path in settings.OPENIOP_WORKER_STARTUP_TASKS:
+                startup_task: Any = import_string(path)
+                startup_task.enqueue()
         if backend == "db":
             call_command(
                 "db_worker",
@@ -56,7 +65,8 @@ class Command(BaseCommand):
         from django_rq.workers import get_worker
         from redis.exceptions import ConnectionError as RedisConnectionError
 
-        connections.close_all()  # RQ forks a process per job: none may inherit a connection
+        if not worker_class.endswith("SimpleWorker"):
+            connections.close_all()  # RQ forks a process per job: none may inherit a connection
         try:
             worker = get_worker(QUEUE, job_class="django_tasks_rq.Job", worker_class=worker_class)
             worker.work(burst=once, with_scheduler=True, logging_level="INFO")
