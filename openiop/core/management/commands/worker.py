@@ -39,11 +39,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         backend = tasks_backend_name()
-        if backend in ("db", "rq"):
-            for path in settings.OPENIOP_WORKER_STARTUP_TASKS:
-                startup_task: Any = import_string(path)
-                startup_task.enqueue()
         if backend == "db":
+            self._queue_startup_tasks()
             call_command(
                 "db_worker",
                 queue_name=QUEUE,
@@ -68,8 +65,14 @@ class Command(BaseCommand):
         if not worker_class.endswith("SimpleWorker"):
             connections.close_all()  # RQ forks a process per job: none may inherit a connection
         try:
+            self._queue_startup_tasks()
             worker = get_worker(QUEUE, job_class="django_tasks_rq.Job", worker_class=worker_class)
             worker.work(burst=once, with_scheduler=True, logging_level="INFO")
         except RedisConnectionError:
             self.stderr.write("Redis is not reachable at OPENIOP_REDIS_URL.")
             sys.exit(1)
+
+    def _queue_startup_tasks(self) -> None:
+        for path in settings.OPENIOP_WORKER_STARTUP_TASKS:
+            startup_task: Any = import_string(path)
+            startup_task.enqueue()
