@@ -70,8 +70,11 @@ def _step(
 
 
 def _lock(event: SafetyEvent) -> SafetyEvent:
+    # Only the event's row: FOR UPDATE on the joined program row blocked every insert that
+    # references the program (its foreign-key check) while this transaction waited for the
+    # audit head, and deadlocked with check-ins holding the head (bench/load.py, issue 12).
     return (
-        SafetyEvent.objects.select_for_update()
+        SafetyEvent.objects.select_for_update(of=("self",))
         .select_related("program", "participant")
         .get(pk=event.pk)
     )
