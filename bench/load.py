@@ -864,7 +864,8 @@ def measure(
 def write_docs(args: argparse.Namespace, text: str) -> None:
     doc = DOCS.read_text()
     command = (
-        f".venv/bin/python bench/load.py --participants {args.participants} "
+        f".venv/bin/python bench/load.py {'--reuse ' if args.reuse else ''}"
+        f"--participants {args.participants} --healthz-duration {args.healthz_duration:g} "
         f"--duration {args.duration:g} --fault-duration {args.fault_duration:g} --write"
     )
     block = (
