@@ -286,8 +286,9 @@ def page_step() -> str:
             f"{max(ms):.0f} ms | {in_request} | {queued} ({said}: page says a refit is queued) |",
             f"| current fit (after it) | {statistics.median(ms2):.0f} ms | {max(ms2):.0f} ms | "
             "0 | 0 |\n",
-            f"The fit itself, in the benchmark process: {fit_s:.1f} s before, {refit_s:.1f} s "
-            "for the refit: the time a page used to wait once per change.\n",
+            f"The refit, run in the benchmark process as the worker runs it: {refit_s:.1f} s, the "
+            "time a page used to wait once per change (the first fit, if the database had "
+            f"none current: {fit_s:.1f} s).\n",
         ]
     )
 
