@@ -43,7 +43,9 @@ def test_runner_queries_do_not_grow_with_history(world: World, client_for):
     _history(world, weeks=6)
     after = _queries(client, _base(world, session))
     assert before == after, f"{before} queries before the history, {after} after"
-    assert after <= 40
+    # 42: the not-on-track flags read the stored growth fit (history stamp, fit row and, while
+    # none is stored, the thin-history counts) instead of fitting in the request (issue 12).
+    assert after <= 42
 
 
 def test_runner_and_twins(world: World, client_for):
