@@ -7,36 +7,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('measures', '0004_sqlite_scored_assessment_trigger'),
-        ('programs', '0002_program_safety_high_escalate_minutes'),
+        ("measures", "0004_sqlite_scored_assessment_trigger"),
+        ("programs", "0002_program_safety_high_escalate_minutes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GrowthFit',
+            name="GrowthFit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('instrument', models.CharField(max_length=16)),
-                ('method', models.CharField(blank=True, max_length=8)),
-                ('why', models.CharField(blank=True, max_length=64)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('n_histories', models.PositiveIntegerField(default=0)),
-                ('n_assessments', models.PositiveIntegerField(default=0)),
-                ('history_hash', models.CharField(blank=True, max_length=64)),
-                ('fitted_at', models.DateTimeField(blank=True, null=True)),
-                ('fit_seconds', models.FloatField(default=0.0)),
-                ('refit_queued_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programs.program')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("instrument", models.CharField(max_length=16)),
+                ("method", models.CharField(blank=True, max_length=8)),
+                ("why", models.CharField(blank=True, max_length=64)),
+                ("params", models.JSONField(blank=True, default=dict)),
+                ("n_histories", models.PositiveIntegerField(default=0)),
+                ("n_assessments", models.PositiveIntegerField(default=0)),
+                ("history_hash", models.CharField(blank=True, max_length=64)),
+                ("fitted_at", models.DateTimeField(blank=True, null=True)),
+                ("fit_seconds", models.FloatField(default=0.0)),
+                ("refit_queued_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programs.program",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('program', 'instrument'), name='growth_fit_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("program", "instrument"), name="growth_fit_unique"
+                    )
+                ],
             },
         ),
     ]

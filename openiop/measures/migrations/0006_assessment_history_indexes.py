@@ -5,21 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('measures', '0005_growth_fit'),
-        ('participants', '0001_initial'),
-        ('programs', '0002_program_safety_high_escalate_minutes'),
+        ("measures", "0005_growth_fit"),
+        ("participants", "0001_initial"),
+        ("programs", "0002_program_safety_high_escalate_minutes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='assessment',
-            index=models.Index(fields=['program', 'instrument', 'id'], name='assessment_history_last_idx'),
+            model_name="assessment",
+            index=models.Index(
+                fields=["program", "instrument", "id"], name="assessment_history_last_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='assessment',
-            index=models.Index(fields=['program', 'instrument', 'updated_at'], name='assessment_history_changed_idx'),
+            model_name="assessment",
+            index=models.Index(
+                fields=["program", "instrument", "updated_at"],
+                name="assessment_history_changed_idx",
+            ),
         ),
     ]

@@ -5,25 +5,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programs', '0002_program_safety_high_escalate_minutes'),
-        ('safety', '0002_close_reasons_prompt_steps_diary_source'),
+        ("programs", "0002_program_safety_high_escalate_minutes"),
+        ("safety", "0002_close_reasons_prompt_steps_diary_source"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='safetyeventstep',
-            name='safety_step_kind_valid',
+            model_name="safetyeventstep",
+            name="safety_step_kind_valid",
         ),
         migrations.AlterField(
-            model_name='safetyeventstep',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Event raised'), ('notified', 'Staff notified'), ('acknowledged', 'Acknowledged'), ('escalated', 'Escalated'), ('cssrs_prompted', 'Same-day C-SSRS prompted'), ('safety_plan_prompted', 'Safety-plan review prompted'), ('out_of_band', 'Out-of-band alert'), ('cssrs_done', 'C-SSRS done'), ('safety_plan_reviewed', 'Safety plan reviewed'), ('note', 'Note'), ('help_pressed', '“I need help now” pressed again'), ('closed', 'Closed')], max_length=24),
+            model_name="safetyeventstep",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Event raised"),
+                    ("notified", "Staff notified"),
+                    ("acknowledged", "Acknowledged"),
+                    ("escalated", "Escalated"),
+                    ("cssrs_prompted", "Same-day C-SSRS prompted"),
+                    ("safety_plan_prompted", "Safety-plan review prompted"),
+                    ("out_of_band", "Out-of-band alert"),
+                    ("cssrs_done", "C-SSRS done"),
+                    ("safety_plan_reviewed", "Safety plan reviewed"),
+                    ("note", "Note"),
+                    ("help_pressed", "“I need help now” pressed again"),
+                    ("closed", "Closed"),
+                ],
+                max_length=24,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='safetyeventstep',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['created', 'notified', 'acknowledged', 'escalated', 'cssrs_prompted', 'safety_plan_prompted', 'out_of_band', 'cssrs_done', 'safety_plan_reviewed', 'note', 'help_pressed', 'closed'])), name='safety_step_kind_valid'),
+            model_name="safetyeventstep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "created",
+                            "notified",
+                            "acknowledged",
+                            "escalated",
+                            "cssrs_prompted",
+                            "safety_plan_prompted",
+                            "out_of_band",
+                            "cssrs_done",
+                            "safety_plan_reviewed",
+                            "note",
+                            "help_pressed",
+                            "closed",
+                        ],
+                    )
+                ),
+                name="safety_step_kind_valid",
+            ),
         ),
     ]
