@@ -321,3 +321,8 @@ OPENIOP_NOTIFIER = "openiop.safety.notifiers.ConsoleNotifier"
 # Queued by `openiop worker` each time it starts: sweeps that find work whose job was lost
 # (a queue that was unreachable, a worker killed mid-task).
 OPENIOP_WORKER_STARTUP_TASKS = ["openiop.safety.tasks.safety_escalate_overdue"]
+# Run by every `openiop worker` process every OPENIOP_WORKER_SWEEP_SECONDS while it works
+# (openiop.core.sweeps): work lost while the worker runs (a task cut off from the database) is
+# done within one period. 0 turns the periodic sweep off (the start-up sweep still runs).
+OPENIOP_WORKER_PERIODIC_TASKS = ["openiop.safety.tasks.safety_escalate_overdue"]
+OPENIOP_WORKER_SWEEP_SECONDS = int(env_str("OPENIOP_WORKER_SWEEP_SECONDS", "60"))

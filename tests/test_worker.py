@@ -155,3 +155,74 @@ def test_the_worker_sweeps_for_overdue_escalations_when_it_starts(world: World):
     _half_hour_passes(event)
     call_command("worker", once=True)
     assert _escalated(event)
+
+
+# --- The periodic sweep: work lost while the worker runs is done within one period ----------
+
+_flaky_calls: list[str] = []
+
+
+def _flaky_sweep() -> None:
+    """A sweep whose first run fails, as one does while the database restarts."""
+    _flaky_calls.append("run")
+    if len(_flaky_calls) == 1:
+        raise RuntimeError("database restarting")
+
+
+@commits
+def test_the_periodic_sweep_escalates_a_job_lost_to_a_cut_connection(world: World, monkeypatch):
+    """The escalation job failed (its connection was cut mid-task, as in bench/load.py's fault
+    run); the next sweep, while the worker keeps running, escalates the event."""
+    from django.conf import settings
+    from django.db import OperationalError
+    from django_tasks_db.models import DBTaskResult
+
+    from openiop.core.sweeps import PeriodicSweeper
+    from openiop.safety import actions
+
+    event = raise_event(world)
+    DBTaskResult.objects.all().delete()  # the job ran and failed: nothing will run it again
+    _half_hour_passes(event)
+    sweeper = PeriodicSweeper(settings.OPENIOP_WORKER_PERIODIC_TASKS, 60)
+
+    def cut(event: object) -> bool:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(actions, "safety_event_escalate", cut)
+    sweeper.sweep_once()  # the database is still away: logged, nothing escalated
+    assert (sweeper.runs, sweeper.failures) == (0, 1) and not _escalated(event)
+    monkeypatch.undo()
+    sweeper.sweep_once()  # one period later
+    assert sweeper.runs == 1 and _escalated(event)
+
+
+def test_the_worker_runs_the_sweep_every_period_and_survives_a_failure(monkeypatch):
+    """`openiop worker` starts the sweeper beside its queue: with a 50 ms period, a queue that
+    works for half a second sees the sweep run several times, the first failure included."""
+    import time
+
+    from openiop.core.management.commands import worker
+
+    _flaky_calls.clear()
+    monkeypatch.setattr(worker, "call_command", lambda *a, **k: time.sleep(0.5))
+    with override_settings(
+        OPENIOP_WORKER_STARTUP_TASKS=[],
+        OPENIOP_WORKER_PERIODIC_TASKS=["tests.test_worker._flaky_sweep"],
+        OPENIOP_WORKER_SWEEP_SECONDS=0.05,
+    ):
+        call_command("worker")
+    assert len(_flaky_calls) >= 3  # the failing first run did not stop the thread
+
+
+def test_worker_once_does_not_start_the_periodic_sweep(monkeypatch):
+    from openiop.core.management.commands import worker
+
+    _flaky_calls.clear()
+    monkeypatch.setattr(worker, "call_command", lambda *a, **k: None)
+    with override_settings(
+        OPENIOP_WORKER_STARTUP_TASKS=[],
+        OPENIOP_WORKER_PERIODIC_TASKS=["tests.test_worker._flaky_sweep"],
+        OPENIOP_WORKER_SWEEP_SECONDS=0.01,
+    ):
+        call_command("worker", once=True)
+    assert _flaky_calls == []

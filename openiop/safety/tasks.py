@@ -1,4 +1,4 @@
-"""Background jobs (django-tasks; the worker is `openiop db_worker`).
+"""Background jobs (django-tasks; the worker is `openiop worker`, on the database queue or RQ).
 
 Escalation is scheduled when an event is raised and after each escalation, to run once the
 event's period has passed (`actions.escalation_period`: the program's

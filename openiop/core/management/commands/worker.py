@@ -7,6 +7,9 @@ due; any number of these may run on any number of hosts (docs/operations.md).
 
 On start it first queues `settings.OPENIOP_WORKER_STARTUP_TASKS` (the safety escalation sweep),
 so work whose job was lost while no worker ran, or while Redis could not be reached, is done.
+While it works, a thread runs `settings.OPENIOP_WORKER_PERIODIC_TASKS` every
+OPENIOP_WORKER_SWEEP_SECONDS (openiop.core.sweeps), so a job lost while the worker runs (its
+database connection cut mid-task) is done within a period too.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.module_loading import import_string
 
 from openiop.core.health import tasks_backend_name
+from openiop.core.sweeps import PeriodicSweeper
 
 QUEUE = "default"
 
@@ -39,23 +43,31 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         backend = tasks_backend_name()
-        if backend == "db":
-            self._queue_startup_tasks()
-            call_command(
-                "db_worker",
-                queue_name=QUEUE,
-                batch=options["once"],
-                reload=False,
-                verbosity=options["verbosity"],
-            )
-        elif backend == "rq":
-            self._rq(once=options["once"], worker_class=options["rq_worker_class"])
-        else:
+        if backend not in ("db", "rq"):
             self.stderr.write(
                 "The configured task backend runs tasks itself; there is no queue to work on. "
                 "Set OPENIOP_TASKS_BACKEND to 'db' or 'rq'."
             )
             sys.exit(2)
+        # `--once` processes what is due and exits: no periodic sweep to keep running.
+        sweeper = PeriodicSweeper(
+            settings.OPENIOP_WORKER_PERIODIC_TASKS,
+            0 if options["once"] else settings.OPENIOP_WORKER_SWEEP_SECONDS,
+        ).start()
+        try:
+            if backend == "db":
+                self._queue_startup_tasks()
+                call_command(
+                    "db_worker",
+                    queue_name=QUEUE,
+                    batch=options["once"],
+                    reload=False,
+                    verbosity=options["verbosity"],
+                )
+            else:
+                self._rq(once=options["once"], worker_class=options["rq_worker_class"])
+        finally:
+            sweeper.stop()
 
     def _rq(self, *, once: bool, worker_class: str) -> None:
         from django.db import connections
