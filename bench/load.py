@@ -19,8 +19,9 @@
    measures page; participants check in through the portal API with an Idempotency-Key and
    retry (same key) on a connection error, a timeout or a 5xx. Phase "faults": the same mix
    while web instance 1 and the worker are SIGKILLed and restarted and the database's
-   connections are cut (pg_terminate_backend on this database only; the machine's PostgreSQL
-   is shared, so it is not restarted).
+   connections are cut (pg_terminate_backend on this database only), or, with
+   --restart-postgres, PostgreSQL itself is restarted (`pg_ctlcluster VERSION main restart`:
+   needs root or the postgres user, and stops every other database on the server too).
 4. Checks: every acknowledged check-in is stored exactly once; every safety event raised by a
    check-in escalates once its (benchmark: 1 minute) escalation falls due, also those raised
    while the worker was down; `openiop audit verify` passes; 5xx responses are listed with
@@ -180,6 +181,20 @@ def web(port: int, env: dict[str, str], logdir: Path, args: argparse.Namespace) 
         argv = [str(BIN / "gunicorn"), "openiop.wsgi", "-b", f"127.0.0.1:{port}"]
         argv += ["-w", str(args.web_workers), "--threads", str(args.web_threads)]
     return Proc(f"web:{port}", argv, env, logdir / f"web-{port}.log")
+
+
+def restart_postgres() -> None:
+    """Restart the machine's PostgreSQL cluster (Debian's pg_ctlcluster) and wait until it
+    accepts connections again."""
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True
+    )
+    for _ in range(60):
+        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0:
+            return
+        time.sleep(0.5)
+    raise RuntimeError("PostgreSQL did not come back within 30 s")
 
 
 def wait_ready(port: int, timeout: float = 60) -> None:
@@ -510,7 +525,13 @@ def main() -> int:
     parser.add_argument("--ports", default="8701,8702")
     parser.add_argument("--logdir", default=str(Path(tempfile.gettempdir()) / "openiop-load"))
     parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
+    parser.add_argument(
+        "--restart-postgres",
+        action="store_true",
+        help="restart the PostgreSQL server in the fault phase instead of cutting connections",
+    )
     args = parser.parse_args()
+    args.load_before = os.getloadavg()[0]
     args_think = args.checkin_pause
     args.secret = secrets.token_urlsafe(48)
     logdir = Path(args.logdir)
@@ -744,15 +765,22 @@ def measure(
     log("restarted web 1 and the worker")
     time.sleep(min(10, args.fault_duration / 6))
     cut_at = time.monotonic()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            [args.database],
-        )
-        cut = cursor.fetchone()[0]
-    run.events.append((f"{cut} database connections terminated", cut_at - fault_start))
-    log(f"terminated {cut} database connections")
+    if args.restart_postgres:
+        restart_postgres()
+        back_at = time.monotonic()
+        connection.close()  # this process's connection went with the server
+        what = f"PostgreSQL restarted (down and back in {back_at - cut_at:.1f} s)"
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [args.database],
+            )
+            what = f"{cursor.fetchone()[0]} database connections terminated"
+        back_at = cut_at
+    run.events.append((what, cut_at - fault_start))
+    log(what)
     time.sleep(max(0.0, args.fault_duration - (time.monotonic() - fault_start)))
     stop.set()
     for t in threads:
@@ -801,7 +829,12 @@ def measure(
         for s in fivexx + [s for s in run.samples if s.status == 0]
         if s.port == ports[0] and s.started <= kill_at <= s.ended + 0.5
     ]
-    at_cut = [s for s in run.samples if s.status >= 400 and s.started <= cut_at <= s.ended + 0.5]
+    at_cut = [
+        s
+        for s in run.samples
+        if s.status >= 400 and s.started <= back_at + 0.5 and s.ended + 0.5 >= cut_at
+    ]
+    cut_words = "PostgreSQL restart" if args.restart_postgres else "database connection cut"
     unexpected = [
         s
         for s in fivexx
@@ -845,13 +878,15 @@ def measure(
         f"during the run: {stored}; acknowledged ones found stored: {acked_stored}; "
         f"idempotency records per acknowledged key: {once}.",
         f"- Safety events raised by check-ins: {len(new_events)}; escalated after their "
-        f"1-minute period (worker killed and restarted meanwhile): {escalated}.",
+        f"1-minute period (worker killed and restarted, database "
+        f"{'restarted' if args.restart_postgres else 'connections cut'} meanwhile): "
+        f"{escalated}.",
         f"- `openiop audit verify`: exit {verify.returncode} ({verify.stdout.strip()[-120:]}).",
         f"- 5xx responses: {len(fivexx)}; in flight on the killed instance (5xx or dropped "
         f"connection): {len(inflight)}; other 5xx: {len(unexpected)} "
         f"({', '.join(sorted({f'{s.page} {s.status}' for s in unexpected})) or 'none'}); "
         f"connections refused by the down instance and retried on the other: {len(refused)}; "
-        f"errors of requests in flight when the database connections were cut: {len(at_cut)} "
+        f"errors of requests in flight during the {cut_words}: {len(at_cut)} "
         f"({', '.join(sorted({f'{s.page} {s.status}' for s in at_cut})) or 'none'}).",
     ]
     text = "\n".join(report)
@@ -866,12 +901,14 @@ def write_docs(args: argparse.Namespace, text: str) -> None:
     command = (
         f".venv/bin/python bench/load.py {'--reuse ' if args.reuse else ''}"
         f"--participants {args.participants} --healthz-duration {args.healthz_duration:g} "
-        f"--duration {args.duration:g} --fault-duration {args.fault_duration:g} --write"
+        f"--duration {args.duration:g} --fault-duration {args.fault_duration:g}"
+        f"{' --restart-postgres' if args.restart_postgres else ''} --write"
     )
     block = (
         f"{START}\nRun {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command}`. "
-        "Machine: 2 cores shared with other work during the run (several other test runs at "
-        "the same time), so the timings are noisy and on the slow side.\n\n"
+        f"Machine: {os.cpu_count()} cores; load average {args.load_before:.1f} just before "
+        "the run (the load generator, both web instances, the worker and PostgreSQL share "
+        "these cores).\n\n"
         f"{text}\n{END}"
     )
     if START in doc:
