@@ -130,7 +130,8 @@ def _with_readiness(
     for e in entries:
         if e.note is not None:
             peers = [p for pid, p in people.items() if pid != e.participant.pk]
-            setattr(e.note, "readiness", gw.notes.note_readiness(e.note, peers, signed))  # noqa: B010
+            readiness = gw.notes.note_readiness(e.note, peers, signed, e.attendance.minutes)
+            setattr(e.note, "readiness", readiness)  # noqa: B010
     return entries
 
 

@@ -8,7 +8,9 @@ an override reason, and a signed note never changes again: corrections are adden
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -342,11 +344,49 @@ def note_guard_override(*, actor: User, note: Note, reason: str) -> Note:
     return locked
 
 
-def _sign_errors(note: Note, peers: list[Peer] | None = None) -> dict[str, str]:
+# The sentence drafts open with (`_attendance_sentence`).
+_DRAFTED_MINUTES = re.compile(r"\bAttended (\d+) of (\d+) minutes\b")
+_UNSET = object()
+
+
+def _attendance_minutes(note: Note) -> int | None:
+    if note.session_id is None:
+        return None
+    return (
+        Attendance.objects.filter(session_id=note.session_id, participant_id=note.participant_id)
+        .values_list("minutes", flat=True)
+        .first()
+    )
+
+
+def _stale_minutes(note: Note, minutes: int | None) -> tuple[str, str] | None:
+    """(section, message) when the draft states other minutes than attendance now records:
+    the arrival or departure changed after the draft was made. Signing it would lock a note
+    that disagrees with the hours ledger and billing (issue 18, item 1)."""
+    if minutes is None:
+        return None
+    for key, _label in NOTE_SECTIONS[note.format]:
+        found = _DRAFTED_MINUTES.search(note.sections.get(key) or "")
+        if found and int(found.group(1)) != minutes:
+            return key, (
+                f"Says {found.group(1)} minutes attended, but attendance now records {minutes}. "
+                "Correct the minutes in the text or draft again before signing."
+            )
+    return None
+
+
+def _sign_errors(
+    note: Note, peers: list[Peer] | None = None, minutes: Any = _UNSET
+) -> dict[str, str]:
+    """Why signing would be refused, by section. `minutes` (the attendance row's) may be passed
+    in by callers that have it, to spare a query per note."""
     errors: dict[str, str] = {}
     for key, label in NOTE_SECTIONS[note.format]:
         if not (note.sections.get(key) or "").strip():
             errors[key] = f"Write the {label.lower()} section before signing."
+    stale = _stale_minutes(note, _attendance_minutes(note) if minutes is _UNSET else minutes)
+    if stale is not None and stale[0] not in errors:
+        errors[stale[0]] = stale[1]
     findings = guard_findings(note, peers)
     if findings and not note.guard_override_reason:
         for key, names in findings.items():
@@ -370,19 +410,25 @@ def _duplicate_of_peer(note: Note) -> bool:
 
 
 def note_readiness(
-    note: Note, peers: list[Peer] | None = None, signed: list[dict[str, str]] | None = None
+    note: Note,
+    peers: list[Peer] | None = None,
+    signed: list[dict[str, str]] | None = None,
+    minutes: Any = _UNSET,
 ) -> list[str]:
     """Why a draft would be refused by "Sign all", in a few words per reason ("assessment",
-    "a group member's name out of data"); empty when it is ready. `peers` and the session's
-    signed `signed` sections may be passed in so a whole roster costs no query per note."""
+    "a group member's name out of data"); empty when it is ready. `peers`, the session's
+    signed `signed` sections and the attendance row's `minutes` may be passed in so a whole
+    roster costs no query per note."""
     if note.status != NoteStatus.DRAFT:
         return []
     labels = dict(NOTE_SECTIONS[note.format])
     reasons: list[str] = []
     named: list[str] = []
-    for key, message in _sign_errors(note, peers).items():
+    for key, message in _sign_errors(note, peers, minutes).items():
         if "group member" in message:
             named.append(labels.get(key, key).lower())
+        elif message.startswith("Says "):
+            reasons.append(f"minutes in the {labels.get(key, key).lower()} to update")
         else:
             reasons.append(labels.get(key, key).lower())
     if named:

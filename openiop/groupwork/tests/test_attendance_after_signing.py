@@ -295,3 +295,35 @@ def test_api_correction_twins(world: World, client_for):
     assert _send(client_for(world.intake_a), path, body).status_code == 403
     assert _send(client_for(world.clinician_b), path, body).status_code == 404
     assert Attendance.objects.get(pk=row.pk).minutes == 70
+
+
+def test_a_draft_whose_minutes_went_stale_is_not_signed(world: World):
+    """Drafted at 70 minutes; the arrival is then corrected (before signing) to 10:50, 40
+    minutes. Signing the draft as it stands would lock "Attended 70 of 90 minutes" against a
+    ledger of 40: refused, naming the section and what to do, and readiness says so."""
+    start = clock.at_local(today(world.program_a) - timedelta(days=2), time(10, 0), world.program_a)
+    session, _, rows = make_group_session(world, members=1, starts_at=start, minutes=90)
+    row = rows[0]
+    gw.attendance_arrive(actor=world.clinician_a, attendance=row, at=start + timedelta(minutes=20))
+    note = gw.note_draft(actor=world.clinician_a, session=session, attendance=row)
+    note = gw.note_update(
+        actor=world.clinician_a,
+        note=note,
+        expected_version=note.version,
+        sections={k: v or "Engaged and practised the skill." for k, v in note.sections.items()},
+    )
+    assert "Attended 70 of 90 minutes" in note.sections["data"]
+    assert gw.notes.note_readiness(note) == []
+    gw.attendance_arrive(actor=world.clinician_a, attendance=row, at=start + timedelta(minutes=50))
+    assert gw.notes.note_readiness(note) == ["minutes in the data to update"]
+    with pytest.raises(ActionError) as refused:
+        gw.note_sign(actor=world.clinician_a, note=note)
+    assert "attendance now records 40" in refused.value.errors["data"][0]
+    assert Note.objects.get(pk=note.pk).status == NoteStatus.DRAFT
+
+    sections = dict(note.sections)
+    sections["data"] = sections["data"].replace("Attended 70 of 90", "Attended 40 of 90")
+    note = gw.note_update(
+        actor=world.clinician_a, note=note, expected_version=note.version, sections=sections
+    )
+    assert gw.note_sign(actor=world.clinician_a, note=note).status == NoteStatus.SIGNED
