@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from openiop.core import clock
@@ -18,6 +18,7 @@ from openiop.groupwork.models import (
     Attendance,
     AttendanceStatus,
     Note,
+    NoteAddendum,
     NoteStatus,
     PracticeRecord,
     Session,
@@ -105,6 +106,13 @@ def roster(*, session: Session) -> list[RosterEntry]:
         n.participant_id: n
         for n in Note.objects.filter(session=session).exclude(status=NoteStatus.ENTERED_IN_ERROR)
     }
+    # Signed notes show their addenda (an attendance correction re-states the minutes there):
+    # one query, and only once something is signed.
+    signed = [n for n in notes.values() if n.status != NoteStatus.DRAFT]
+    if signed:
+        prefetch_related_objects(
+            signed, Prefetch("addenda", queryset=NoteAddendum.objects.select_related("author"))
+        )
     missed = dict(
         Attendance.objects.filter(
             participant_id__in=ids,

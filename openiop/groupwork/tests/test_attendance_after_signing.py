@@ -235,6 +235,9 @@ def test_runner_refuses_the_plain_edit_and_offers_the_addendum(world: World, cli
         f"{note.external_id}/print/"
     ).content.decode()
     assert "Attended 30 of 90 minutes (was 70)." in printed
+    # And the runner shows it under the signed note: the note and the row agree on the page.
+    runner = client.get(f"/p/{world.program_a.external_id}/sessions/{session.external_id}/")
+    assert "Attended 30 of 90 minutes (was 70)." in runner.content.decode()
 
 
 def test_runner_correction_twins(world: World, client_for):
