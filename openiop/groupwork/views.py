@@ -562,10 +562,17 @@ def note_replace_peers_preview(
 ) -> HttpResponse:
     """What "Replace names with 'a peer'" would save, section by section, before it is saved:
     the clinician confirms (or cancels) this exact text, at this version of the note."""
-    _, session = _session(request, session_id)
+    access, session = _session(request, session_id)
     note = selectors.note_get(session=session, note_id=note_id)
     peers = gw.notes.note_peers(note)
     labels = dict(NOTE_SECTIONS[note.format])
+    # The preview shows this participant's note (and their name): a read, like the runner.
+    audit_record_reads(
+        actor=request_user(request),
+        objects=[note.participant],
+        program=access.program,
+        view="note_replace_peers_preview",
+    )
     changes = []
     for key, text in note.sections.items():
         mentions = find_peer_mentions(text or "", peers)
