@@ -89,8 +89,12 @@ def test_readiness_reasons_resume_after_reauth_and_individual_drafts(page: Page,
     # Item 9: quick choices on the first participant's row feed the draft.
     for label, value in [("Participation", "prompted"), ("Affect", "anxious")]:
         select = page.get_by_label(f"{label} of {first.display_name}")
+        before = select.element_handle()
         with page.expect_response(re.compile(r"/observe/$")):
             select.select_option(value)
+        # The answer replaces the whole roster row: wait until the old one is gone, so the
+        # next choice goes to the new row's select (a detached one sends nothing).
+        before.wait_for_element_state("hidden")
         expect(page.get_by_label(f"{label} of {first.display_name}")).to_have_value(value)
     page.get_by_role("button", name="Draft notes for everyone present").click()
     expect(page.locator("article.note")).to_have_count(len(people))
