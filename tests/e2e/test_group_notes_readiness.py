@@ -92,9 +92,10 @@ def test_readiness_reasons_resume_after_reauth_and_individual_drafts(page: Page,
         before = select.element_handle()
         with page.expect_response(re.compile(r"/observe/$")):
             select.select_option(value)
-        # The answer replaces the whole roster row: wait until the old one is gone, so the
-        # next choice goes to the new row's select (a detached one sends nothing).
-        before.wait_for_element_state("hidden")
+        # The answer swaps in only the row's status: the select in use stays where it is, so
+        # a second quick choice is never sent from a row that was just replaced (it would be
+        # lost). Hence the very same element is still in the page.
+        assert before.evaluate("element => element.isConnected")
         expect(page.get_by_label(f"{label} of {first.display_name}")).to_have_value(value)
     page.get_by_role("button", name="Draft notes for everyone present").click()
     expect(page.locator("article.note")).to_have_count(len(people))
@@ -109,6 +110,11 @@ def test_readiness_reasons_resume_after_reauth_and_individual_drafts(page: Page,
         expect(page.get_by_label(f"Data for {person.display_name}")).not_to_have_value(
             re.compile("craving|Observed")
         )
+
+    # A changed choice rebuilds the untouched draft beside the row (swapped in out of band).
+    with page.expect_response(re.compile(r"/observe/$")):
+        page.get_by_label(f"Participation of {first.display_name}").select_option("engaged")
+    expect(data).to_have_value(re.compile(r"actively engaged; affect anxious", re.IGNORECASE))
 
     # Item 5: each note's readiness and reason, on its roster row and on the note.
     other_row = page.locator(".roster-row", has_text=others[0].display_name)
