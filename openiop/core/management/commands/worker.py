@@ -14,18 +14,26 @@ database connection cut mid-task) is done within a period too.
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import InterfaceError, OperationalError, connections
 from django.utils.module_loading import import_string
 
 from openiop.core.health import tasks_backend_name
 from openiop.core.sweeps import PeriodicSweeper
 
 QUEUE = "default"
+# While the database is unreachable (restarting, failing over) the database worker waits and
+# tries again, 1 s, then 2, 4 … up to this long, instead of exiting with a traceback.
+MAX_RECONNECT_DELAY = 30.0
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -55,19 +63,48 @@ class Command(BaseCommand):
             0 if options["once"] else settings.OPENIOP_WORKER_SWEEP_SECONDS,
         ).start()
         try:
-            if backend == "db":
+            if backend == "db" and options["once"]:
                 self._queue_startup_tasks()
                 call_command(
                     "db_worker",
                     queue_name=QUEUE,
-                    batch=options["once"],
+                    batch=True,
                     reload=False,
                     verbosity=options["verbosity"],
                 )
+            elif backend == "db":
+                self._queue_startup_tasks()
+                self._db_worker_through_outages(options["verbosity"])
             else:
                 self._rq(once=options["once"], worker_class=options["rq_worker_class"])
         finally:
             sweeper.stop()
+
+    def _db_worker_through_outages(self, verbosity: int) -> None:
+        """Run django-tasks-db's worker until it is stopped (SIGTERM, Ctrl-C). A database
+        outage makes it raise; it is started again once the database answers, so a restart of
+        PostgreSQL does not leave the queue without a worker. The job that was running when
+        the connection went is marked failed or left claimed; the periodic sweep redoes its
+        work (escalations), since it reads the events, not the queue."""
+        delay = 1.0
+        while True:
+            started = time.monotonic()
+            try:
+                call_command(
+                    "db_worker", queue_name=QUEUE, batch=False, reload=False, verbosity=verbosity
+                )
+                return
+            except (OperationalError, InterfaceError) as error:
+                if time.monotonic() - started > 60:
+                    delay = 1.0  # it had been working: a new outage starts the wait afresh
+                logger.warning(
+                    "database unreachable (%s); the worker tries again in %.0f s",
+                    type(error).__name__,
+                    delay,
+                )
+                connections.close_all()
+                time.sleep(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY)
 
     def _rq(self, *, once: bool, worker_class: str) -> None:
         from django.db import connections
