@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.template import loader
 from django.utils import timezone
 
 from openiop.core.context import REQUEST_ID_META
@@ -57,3 +60,49 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+def database_answers(alias: str = "default") -> bool:
+    """Whether the database answers now: the request's connection if it is usable, otherwise
+    a fresh one. Only asked after a request failed, so it costs nothing on a good day."""
+    connection = connections[alias]
+    if connection.connection is not None and connection.is_usable():
+        return True
+    if connection.in_atomic_block:
+        # Only a test's wrapping transaction is open out here: not this middleware's to close.
+        return True
+    try:
+        connection.close()
+        connection.ensure_connection()
+    except DatabaseError:
+        return False
+    return True
+
+
+class DatabaseUnavailableMiddleware:
+    """A request that failed because the database is away (PostgreSQL restarting, a failover)
+    answers 503 with Retry-After, not a 500 or Django's 400 "session interrupted" (the session
+    save fails with the connection). Clients and proxies retry a 503; the portal's retries reuse
+    their idempotency key, so nothing is stored twice. The page names 988 for anyone in crisis."""
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if response.status_code in (400, 500) and not database_answers():
+            return self.unavailable(request)
+        return response
+
+    def unavailable(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            body = json.dumps(
+                {"detail": "The service cannot reach its database; retry in a few seconds."}
+            )
+            response = HttpResponse(body, status=503, content_type="application/json")
+        else:
+            response = HttpResponse(loader.get_template("503.html").render({}), status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response
