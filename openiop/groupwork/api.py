@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -25,7 +26,7 @@ from openiop.groupwork import actions as gw
 from openiop.groupwork import selectors
 from openiop.groupwork.actions.corrections import attendance_correct
 from openiop.groupwork.ledger import iso_week_start, weekly_ledger
-from openiop.groupwork.models import Attendance, Note, Session
+from openiop.groupwork.models import Attendance, Note, NoteAddendum, NoteStatus, Session
 from openiop.participants import selectors as participant_selectors
 
 router = Router(tags=["group work"])
@@ -90,6 +91,15 @@ class PracticeIn(StrictIn):
     comment: str = Field("", max_length=2000)
 
 
+class AddendumOut(Schema):
+    id: UUID
+    note: UUID
+    reason: str
+    text: str
+    minutes: int | None
+    created_at: datetime
+
+
 class NoteOut(Schema):
     id: UUID
     participant: UUID
@@ -100,6 +110,8 @@ class NoteOut(Schema):
     signed_at: datetime | None
     content_hash: str
     peer_mentions: dict[str, list[str]]
+    # A signed note's addenda, oldest first (an attendance correction re-states the minutes).
+    addenda: list[AddendumOut] = Field(default_factory=list)
 
 
 class NoteUpdateIn(StrictIn):
@@ -173,6 +185,19 @@ def _note_out(n: Note) -> NoteOut:
         signed_at=n.signed_at,
         content_hash=n.content_hash,
         peer_mentions=gw.notes.guard_findings(n),
+        # Drafts never have addenda: no query for them.
+        addenda=[] if n.status == NoteStatus.DRAFT else [_addendum_out(a) for a in n.addenda.all()],
+    )
+
+
+def _addendum_out(a: NoteAddendum) -> AddendumOut:
+    return AddendumOut(
+        id=a.external_id,
+        note=a.note.external_id,
+        reason=a.reason,
+        text=a.text,
+        minutes=a.minutes,
+        created_at=a.created_at,
     )
 
 
@@ -346,15 +371,6 @@ class AttendanceCorrectIn(StrictIn):
     absence_reason: str = Field("", max_length=200)
 
 
-class AddendumOut(Schema):
-    id: UUID
-    note: UUID
-    reason: str
-    text: str
-    minutes: int | None
-    created_at: datetime
-
-
 class AttendanceCorrectOut(Schema):
     attendance: AttendanceOut
     addendum: AddendumOut
@@ -387,14 +403,7 @@ def correct(
     )
     return AttendanceCorrectOut(
         attendance=_attendance_out(row),
-        addendum=AddendumOut(
-            id=addendum.external_id,
-            note=addendum.note.external_id,
-            reason=addendum.reason,
-            text=addendum.text,
-            minutes=addendum.minutes,
-            created_at=addendum.created_at,
-        ),
+        addendum=_addendum_out(addendum),
     )
 
 
@@ -440,7 +449,11 @@ def list_notes(request: HttpRequest, program_id: UUID, session_id: UUID) -> list
     access = _access(request, program_id, Perm.NOTE_READ_BODY)
     access.require(Perm.ROSTER_VIEW)
     session = selectors.session_get(program=access.program, session_id=session_id)
-    notes = list(Note.objects.filter(session=session).select_related("participant", "session"))
+    notes = list(
+        Note.objects.filter(session=session)
+        .select_related("participant", "session")
+        .prefetch_related(Prefetch("addenda", queryset=NoteAddendum.objects.select_related("note")))
+    )
     audit_record_reads(
         actor=request_user(request), objects=notes, program=access.program, view="api.notes"
     )

@@ -286,6 +286,12 @@ def test_api_refuses_the_plain_edit_and_corrects_through_the_addendum(world: Wor
     assert body["addendum"]["note"] == str(note.external_id)
     assert "Attended 30 of 90 minutes (was 70)." in body["addendum"]["text"]
     assert _week_minutes(world, session) == other + 30
+    # The session's notes in the API carry the addendum with the signed note.
+    notes = client.get(
+        f"/api/v1/programs/{world.program_a.external_id}/sessions/{session.external_id}/notes"
+    ).json()
+    (listed,) = [n for n in notes if n["id"] == str(note.external_id)]
+    assert [a["minutes"] for a in listed["addenda"]] == [30]
 
 
 def test_api_correction_twins(world: World, client_for):
