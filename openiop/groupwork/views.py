@@ -209,7 +209,7 @@ def runner(request: ProgramRequest, program_id: UUID, session_id: UUID) -> HttpR
             "can_run": access.can(Perm.SESSION_RUN),
             "can_write": access.can(Perm.NOTE_WRITE),
             "can_override": access.can(Perm.NOTE_COSIGN),
-            "resume": _take_pending(request, session) if access.can(Perm.NOTE_WRITE) else "",
+            "resume": _take_pending(request, session) if access.can(Perm.NOTE_WRITE) else {},
             "sign_result": _take_sign_result(request, session),
         }
     )
@@ -654,40 +654,63 @@ def note_override(
     return redirect(_runner_url(session))
 
 
-# A sign-all that needed re-authentication resumes after it (AUTH-07 without pressing the
-# button twice). Only a known action name and the session's id are kept in the server-side
-# session, never a URL, and only for ten minutes; the runner of that session resumes it once.
+# A sign-all, or one note's signing, that needed re-authentication resumes after it (AUTH-07
+# without pressing the button twice). Only a known action name, the session's id and (for one
+# note) the note's id are kept in the server-side session, never a URL, and only for ten
+# minutes; the runner of that session resumes it once.
 PENDING_KEY = "openiop_pending_action"
-RESUMABLE = frozenset({"sign_all"})
+RESUMABLE = frozenset({"sign_all", "sign_note"})
 PENDING_SECONDS = 600
 SIGN_RESULT_KEY = "openiop_sign_all_result"
 
 
-def _remember_pending(request: HttpRequest, action: str, session: Session) -> None:
+def _remember_pending(
+    request: HttpRequest, action: str, session: Session, note: Note | None = None
+) -> None:
     assert action in RESUMABLE
     request.session[PENDING_KEY] = {
         "action": action,
         "session": str(session.external_id),
+        "note": str(note.external_id) if note is not None else "",
         "at": clock.now().timestamp(),
     }
 
 
-def _take_pending(request: HttpRequest, session: Session) -> str:
-    """The action to resume on this session's runner ("" for none). Taken only once the user
-    has re-authenticated; anything malformed, stale or for another session is dropped."""
+def _take_pending(request: HttpRequest, session: Session) -> dict[str, Any]:
+    """What to resume on this session's runner: {"action": "sign_all"} or {"action":
+    "sign_note", "note": <this session's draft note>}; {} for nothing. Taken only once the
+    user has re-authenticated; anything malformed, stale, for another session or for a note
+    that is no longer a draft of this session is dropped."""
     pending = request.session.get(PENDING_KEY)
     if not isinstance(pending, dict):
         request.session.pop(PENDING_KEY, None)
-        return ""
+        return {}
     action, session_id, at = pending.get("action"), pending.get("session"), pending.get("at")
     fresh = isinstance(at, int | float) and 0 <= clock.now().timestamp() - at <= PENDING_SECONDS
     if action not in RESUMABLE or not isinstance(session_id, str) or not fresh:
         request.session.pop(PENDING_KEY, None)
-        return ""
+        return {}
     if session_id != str(session.external_id) or not has_recent_auth(request):
-        return ""
+        return {}
     request.session.pop(PENDING_KEY, None)
-    return str(action)
+    if action != "sign_note":
+        return {"action": action}
+    note_id = _uuid_or_none(pending.get("note"))
+    note = (
+        Note.objects.filter(session=session, status=NoteStatus.DRAFT, external_id=note_id)
+        .select_related("participant")
+        .first()
+        if note_id is not None
+        else None
+    )
+    return {"action": action, "note": note} if note is not None else {}
+
+
+def _uuid_or_none(value: object) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None
 
 
 def _reauth_response(request: HttpRequest, session: Session) -> HttpResponse:
@@ -733,17 +756,27 @@ def _take_sign_result(request: HttpRequest, session: Session) -> dict[str, int] 
 def note_sign_one(
     request: ProgramRequest, program_id: UUID, session_id: UUID, note_id: UUID
 ) -> HttpResponse:
-    """Sign one note; needs a fresh re-authentication (AUTH-07)."""
+    """Sign one note; needs a fresh re-authentication (AUTH-07), after which the runner
+    resumes this signing by itself."""
     _, session = _session(request, session_id)
-    require_recent_auth(request)
     note = selectors.note_get(session=session, note_id=note_id)
+    try:
+        require_recent_auth(request)
+    except ReauthRequired:
+        _remember_pending(request, "sign_note", session, note)
+        return _reauth_response(request, session)
     try:
         gw.note_sign(actor=request_user(request), note=note)
     except ActionError as error:
         messages.error(request, f"{note.participant.display_name}: {_errors_text(error)}")
     else:
         messages.success(request, f"Signed the note for {note.participant.display_name}.")
-    return redirect(_runner_url(session) + f"#note-{note.external_id}")
+    back = _runner_url(session) + f"#note-{note.external_id}"
+    if request.headers.get("HX-Request"):  # the resumed signing: the whole runner again
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = back
+        return response
+    return redirect(back)
 
 
 @require_http_methods(["POST"])

@@ -5,6 +5,7 @@ the participant's own record already says."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -176,6 +177,48 @@ def test_sign_all_resumes_after_reauthentication(world: World, client_for):
     assert PENDING_KEY not in client.session
     assert 'hx-trigger="load"' not in client.get(runner).content.decode()  # once only
     assert Note.objects.get(pk=note.pk).status == NoteStatus.DRAFT  # the GET signs nothing
+
+
+def test_one_note_signing_resumes_after_reauthentication(world: World, client_for):
+    """The single note's Sign behaves as "Sign all": after re-authentication the runner signs
+    that note by itself, once, and only that session's draft note."""
+    note = world.note_a
+    gw.note_update(
+        actor=world.clinician_a,
+        note=note,
+        expected_version=note.version,
+        sections={"assessment": "Engaged."},
+    )
+    client = client_for(world.clinician_a)
+    runner = _base(world, world.session_a)
+    sign = f"{runner}notes/{note.external_id}/sign/"
+    stale = client.post(sign)
+    assert stale.status_code == 403 and b"reauth_required" in stale.content
+    assert client.session[PENDING_KEY]["note"] == str(note.external_id)
+    assert Note.objects.get(pk=note.pk).status == NoteStatus.DRAFT
+    _reauthenticate(client)
+    resumed = client.get(runner).content.decode()
+    assert f'hx-post="{sign}" hx-trigger="load"' in resumed
+    assert f"signing the note for {note.participant.display_name}" in resumed
+    assert 'hx-trigger="load"' not in client.get(runner).content.decode()  # once only
+    done = client.post(sign, HTTP_HX_REQUEST="true")
+    assert done.status_code == 204 and done["HX-Redirect"].endswith(f"#note-{note.external_id}")
+    assert Note.objects.get(pk=note.pk).status == NoteStatus.SIGNED
+
+
+def test_a_resumed_note_must_still_be_a_draft_of_this_session(world: World, client_for):
+    client = client_for(world.clinician_a, stepped_up=True)
+    session = client.session
+    for note_id in [str(uuid.uuid4()), "not-a-uuid", ""]:
+        session[PENDING_KEY] = {
+            "action": "sign_note",
+            "session": str(world.session_a.external_id),
+            "note": note_id,
+            "at": clock.now().timestamp(),
+        }
+        session.save()
+        body = client.get(_base(world, world.session_a)).content.decode()
+        assert 'hx-trigger="load"' not in body
 
 
 @pytest.mark.parametrize(
