@@ -90,6 +90,9 @@ def wall_time_near(at: time, start: datetime, end: datetime, program: HasTimeZon
     A group from 22:30 to 01:30 that someone left at "01:10" left after midnight, on the next
     calendar day: of the candidate days around the event, the one whose `at` falls in (or
     nearest to) the event wins, so times on either side of local midnight resolve correctly.
+    On a fall-back day both 01:xx instants are candidates (`fold`): a group from 01:35 EDT to
+    04:35 EST that someone reached at "01:00" arrived at 01:00 EST, inside the group, not an
+    hour before it began.
     """
     first = local_date(start, program)
 
@@ -99,8 +102,9 @@ def wall_time_near(at: time, start: datetime, end: datetime, program: HasTimeZon
         return min(abs((moment - start).total_seconds()), abs((moment - end).total_seconds()))
 
     candidates = [
-        at_local(first + timedelta(days=offset), at, program).astimezone(UTC)
+        at_local(first + timedelta(days=offset), at.replace(fold=fold), program).astimezone(UTC)
         for offset in (-1, 0, 1)
+        for fold in (0, 1)
     ]
     return min(candidates, key=distance)
 

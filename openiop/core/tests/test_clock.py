@@ -73,3 +73,13 @@ def test_wall_time_in_an_ordinary_group_stays_on_its_day():
     start = clock.at_local(date(2027, 3, 14), time(9, 0), NEW_YORK)  # spring-forward day
     end = start + timedelta(hours=3)
     assert clock.wall_time_near(time(10, 0), start, end, NEW_YORK) == start + timedelta(hours=1)
+
+
+def test_wall_time_in_the_repeated_hour_means_the_one_inside_the_group():
+    # 2027-11-07, New York falls back at 02:00 EDT (06:00 UTC) to 01:00 EST.
+    start = datetime(2027, 11, 7, 5, 35, tzinfo=UTC)  # 01:35 EDT
+    end = start + timedelta(hours=3)
+    arrived = clock.wall_time_near(time(1, 0), start, end, NEW_YORK)
+    assert arrived == datetime(2027, 11, 7, 6, 0, tzinfo=UTC)  # 01:00 EST, 25 min in
+    arrived = clock.wall_time_near(time(1, 50), start, end, NEW_YORK)
+    assert arrived == datetime(2027, 11, 7, 5, 50, tzinfo=UTC)  # 01:50 EDT, 15 min in
