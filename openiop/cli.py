@@ -20,6 +20,7 @@ PURE_COMMANDS: dict[str, str] = {
     "score": "openiop.measures.cli:score_main",
     "rci": "openiop.measures.cli:rci_main",
     "cutoff": "openiop.measures.cli:cutoff_main",
+    "not-on-track": "openiop.measures.not_on_track:main",
 }
 
 

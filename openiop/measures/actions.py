@@ -20,7 +20,7 @@ from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
 from openiop.core import clock
 from openiop.core.errors import ActionError, ConflictError
-from openiop.measures import outcomes
+from openiop.measures import history, outcomes
 from openiop.measures.instruments import (
     Instrument,
     InstrumentDisabledError,
@@ -313,11 +313,11 @@ def growth_refit_if_stale(*, program_id: int, instrument: str) -> bool:
     """Queue a refit if the stored fit does not match the program's current history (and the
     history is not too thin for the model anyway)."""
     program = Program.objects.get(pk=program_id)
-    stamp = outcomes.history_stamp(program, instrument)
+    stamp = history.history_stamp(program, instrument)
     fit = GrowthFit.objects.filter(program_id=program_id, instrument=instrument).first()
     if fit is not None and fit.fitted_at is not None and fit.history_hash == stamp.hash:
         return False
-    if (fit is None or fit.fitted_at is None) and outcomes.certainly_thin(program, instrument):
+    if (fit is None or fit.fitted_at is None) and history.certainly_thin(program, instrument):
         return False  # nothing to fit yet: pages use the rule for a thin history
     return growth_refit_request(program_id=program_id, instrument=instrument)
 
@@ -328,7 +328,7 @@ def growth_fit_store(
     program: Program,
     instrument: str,
     expectation: outcomes.Expectation,
-    stamp: outcomes.HistoryStamp,
+    stamp: history.HistoryStamp,
     n_histories: int,
     n_assessments: int,
     seconds: float,
@@ -365,13 +365,13 @@ def growth_refit_run(*, program_id: int, instrument: str) -> GrowthFit | None:
     program = Program.objects.filter(pk=program_id).first()
     if program is None:
         return None
-    stamp = outcomes.history_stamp(program, instrument)
+    stamp = history.history_stamp(program, instrument)
     fit = GrowthFit.objects.filter(program=program, instrument=instrument).first()
     if fit is not None and fit.fitted_at is not None and fit.history_hash == stamp.hash:
         GrowthFit.objects.filter(pk=fit.pk).update(refit_queued_at=None)
         return fit
     started = time.perf_counter()
-    frame = outcomes.episodes_frame(list(outcomes.valid_rows(program, instrument)))
+    frame = outcomes.episodes_frame(list(history.valid_rows(program, instrument)))
     expectation = outcomes.expectation_for(frame, instrument=instrument)
     seconds = time.perf_counter() - started
     post = frame[frame["week"] > 0]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from openiop.core import clock
-from openiop.measures import outcomes
+from openiop.measures import history, outcomes
 from openiop.measures.actions import REFIT_REQUEUE_AFTER, growth_refit_request
 from openiop.measures.instruments import get_instrument
 from openiop.measures.models import GrowthFit
@@ -61,7 +61,7 @@ def current_expectation(
     stamp, the stored fit) whatever the history's size; without a stored fit, a count decides
     between "thin history" and queueing the first fit; a stale fit queues one refit (at most
     one is queued however many pages ask)."""
-    stamp = outcomes.history_stamp(program, instrument)
+    stamp = history.history_stamp(program, instrument)
     rule = outcomes.rule_for(instrument)
     fit = GrowthFit.objects.filter(program=program, instrument=instrument).first()
     queued = False
@@ -69,7 +69,7 @@ def current_expectation(
         queued = fit.refit_queued_at > clock.now() - REFIT_REQUEUE_AFTER
     if fit is None or fit.fitted_at is None:
         if not queued:
-            if outcomes.certainly_thin(program, instrument):
+            if history.certainly_thin(program, instrument):
                 return rule, _describe(None, program, thin=True, stale=False)
             growth_refit_request(program_id=program.pk, instrument=instrument)
         return replace(rule, why=NOT_FITTED_YET), _describe(None, program, False, True)
@@ -90,7 +90,7 @@ def program_history(
     stamp and the stored fit, then just these participants' rows, never the whole history."""
     expectation, info = current_expectation(program, instrument)
     frame = outcomes.episodes_frame(
-        list(outcomes.valid_rows(program, instrument).filter(participant_id__in=participant_ids))
+        list(history.valid_rows(program, instrument).filter(participant_id__in=participant_ids))
     )
     return frame, expectation, info
 

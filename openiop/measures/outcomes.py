@@ -39,7 +39,6 @@ intake" (intake 0, now 0) says nothing about the course of treatment.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import warnings
 from collections.abc import Sequence
@@ -48,12 +47,9 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Max, Q
 from scipy.stats import norm
 
 from openiop.measures.instruments import get_instrument
-from openiop.measures.models import Assessment, AssessmentStatus
-from openiop.programs.models import Program
 
 DEFAULT_INSTRUMENT = "phq9"
 DEFAULT_PERCENTILE = 90.0
@@ -287,7 +283,10 @@ class RuleBasedExpectation:
         sign = -1.0 if self.higher_is_better else 1.0
         worsening = sign * (score - intake)  # > 0: worse than intake
         reason = ""
-        edge = intake + sign * self.threshold
+        # The edge reported is the one that binds at this week (`limit`), flagged or not.
+        edge = self.limit(intake, week)
+        if edge is None:
+            edge = intake + sign * self.threshold
         if week <= 0 or at_best(score, self.best, self.higher_is_better):
             pass
         elif worsening >= self.threshold:
@@ -298,10 +297,8 @@ class RuleBasedExpectation:
             week >= RULE_IMPROVEMENT_WEEK
             and round(worsening + RULE_MIN_IMPROVEMENT * intake, 9) > 0
         ):
-            edge = intake * (1 - sign * RULE_MIN_IMPROVEMENT)
             reason = f"less than 20% better than intake {intake:g}"
         elif week >= RULE_NO_CHANGE_WEEK and worsening >= 0:
-            edge = intake
             reason = f"no better than intake {intake:g}"
         expected = self.expected(intake, week)
         return Verdict(
@@ -376,7 +373,7 @@ def expectation_for(df: pd.DataFrame, *, instrument: str = DEFAULT_INSTRUMENT) -
         return replace(rule, why="model could not be fitted")
 
 
-# --------------------------------------------------------------------------- the database
+# --------------------------------------------------------------------------- episodes
 
 Row = tuple[int, int, Any, Any]  # enrollment id, participant id, administered_at, total
 
@@ -396,51 +393,6 @@ def episodes_frame(rows: list[Row]) -> pd.DataFrame:
     return pd.DataFrame(
         records, columns=["participant", "person", "week", "score", "intake"]
     ).astype({"week": float, "score": float, "intake": float})
-
-
-@dataclass(frozen=True)
-class HistoryStamp:
-    """A fingerprint of a program's history of one instrument: its latest id and latest change.
-    A new administration raises both; marking one entered in error raises the latest change
-    (assessments are never deleted). Two index lookups (assessment_history_*_idx), whatever
-    the history's size: pages read it on every view."""
-
-    last: int | None
-    changed: Any
-
-    @property
-    def hash(self) -> str:
-        changed = self.changed.isoformat() if self.changed is not None else ""
-        return hashlib.sha256(f"{self.last}|{changed}".encode()).hexdigest()[:32]
-
-
-def history_stamp(program: Program, instrument: str) -> HistoryStamp:
-    stamp = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
-        last=Max("id"), changed=Max("updated_at")
-    )
-    return HistoryStamp(stamp["last"], stamp["changed"])
-
-
-def certainly_thin(program: Program, instrument: str) -> bool:
-    """Whether the history is too small for the model, read from two counts (a scan of the
-    program's rows: only asked while no fit is stored). Each episode's first valid row is its
-    intake, so valid - episodes bounds the post-intake rows from above, and this holds only
-    where `history_is_thin` would hold on the full history too."""
-    valid = Q(status=AssessmentStatus.SCORED, entered_in_error=False, total__isnull=False)
-    counts = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
-        valid=Count("id", filter=valid), episodes=Count("enrollment", filter=valid, distinct=True)
-    )
-    episodes, post = counts["episodes"], counts["valid"] - counts["episodes"]
-    return bool(episodes < MIN_PARTICIPANTS or post < MIN_ASSESSMENTS)
-
-
-def valid_rows(program: Program, instrument: str) -> Any:
-    return (
-        Assessment.objects.valid()
-        .filter(program=program, instrument=instrument, total__isnull=False)
-        .order_by("administered_at", "id")
-        .values_list("enrollment_id", "participant_id", "administered_at", "total")
-    )
 
 
 # --------------------------------------------------------------------------- stored fits
@@ -492,6 +444,23 @@ def latest_episode(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows["participant"] == rows["participant"].iloc[-1]]
 
 
+def judge_episode(
+    rows: pd.DataFrame, expectation: Expectation, percentile: float = DEFAULT_PERCENTILE
+) -> Verdict | None:
+    """One episode's rows (time order, columns week, score, intake) judged at its latest score:
+    the verdict every not-on-track flag comes from (runner, chart, alerts and `openiop
+    not-on-track`). None while the episode has only its intake: there is nothing to judge."""
+    latest = rows.iloc[-1]
+    if latest["week"] <= 0:
+        return None
+    return expectation.judge(
+        intake=float(latest["intake"]),
+        week=float(latest["week"]),
+        score=float(latest["score"]),
+        percentile=percentile,
+    )
+
+
 def judge_latest(
     frame: pd.DataFrame,
     participant_ids: set[int],
@@ -499,20 +468,13 @@ def judge_latest(
     name: str,
     percentile: float = DEFAULT_PERCENTILE,
 ) -> dict[int, str]:
+    """Person id -> flag text for those whose latest episode is not on track."""
     flags: dict[int, str] = {}
     mine = frame[frame["person"].isin(participant_ids)]
     if mine.empty:
         return flags
     for person, rows in mine.groupby("person", sort=False):
-        latest = latest_episode(rows).iloc[-1]
-        if latest["week"] <= 0:
-            continue
-        verdict = expectation.judge(
-            intake=float(latest["intake"]),
-            week=float(latest["week"]),
-            score=float(latest["score"]),
-            percentile=percentile,
-        )
-        if verdict.not_on_track:
+        verdict = judge_episode(latest_episode(rows), expectation, percentile)
+        if verdict is not None and verdict.not_on_track:
             flags[int(person)] = verdict.flag_text(name)
     return flags

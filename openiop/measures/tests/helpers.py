@@ -71,14 +71,14 @@ def trajectory(world: World, participant: Participant, totals: Sequence[int]) ->
 
 def store_fit(program: Any, expectation: Any, *, histories: int = 150) -> Any:
     """Store `expectation` as the program's current PHQ-9 growth fit (as the worker would)."""
-    from openiop.measures import outcomes
+    from openiop.measures import history
     from openiop.measures.actions import growth_fit_store
 
     return growth_fit_store(
         program=program,
         instrument="phq9",
         expectation=expectation,
-        stamp=outcomes.history_stamp(program, "phq9"),
+        stamp=history.history_stamp(program, "phq9"),
         n_histories=histories,
         n_assessments=histories * 8,
         seconds=0.0,

@@ -6,7 +6,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from openiop.core import clock
-from openiop.measures import outcomes
+from openiop.measures import history, outcomes
 from openiop.measures.actions import (
     REFIT_REQUEUE_AFTER,
     growth_refit,
@@ -86,7 +86,7 @@ def test_stale_fit_page_does_not_fit_and_queues_one_refit(
     assert growth_refit.call(*job.args_kwargs["args"]) is True
     fit = GrowthFit.objects.get(program=world.program_a, instrument="phq9")
     assert fit.method == "model" and fit.refit_queued_at is None
-    assert fit.history_hash == outcomes.history_stamp(world.program_a, "phq9").hash
+    assert fit.history_hash == history.history_stamp(world.program_a, "phq9").hash
     assert fit.params["fe"] == pytest.approx(fitted.fe.tolist())
     assert fit.n_histories == 1 and fit.n_assessments == len(NON_RESPONDER)
 

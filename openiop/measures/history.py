@@ -1,0 +1,63 @@
+"""A program's history of one instrument in the database: the rows the growth model is fitted
+on, and a cheap fingerprint that tells pages whether the stored fit is still current.
+
+Kept apart from openiop.measures.outcomes, which is pure (pandas and statsmodels, no Django), so
+that `openiop not-on-track` judges with exactly the app's code without a database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Max, Q
+
+from openiop.measures import outcomes
+from openiop.measures.models import Assessment, AssessmentStatus
+from openiop.programs.models import Program
+
+
+@dataclass(frozen=True)
+class HistoryStamp:
+    """A fingerprint of a program's history of one instrument: its latest id and latest change.
+    A new administration raises both; marking one entered in error raises the latest change
+    (assessments are never deleted). Two index lookups (assessment_history_*_idx), whatever
+    the history's size: pages read it on every view."""
+
+    last: int | None
+    changed: Any
+
+    @property
+    def hash(self) -> str:
+        changed = self.changed.isoformat() if self.changed is not None else ""
+        return hashlib.sha256(f"{self.last}|{changed}".encode()).hexdigest()[:32]
+
+
+def history_stamp(program: Program, instrument: str) -> HistoryStamp:
+    stamp = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
+        last=Max("id"), changed=Max("updated_at")
+    )
+    return HistoryStamp(stamp["last"], stamp["changed"])
+
+
+def certainly_thin(program: Program, instrument: str) -> bool:
+    """Whether the history is too small for the model, read from two counts (a scan of the
+    program's rows: only asked while no fit is stored). Each episode's first valid row is its
+    intake, so valid - episodes bounds the post-intake rows from above, and this holds only
+    where `history_is_thin` would hold on the full history too."""
+    valid = Q(status=AssessmentStatus.SCORED, entered_in_error=False, total__isnull=False)
+    counts = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
+        valid=Count("id", filter=valid), episodes=Count("enrollment", filter=valid, distinct=True)
+    )
+    episodes, post = counts["episodes"], counts["valid"] - counts["episodes"]
+    return bool(episodes < outcomes.MIN_PARTICIPANTS or post < outcomes.MIN_ASSESSMENTS)
+
+
+def valid_rows(program: Program, instrument: str) -> Any:
+    return (
+        Assessment.objects.valid()
+        .filter(program=program, instrument=instrument, total__isnull=False)
+        .order_by("administered_at", "id")
+        .values_list("enrollment_id", "participant_id", "administered_at", "total")
+    )
