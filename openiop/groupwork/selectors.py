@@ -24,7 +24,7 @@ from openiop.groupwork.models import (
     Session,
     SessionKind,
 )
-from openiop.measures.growth import not_on_track_ids
+from openiop.measures.growth import not_on_track_flags
 from openiop.participants.models import Participant
 from openiop.participants.selectors import participant_search
 from openiop.portal.selectors import RunnerPortal, runner_portal
@@ -134,7 +134,7 @@ def roster(*, session: Session) -> list[RosterEntry]:
         goals.setdefault(goal.problem.plan.participant_id, []).append(goal)
     progress = curriculum_progress(participant_ids=ids, program=session.program)
     safety = roster_flags(program=session.program, participant_ids=ids)  # one query
-    off_track = not_on_track_ids(program=session.program, participant_ids=ids)  # 3 (stored fit)
+    off_track = not_on_track_flags(program=session.program, participant_ids=ids)  # 3 (stored fits)
     portal = runner_portal(session=session, participant_ids=ids)  # three queries
     plan = plan_of(session)
     module_codes = [p.code for p in library().plans_for_module(plan.module)] if plan else []
@@ -162,7 +162,7 @@ def roster(*, session: Session) -> list[RosterEntry]:
             entry.safety = True
             entry.safety_event = safety[a.participant_id]
         if a.participant_id in off_track:
-            entry.flags.append(off_track[a.participant_id])
+            entry.flags.extend(off_track[a.participant_id])
         entry.flags.extend(entry.portal.flags)
         if entry.missed_recently >= 2:
             entry.flags.append(f"missed {entry.missed_recently} sessions in 4 weeks")

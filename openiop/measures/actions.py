@@ -207,7 +207,7 @@ def _react(assessment: Assessment) -> None:
 def _history_changed(assessment: Assessment) -> None:
     """After the commit, queue a refit of the program's growth model if the change made the
     stored fit stale (robust: a failure to queue is logged, the recorded data stands)."""
-    if assessment.instrument == outcomes.DEFAULT_INSTRUMENT:
+    if assessment.instrument in outcomes.TRACKED_INSTRUMENTS:
         program_id, instrument = assessment.program_id, assessment.instrument
         transaction.on_commit(
             lambda: growth_refit_if_stale(program_id=program_id, instrument=instrument),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openiop.measures.growth import not_on_track_ids
+from openiop.measures.growth import not_on_track_flags
 from openiop.participants.models import Participant
 
 
@@ -15,6 +15,5 @@ class OutcomeAlert:
 
 
 def chart_outcome_alerts(*, participant: Participant) -> list[OutcomeAlert]:
-    flags = not_on_track_ids(program=participant.program, participant_ids=[participant.pk])
-    flag = flags.get(participant.pk)
-    return [OutcomeAlert(level="warn", text=flag)] if flag else []
+    flags = not_on_track_flags(program=participant.program, participant_ids=[participant.pk])
+    return [OutcomeAlert(level="warn", text=text) for text in flags.get(participant.pk, [])]

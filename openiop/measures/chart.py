@@ -31,9 +31,9 @@ RELIABLE_CHANGE_COLOR = "#8250df"
 CORRIDOR_COLOR = "#1a7f37"
 CORRIDOR_FILL = "rgba(26, 127, 55, 0.15)"
 SCORE_COLOR = "#0b5cad"
-# The instruments whose not-on-track flags the team sees (outcomes.not_on_track_ids callers
-# use the default), so the chart explains exactly those flags.
-CORRIDOR_INSTRUMENTS = (outcomes.DEFAULT_INSTRUMENT,)
+# The instruments whose not-on-track flags the team sees (growth.not_on_track_flags judges
+# these), so the chart explains exactly those flags.
+CORRIDOR_INSTRUMENTS = outcomes.TRACKED_INSTRUMENTS
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ model anyway uses the rule at once ("thin history"), as the fit would.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-
-import pandas as pd
 
 from openiop.core import clock
 from openiop.measures import history, outcomes
@@ -57,47 +56,92 @@ def _describe(fit: GrowthFit | None, program: Program, thin: bool, stale: bool) 
 def current_expectation(
     program: Program, instrument: str = outcomes.DEFAULT_INSTRUMENT
 ) -> tuple[outcomes.Expectation, FitInfo]:
-    """(the expectation to judge with, what to say about it). Two cheap queries (the history's
-    stamp, the stored fit) whatever the history's size; without a stored fit, a count decides
-    between "thin history" and queueing the first fit; a stale fit queues one refit (at most
-    one is queued however many pages ask)."""
-    stamp = history.history_stamp(program, instrument)
-    rule = outcomes.rule_for(instrument)
-    fit = GrowthFit.objects.filter(program=program, instrument=instrument).first()
-    queued = False
-    if fit is not None and fit.refit_queued_at is not None:
-        queued = fit.refit_queued_at > clock.now() - REFIT_REQUEUE_AFTER
-    if fit is None or fit.fitted_at is None:
-        if not queued:
-            if history.certainly_thin(program, instrument):
-                return rule, _describe(None, program, thin=True, stale=False)
-            growth_refit_request(program_id=program.pk, instrument=instrument)
-        return replace(rule, why=NOT_FITTED_YET), _describe(None, program, False, True)
-    stale = fit.history_hash != stamp.hash
-    if stale and not queued:
-        growth_refit_request(program_id=program.pk, instrument=instrument)
-    expectation = outcomes.expectation_from(fit.method, fit.why, fit.params, instrument=instrument)
-    return expectation, _describe(fit, program, thin=False, stale=stale)
+    """(the expectation to judge with, what to say about it) for one instrument: two cheap
+    queries (the history's stamp, the stored fit) whatever the history's size."""
+    return current_expectations(program, [instrument])[instrument]
 
 
-def program_history(
-    *,
-    program: Program,
-    participant_ids: list[int],
-    instrument: str = outcomes.DEFAULT_INSTRUMENT,
-) -> tuple[pd.DataFrame, outcomes.Expectation, FitInfo]:
-    """(these participants' episodes, the program's expectation, what to say about it): the
-    stamp and the stored fit, then just these participants' rows, never the whole history."""
-    expectation, info = current_expectation(program, instrument)
-    frame = outcomes.episodes_frame(
-        list(history.valid_rows(program, instrument).filter(participant_id__in=participant_ids))
-    )
-    return frame, expectation, info
+def current_expectations(
+    program: Program, instruments: Sequence[str]
+) -> dict[str, tuple[outcomes.Expectation, FitInfo]]:
+    """Each instrument's (expectation, what to say about it). Two cheap queries for all of
+    them (the histories' stamps, the stored fits) whatever the history's size; without a
+    stored fit, one count decides between "thin history" and queueing the first fit; a stale
+    fit queues one refit (at most one is queued however many pages ask)."""
+    stamps = history.history_stamps(program, instruments)
+    fits = {
+        fit.instrument: fit
+        for fit in GrowthFit.objects.filter(program=program, instrument__in=instruments)
+    }
+    recent = clock.now() - REFIT_REQUEUE_AFTER
+
+    def queued(code: str) -> bool:
+        fit = fits.get(code)
+        return fit is not None and fit.refit_queued_at is not None and fit.refit_queued_at > recent
+
+    def unfitted(code: str) -> bool:
+        fit = fits.get(code)
+        return fit is None or fit.fitted_at is None
+
+    ask = [code for code in instruments if unfitted(code) and not queued(code)]
+    thin = history.certainly_thin_instruments(program, ask) if ask else set()
+    result: dict[str, tuple[outcomes.Expectation, FitInfo]] = {}
+    for code in instruments:
+        rule = outcomes.rule_for(code)
+        fit = fits.get(code)
+        if fit is None or fit.fitted_at is None:
+            if code in thin:
+                result[code] = (rule, _describe(None, program, thin=True, stale=False))
+                continue
+            if not queued(code):
+                growth_refit_request(program_id=program.pk, instrument=code)
+            result[code] = (
+                replace(rule, why=NOT_FITTED_YET),
+                _describe(None, program, False, True),
+            )
+            continue
+        stale = fit.history_hash != stamps[code].hash
+        if stale and not queued(code):
+            growth_refit_request(program_id=program.pk, instrument=code)
+        expectation = outcomes.expectation_from(fit.method, fit.why, fit.params, instrument=code)
+        result[code] = (expectation, _describe(fit, program, thin=False, stale=stale))
+    return result
 
 
 def short_name(instrument: str) -> str:
     """ "PHQ-9" from "Patient Health Questionnaire (PHQ-9)"."""
     return get_instrument(instrument).name.split(" (")[-1].rstrip(")")
+
+
+def not_on_track_flags(
+    *,
+    program: Program,
+    participant_ids: list[int],
+    instruments: Sequence[str] | None = None,
+    percentile: float = outcomes.DEFAULT_PERCENTILE,
+) -> dict[int, list[str]]:
+    """Participant id -> ["PHQ-9 not on track (...)", "GAD-7 ..."] for those whose latest
+    score in their latest episode of a tracked instrument (outcomes.tracked_instruments) is
+    worse than expected, judged with the last good stored fit of each. Three queries however
+    many instruments when fits are stored (stamps, fits, these participants' rows)."""
+    if not participant_ids:
+        return {}
+    codes = list(outcomes.tracked_instruments() if instruments is None else instruments)
+    if not codes:
+        return {}
+    expectations = current_expectations(program, codes)
+    rows = history.valid_rows_by_instrument(program, codes, participant_ids)
+    flags: dict[int, list[str]] = {}
+    for code in codes:
+        if not rows[code]:
+            continue
+        frame = outcomes.episodes_frame(rows[code])
+        judged = outcomes.judge_latest(
+            frame, set(participant_ids), expectations[code][0], short_name(code), percentile
+        )
+        for person, text in judged.items():
+            flags.setdefault(person, []).append(text)
+    return flags
 
 
 def not_on_track_ids(
@@ -107,14 +151,11 @@ def not_on_track_ids(
     instrument: str = outcomes.DEFAULT_INSTRUMENT,
     percentile: float = outcomes.DEFAULT_PERCENTILE,
 ) -> dict[int, str]:
-    """Participant id -> "PHQ-9 not on track (...)" for those whose latest score in their
-    latest episode is worse than expected, judged with the last good stored fit. Three
-    queries when a fit is stored (stamp, fit, these participants' rows)."""
-    if not participant_ids:
-        return {}
-    frame, expectation, _ = program_history(
-        program=program, participant_ids=participant_ids, instrument=instrument
+    """One instrument's flags: participant id -> "PHQ-9 not on track (...)"."""
+    flags = not_on_track_flags(
+        program=program,
+        participant_ids=participant_ids,
+        instruments=[instrument],
+        percentile=percentile,
     )
-    return outcomes.judge_latest(
-        frame, set(participant_ids), expectation, short_name(instrument), percentile
-    )
+    return {person: texts[0] for person, texts in flags.items()}

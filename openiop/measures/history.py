@@ -8,6 +8,7 @@ that `openiop not-on-track` judges with exactly the app's code without a databas
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,23 +36,69 @@ class HistoryStamp:
 
 
 def history_stamp(program: Program, instrument: str) -> HistoryStamp:
-    stamp = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
-        last=Max("id"), changed=Max("updated_at")
+    return history_stamps(program, [instrument])[instrument]
+
+
+def history_stamps(program: Program, instruments: Sequence[str]) -> dict[str, HistoryStamp]:
+    """Each instrument's stamp in one grouped query (an instrument with no rows: empty stamp)."""
+    grouped = (
+        Assessment.objects.filter(program=program, instrument__in=instruments)
+        .values("instrument")
+        .annotate(last=Max("id"), changed=Max("updated_at"))
+        .order_by()
     )
-    return HistoryStamp(stamp["last"], stamp["changed"])
+    found = {row["instrument"]: HistoryStamp(row["last"], row["changed"]) for row in grouped}
+    return {code: found.get(code, HistoryStamp(None, None)) for code in instruments}
 
 
 def certainly_thin(program: Program, instrument: str) -> bool:
-    """Whether the history is too small for the model, read from two counts (a scan of the
-    program's rows: only asked while no fit is stored). Each episode's first valid row is its
-    intake, so valid - episodes bounds the post-intake rows from above, and this holds only
-    where `history_is_thin` would hold on the full history too."""
+    return instrument in certainly_thin_instruments(program, [instrument])
+
+
+def certainly_thin_instruments(program: Program, instruments: Sequence[str]) -> set[str]:
+    """Those of `instruments` whose history is too small for the model, read from two counts
+    per instrument in one grouped query (a scan of the program's rows: only asked while no fit
+    is stored). Each episode's first valid row is its intake, so valid - episodes bounds the
+    post-intake rows from above, and this holds only where `history_is_thin` would hold on
+    the full history too."""
     valid = Q(status=AssessmentStatus.SCORED, entered_in_error=False, total__isnull=False)
-    counts = Assessment.objects.filter(program=program, instrument=instrument).aggregate(
-        valid=Count("id", filter=valid), episodes=Count("enrollment", filter=valid, distinct=True)
+    grouped = (
+        Assessment.objects.filter(program=program, instrument__in=instruments)
+        .values("instrument")
+        .annotate(
+            valid=Count("id", filter=valid),
+            episodes=Count("enrollment", filter=valid, distinct=True),
+        )
+        .order_by()
     )
-    episodes, post = counts["episodes"], counts["valid"] - counts["episodes"]
-    return bool(episodes < outcomes.MIN_PARTICIPANTS or post < outcomes.MIN_ASSESSMENTS)
+    counts = {row["instrument"]: (row["episodes"], row["valid"]) for row in grouped}
+    thin = set()
+    for code in instruments:
+        episodes, n_valid = counts.get(code, (0, 0))
+        post = n_valid - episodes
+        if episodes < outcomes.MIN_PARTICIPANTS or post < outcomes.MIN_ASSESSMENTS:
+            thin.add(code)
+    return thin
+
+
+def valid_rows_by_instrument(
+    program: Program, instruments: Sequence[str], participant_ids: Sequence[int]
+) -> dict[str, list[Any]]:
+    """These participants' valid rows of each instrument (time order), in one query."""
+    rows: dict[str, list[Any]] = {code: [] for code in instruments}
+    for code, *row in (
+        Assessment.objects.valid()
+        .filter(
+            program=program,
+            instrument__in=instruments,
+            participant_id__in=participant_ids,
+            total__isnull=False,
+        )
+        .order_by("administered_at", "id")
+        .values_list("instrument", "enrollment_id", "participant_id", "administered_at", "total")
+    ):
+        rows[code].append(tuple(row))
+    return rows
 
 
 def valid_rows(program: Program, instrument: str) -> Any:

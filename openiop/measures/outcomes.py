@@ -49,9 +49,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from openiop.measures.instruments import get_instrument
+from openiop.measures.instruments import all_instruments, get_instrument, is_enabled
 
 DEFAULT_INSTRUMENT = "phq9"
+# The instruments with expected-recovery corridors and not-on-track flags: those with published
+# reliable-change data in clinical.md section 3 that a program gives repeatedly in treatment.
+TRACKED_INSTRUMENTS = ("phq9", "gad7", "core10")
 DEFAULT_PERCENTILE = 90.0
 MIN_PARTICIPANTS = 20
 MIN_ASSESSMENTS = 100
@@ -353,6 +356,13 @@ def rule_for(instrument: str) -> RuleBasedExpectation:
         higher_is_better=higher_is_better,
         best=None if best is None else float(best),
     )
+
+
+def tracked_instruments() -> list[str]:
+    """The tracked instruments this deployment may use (CORE-10 is off where its
+    non-commercial licence is switched off)."""
+    enabled = {inst.code for inst in all_instruments() if is_enabled(inst)}
+    return [code for code in TRACKED_INSTRUMENTS if code in enabled]
 
 
 def history_is_thin(df: pd.DataFrame) -> bool:

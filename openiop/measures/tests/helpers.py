@@ -69,16 +69,19 @@ def trajectory(world: World, participant: Participant, totals: Sequence[int]) ->
     ]
 
 
-def store_fit(program: Any, expectation: Any, *, histories: int = 150) -> Any:
-    """Store `expectation` as the program's current PHQ-9 growth fit (as the worker would)."""
+def store_fit(
+    program: Any, expectation: Any, *, histories: int = 150, instrument: str = "phq9"
+) -> Any:
+    """Store `expectation` as the program's current growth fit of `instrument` (as the worker
+    would)."""
     from openiop.measures import history
     from openiop.measures.actions import growth_fit_store
 
     return growth_fit_store(
         program=program,
-        instrument="phq9",
+        instrument=instrument,
         expectation=expectation,
-        stamp=history.history_stamp(program, "phq9"),
+        stamp=history.history_stamp(program, instrument),
         n_histories=histories,
         n_assessments=histories * 8,
         seconds=0.0,
