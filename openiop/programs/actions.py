@@ -119,3 +119,27 @@ def program_safety_settings_update(
         detail={"safety_high_escalate_minutes": [before, value]},
     )
     return locked
+
+
+@transaction.atomic
+def program_portal_settings_update(
+    *, actor: User, program: Program, shows_severity: bool
+) -> Program:
+    """Whether the portal shows participants the severity label beside each questionnaire
+    score. Off by default (clinicians' choice, docs/measures.md): turning it on is a
+    deliberate, audited decision of the program."""
+    if not isinstance(shows_severity, bool):
+        raise ActionError({"portal_shows_severity": "Choose yes or no."})
+    locked = Program.objects.select_for_update().get(pk=program.pk)
+    before = locked.portal_shows_severity
+    locked.portal_shows_severity = shows_severity
+    locked.save(update_fields=["portal_shows_severity", "updated_at"])
+    program.portal_shows_severity = shows_severity
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=locked,
+        program=locked,
+        detail={"portal_shows_severity": [before, shows_severity]},
+    )
+    return locked

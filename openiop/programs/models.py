@@ -57,6 +57,17 @@ class Program(BaseModel):
         default=5,
         help_text="Minutes before an unacknowledged high-severity safety event escalates.",
     )
+    # Off by default at clinicians' request: a label such as "severe" read alone, with no
+    # clinician there to explain it, can alarm; the portal gives the trend in plain words
+    # instead (docs/measures.md, "Participants' view of their scores").
+    portal_shows_severity = models.BooleanField(
+        default=False,
+        help_text=(
+            "Show participants the severity label (e.g. 'mild', 'severe') next to each "
+            "questionnaire score in the portal. Off by default: the portal shows scores and "
+            "the trend in plain words, and clinicians explain severity in person."
+        ),
+    )
 
     class Meta:
         constraints = [
