@@ -2,8 +2,10 @@
 
 Only a measure that is due for the signed-in participant opens (404 otherwise); answers are
 scored and stored through the same action as the clinician's entry, with the portal as their
-source. Participants are told their answers were saved, not how they scored: clinicians
-interpret scores (the list shows past totals plainly, without wording about severity).
+source. Participants are told their answers were saved, not how they scored. The list shows
+each questionnaire's scores from the current episode with the trend in plain words
+(`portal.trends`); severity labels appear only where the program turns them on
+(`Program.portal_shows_severity`, off by default: clinicians explain severity in person).
 """
 
 from __future__ import annotations
@@ -29,14 +31,13 @@ from openiop.measures.instruments import (
     get_instrument,
 )
 from openiop.measures.models import Assessment
-from openiop.measures.selectors import recent_scores
 from openiop.measures.wording import (
     apply_wording,
     self_administration_map,
     self_administration_wording,
 )
 from openiop.participants.models import Participant
-from openiop.portal import actions, selectors
+from openiop.portal import actions, selectors, trends
 from openiop.portal.forms import MeasureForm
 from openiop.portal.idempotency import KEY_FIELD, Outcome, run_once
 from openiop.portal.requests import (
@@ -138,26 +139,17 @@ def instrument_or_404(code: str) -> Instrument:
 def measures(request: HttpRequest) -> HttpResponse:
     user, me = participant_request(request)
     due = [(item, get_instrument(item.instrument)) for item in selectors.my_due_measures(me)]
-    names = {i.code: i.name for _, i in due}
     wording = self_administration_map([i for _, i in due], me.program)
-    recent = recent_scores(participant=me)
-    for assessment in recent:
-        if assessment.instrument not in names:
-            names[assessment.instrument] = _name(assessment.instrument)
+    episode, administrations = selectors.my_score_history(me)
     audit_portal_read(user, me, "portal.measures")
     context = {
         "me": me,
         "due": [(item, i, wording[i.code]) for item, i in due],
-        "recent": [(a, names[a.instrument]) for a in recent],
+        "episode": episode,
+        "histories": trends.histories(administrations),
+        "shows_severity": me.program.portal_shows_severity,
     }
     return render(request, "portal/measures.html", context)
-
-
-def _name(code: str) -> str:
-    try:
-        return get_instrument(code).name
-    except (UnknownInstrumentError, InstrumentDisabledError):
-        return code.upper()
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,8 +18,10 @@ from openiop.curriculum.schema import SessionPlan
 from openiop.groupwork.ledger import LedgerRow, iso_week_start, weekly_ledger
 from openiop.groupwork.models import Attendance, AttendanceStatus, Session
 from openiop.measures import selectors as measure_selectors
+from openiop.measures.models import Assessment
 from openiop.measures.selectors import DueItem
-from openiop.participants.models import Participant
+from openiop.participants.models import Enrollment, Participant
+from openiop.participants.selectors import latest_episode
 from openiop.portal.models import (
     CheckIn,
     DiaryCard,
@@ -356,3 +358,18 @@ def my_due_measure(participant: Participant, code: str) -> DueItem:
     if item is None:
         raise Http404("measure not due")
     return item
+
+
+def my_score_history(participant: Participant) -> tuple[Enrollment | None, list[Assessment]]:
+    """The participant's latest episode and its valid administrations, oldest first. Earlier
+    episodes are left out: the trend compares with the first score of this stay, and a
+    score from a stay months ago is no baseline for it (two queries, whatever the count)."""
+    episode = latest_episode(participant)
+    if episode is None:
+        return None, []
+    rows = (
+        Assessment.objects.valid()
+        .filter(program=participant.program, participant=participant, enrollment=episode)
+        .order_by("administered_at", "id")
+    )
+    return episode, list(rows)

@@ -6,7 +6,7 @@ any participant page; then the facilitator sees the setback and the check-in in 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from openiop.accounts import mfa
 from openiop.core import clock
-from openiop.measures.actions import schedule_set
+from openiop.measures.actions import assessment_record, schedule_set
 from openiop.portal.models import CheckIn, DiaryCard, HomeworkSubmission, IdempotencyRecord
 from openiop.testing import PASSWORD, build_world, make_group_session
 from openiop.treatment.tests.helpers import make_plan
@@ -59,6 +59,17 @@ def test_participant_portal_on_a_phone(browser, live_server):
     schedule_set(
         actor=world.director_a, program=world.program_a, instrument="phq9", cadences=["weekly"]
     )
+    # Two GAD-7 scores, so the questionnaire page's score history and trend are checked too.
+    program = world.program_a
+    for days_ago, answers in ((5, [2] * 7), (1, [1] * 7)):
+        day = clock.program_today(program) - timedelta(days=days_ago)
+        assessment_record(
+            actor=world.clinician_a,
+            participant=world.participant_a,
+            instrument="gad7",
+            answers=answers,
+            administered_at=clock.at_local(day, time(10, 0), program),
+        )
     # Today's group, still ahead (or, late in the evening, under way): two hours from now
     # would be tomorrow after 22:00 on the program's clock.
     _, day_end = clock.day_bounds(clock.program_today(world.program_a), world.program_a)
@@ -98,6 +109,13 @@ def test_participant_portal_on_a_phone(browser, live_server):
         expect(link).to_be_in_viewport()  # sticky: one tap, no scrolling
         link.click()
         page.wait_for_url(f"{base}/me/safety-plan/")
+
+    # The score history reads as plain words, with no severity label (the program's default).
+    page.goto(f"{base}/me/measures/")
+    history = page.get_by_role("region", name="Generalized Anxiety Disorder")
+    expect(history.get_by_text("Your score has gone down by 7 points")).to_be_visible()
+    expect(history.get_by_role("table")).to_contain_text("14")
+    expect(history).not_to_contain_text("moderate")
 
     # Check in before today's group.
     page.goto(f"{base}/me/check-in/")
