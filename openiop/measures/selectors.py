@@ -215,15 +215,6 @@ def _self_completable(code: str, participant: Participant) -> bool:
     )
 
 
-def recent_scores(*, participant: Participant, limit: int = 10) -> list[Assessment]:
-    """A participant's latest valid administrations, newest first."""
-    return list(
-        Assessment.objects.valid()
-        .filter(program=participant.program, participant=participant)
-        .order_by("-administered_at", "-id")[:limit]
-    )
-
-
 def participants_in(items: list[DueItem]) -> list[Participant]:
     seen: dict[int, Participant] = {}
     for item in items:
