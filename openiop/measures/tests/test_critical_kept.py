@@ -131,6 +131,11 @@ def test_undetermined_cssrs_risk_is_shown_as_high_until_asked(world: World, clie
     page = client_for(world.clinician_a).get(f"{_base(world)}a/{row.external_id}/")
     assert "C-SSRS risk not determined: q6r was not answered" in page.content.decode()
     assert "Treat it as high risk and ask it now." in page.content.decode()
+    # Issue 16 item 5: it says plainly that it is incomplete, and the risk stays null.
+    assert "C-SSRS incomplete: ask the remaining questions." in page.content.decode()
+    assert "incomplete: ask the remaining questions (q6r)" in page.content.decode()
+    row.refresh_from_db()
+    assert not row.risk  # stored empty: no level
 
 
 def test_chart_prompts_are_not_shown_to_roles_without_assessment_access(world: World, client_for):
