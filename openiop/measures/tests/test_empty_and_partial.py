@@ -169,7 +169,9 @@ def test_portal_page_refuses_empty_and_labels_a_partial_one(me):
     partial = me.post("/me/measures/phq9/", _portal_body([1, 2, 0, None, 1, 0, 2, 1, 0]))
     assert partial.status_code == 302
     assert Assessment.objects.get().total is None
-    assert "Saved (some questions left blank)" in me.get("/me/measures/").content.decode()
+    assert (
+        "Saved (some questions left blank, so no score)" in me.get("/me/measures/").content.decode()
+    )
 
 
 @pytest.mark.parametrize("answers", [[None] * 9, []])
