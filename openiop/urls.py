@@ -19,6 +19,7 @@ urlpatterns = [
     path("p/<uuid:program_id>/safety/", include("openiop.safety.urls")),
     path("p/<uuid:program_id>/", include("openiop.medical.urls")),
     path("p/<uuid:program_id>/", include("openiop.portal.staff_urls")),
+    path("p/<uuid:program_id>/", include("openiop.programs.urls")),
     path("calendar/", include("openiop.calendars.feed_urls")),
     path("safety/", include("openiop.safety.badge")),
     path("me/", include("openiop.portal.urls")),

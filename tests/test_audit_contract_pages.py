@@ -133,6 +133,10 @@ FORMS: dict[str, Form] = {
         "step_down_destination": "outpatient",
     },
     "staff:roles": lambda w: {"username": w.supervisor_a.username, "role": "clinician"},
+    "programs:settings": lambda w: {
+        "not_on_track_improvement_percent": "14",
+        "safety_high_escalate_minutes": "5",
+    },
     "staff:role_revoke": lambda w: {"confirm": "yes"},  # destructive: confirmed
     "groupwork:start": lambda w: {},
     "groupwork:walk_in": lambda w: {"participant": _walk_in(w)},

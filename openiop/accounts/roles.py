@@ -49,6 +49,9 @@ class Perm(enum.StrEnum):
     # What participants record in the portal (check-ins, diary cards, goals, homework,
     # safety plan) is clinical content: intake and billing never read it.
     SELFREPORT_VIEW = "selfreport.view"
+    # Program-wide clinical settings (not-on-track standard, portal severity labels, safety
+    # escalation): the program director's decisions.
+    PROGRAM_SETTINGS = "program.settings"
 
 
 class Role(enum.StrEnum):

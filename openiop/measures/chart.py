@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from openiop.accounts.access import ProgramAccess
 from openiop.accounts.roles import Perm
 from openiop.measures import growth, outcomes, selectors
@@ -45,6 +47,7 @@ class CorridorCell:
     expected: float
     upper: float | None
     not_on_track: bool  # the same verdict the not-on-track flag gives for this score
+    limit: float | None = None  # the on-track limit for this score (earlier scores as they were)
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,15 @@ class Corridor:
     percentile: float
     cells: dict[int, CorridorCell]  # assessment pk -> cell
     basis: str = ""  # when the program's model was fitted, or that the rule is used
+    required_improvement: float = outcomes.DEFAULT_REQUIRED_IMPROVEMENT
 
     @property
     def is_model(self) -> bool:
         return self.method == "model"
+
+    @property
+    def required_percent(self) -> int:
+        return round(self.required_improvement * 100)
 
 
 @dataclass(frozen=True)
@@ -132,14 +140,15 @@ def _corridor_datasets(
         return {"label": label, "data": data, "color": CORRIDOR_COLOR, "pointRadius": 0} | style
 
     expected = line("expected", "expected score", dashed=True)
-    if not corridor.is_model:  # the rule has one limit, on the worse side: nothing to fill
-        worse = "lower" if inst.higher_is_better else "upper"
-        return [line(worse, f"not-on-track limit ({corridor.method})"), expected]
+    limit = line("limit", "on-track limit", color=CUTOFF_COLOR, dashed=True)
+    if not corridor.is_model:  # the rule has an expected line only: nothing to fill
+        return [limit, expected]
     what = f"{corridor.percentile:g}th percentile"
     return [
         line("upper", f"expected range, upper ({what})", fill="+1", background=CORRIDOR_FILL),
         line("lower", "expected range, lower"),
         expected,
+        limit,
     ]
 
 
@@ -177,55 +186,65 @@ class _Administration:
     week: float  # since the episode's intake, as outcomes.py judges it
     intake: float
     score: float
+    position: int  # its row in the episode's frame (the intake is row 0)
 
 
-def _current_episode(scored: list[Assessment]) -> list[_Administration]:
-    """The administrations after intake in the latest episode, with the week and intake
-    score outcomes.py judges them by (same frame builder, same episode choice)."""
+def _current_episode(scored: list[Assessment]) -> tuple[pd.DataFrame, list[_Administration]]:
+    """The latest episode's rows (intake included, as outcomes.py judges them: same frame
+    builder, same episode choice) and its administrations after intake."""
     if not scored:
-        return []
+        return pd.DataFrame(), []
     rows = [(a.enrollment_id, a.participant_id, a.administered_at, a.total) for a in scored]
     frame = outcomes.latest_episode(outcomes.episodes_frame(rows))
-    return [
-        _Administration(scored[i], float(week), float(intake), float(score))
-        for i, week, intake, score in zip(
-            frame.index, frame["week"], frame["intake"], frame["score"], strict=True
+    after_intake = [
+        _Administration(scored[i], float(week), float(intake), float(score), position)
+        for position, (i, week, intake, score) in enumerate(
+            zip(frame.index, frame["week"], frame["intake"], frame["score"], strict=True)
         )
         if week > 0
     ]
+    return frame, after_intake
 
 
-def _cell(inst: Instrument, point: outcomes.CorridorPoint, flagged: bool) -> CorridorCell:
+def _cell(
+    inst: Instrument, point: outcomes.CorridorPoint, verdict: outcomes.Verdict | None
+) -> CorridorCell:
     return CorridorCell(
         week=point.week,
         lower=_clip(inst, point.lower),
         expected=_clip(inst, point.expected) or 0.0,
         upper=_clip(inst, point.upper),
-        not_on_track=flagged,
+        not_on_track=bool(verdict and verdict.not_on_track),
+        limit=_clip(inst, verdict.edge) if verdict else None,
     )
 
 
 def expected_recovery(
-    inst: Instrument, valid: list[Assessment], expectation: outcomes.Expectation, basis: str = ""
+    inst: Instrument,
+    valid: list[Assessment],
+    expectation: outcomes.Expectation,
+    signal: outcomes.TrendSignal,
+    basis: str = "",
 ) -> Corridor | None:
-    """The corridor at each administration of the current episode, and whether each score
-    is outside it by the same judgement the not-on-track flag uses."""
-    episode = _current_episode([a for a in valid if a.total is not None])
+    """The corridor at each administration of the current episode, and each score judged as
+    the not-on-track flag judged it then: on the episode's scores up to that administration."""
+    frame, episode = _current_episode([a for a in valid if a.total is not None])
     if not episode:
         return None
     percentile = outcomes.DEFAULT_PERCENTILE
-    intake = episode[0].intake
     weeks = [row.week for row in episode]
-    points = expectation.corridor(intake=intake, weeks=weeks, percentile=percentile)
-    verdicts = [
-        expectation.judge(intake=intake, week=row.week, score=row.score, percentile=percentile)
-        for row in episode
-    ]
-    cells = {
-        row.assessment.pk: _cell(inst, point, verdict.not_on_track)
-        for row, point, verdict in zip(episode, points, verdicts, strict=True)
-    }
-    return Corridor(method=verdicts[0].method, percentile=percentile, cells=cells, basis=basis)
+    points = expectation.corridor(intake=episode[0].intake, weeks=weeks, percentile=percentile)
+    cells = {}
+    for row, point in zip(episode, points, strict=True):
+        verdict = outcomes.judge_episode(frame.iloc[: row.position + 1], expectation, signal)
+        cells[row.assessment.pk] = _cell(inst, point, verdict)
+    return Corridor(
+        method=outcomes.method_text(expectation),
+        percentile=percentile,
+        cells=cells,
+        basis=basis,
+        required_improvement=signal.required_improvement,
+    )
 
 
 def trajectory(
@@ -237,7 +256,11 @@ def trajectory(
 ) -> Trajectory:
     summary = selectors.summarise(inst, assessments)
     valid = [a for a in assessments if a.is_valid]
-    corridor = expected_recovery(inst, valid, expectation, basis) if expectation else None
+    corridor = (
+        expected_recovery(inst, valid, expectation, growth.signal_of(program, inst.code), basis)
+        if expectation
+        else None
+    )
     rows = []
     for a in assessments:
         change = selectors.change_between(inst, summary.intake, a) if a.is_valid else None

@@ -118,12 +118,12 @@ def not_on_track_flags(
     program: Program,
     participant_ids: list[int],
     instruments: Sequence[str] | None = None,
-    percentile: float = outcomes.DEFAULT_PERCENTILE,
 ) -> dict[int, list[str]]:
     """Participant id -> ["PHQ-9 not on track (...)", "GAD-7 ..."] for those whose latest
-    score in their latest episode of a tracked instrument (outcomes.tracked_instruments) is
-    worse than expected, judged with the last good stored fit of each. Three queries however
-    many instruments when fits are stored (stamps, fits, these participants' rows)."""
+    episode of a tracked instrument (outcomes.tracked_instruments) is not on track by the
+    trend signal at the program's required improvement; `expected` from the last good stored
+    fit. Three queries however many instruments when fits are stored (stamps, fits, these
+    participants' rows)."""
     if not participant_ids:
         return {}
     codes = list(outcomes.tracked_instruments() if instruments is None else instruments)
@@ -135,13 +135,25 @@ def not_on_track_flags(
     for code in codes:
         if not rows[code]:
             continue
-        frame = outcomes.episodes_frame(rows[code])
         judged = outcomes.judge_latest(
-            frame, set(participant_ids), expectations[code][0], short_name(code), percentile
+            outcomes.episodes_frame(rows[code]),
+            set(participant_ids),
+            expectations[code][0],
+            short_name(code),
+            signal_of(program, code),
         )
         for person, text in judged.items():
             flags.setdefault(person, []).append(text)
     return flags
+
+
+def signal_of(program: Program, instrument: str) -> outcomes.TrendSignal:
+    """The instrument's trend signal at the program's required improvement (its setting)."""
+    return outcomes.signal_for(instrument, required_improvement(program))
+
+
+def required_improvement(program: Program) -> float:
+    return float(program.not_on_track_improvement_percent) / 100.0
 
 
 def not_on_track_ids(
@@ -149,13 +161,9 @@ def not_on_track_ids(
     program: Program,
     participant_ids: list[int],
     instrument: str = outcomes.DEFAULT_INSTRUMENT,
-    percentile: float = outcomes.DEFAULT_PERCENTILE,
 ) -> dict[int, str]:
     """One instrument's flags: participant id -> "PHQ-9 not on track (...)"."""
     flags = not_on_track_flags(
-        program=program,
-        participant_ids=participant_ids,
-        instruments=[instrument],
-        percentile=percentile,
+        program=program, participant_ids=participant_ids, instruments=[instrument]
     )
     return {person: texts[0] for person, texts in flags.items()}

@@ -173,13 +173,15 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-def judge(cohort: Cohort, percentile: float = outcomes.DEFAULT_PERCENTILE) -> dict[str, Any]:
+def judge(cohort: Cohort) -> dict[str, Any]:
+    """Judged with the program defaults (the default required improvement)."""
     expectation = outcomes.expectation_for(cohort.history, instrument=cohort.instrument.code)
+    signal = outcomes.signal_for(cohort.instrument.code)
     results = []
     episodes = dict(tuple(cohort.current.groupby("participant", sort=False)))
     for episode in cohort.order:
         rows = episodes[episode]
-        verdict = outcomes.judge_episode(rows, expectation, percentile)
+        verdict = outcomes.judge_episode(rows, expectation, signal)
         latest = rows.iloc[-1]
         if verdict is None:  # intake only: nothing to judge yet, no limit at week 0
             expected = expectation.corridor(intake=float(latest["intake"]), weeks=[0.0])[0]

@@ -1,10 +1,21 @@
 """Expected recovery curves and not-on-track alerts (clinical.md section 5).
 
 Lambert-style feedback: a program's own history defines how participants with a given intake
-score usually move week by week; a participant whose latest score is worse than the upper edge
-of that band is flagged **not on track** so the team looks at them first.
+score usually move week by week (the expected-recovery corridor on the chart), and an episode
+whose own course falls short of a fixed standard is flagged **not on track** so the team looks
+at them first.
 
-Model (one instrument at a time, PHQ-9 by default), fitted with statsmodels MixedLM:
+**The flag (`TrendSignal`, issue 16).** A least-squares line score = a + b * log(week + 1)
+through all of the episode's scores so far, the intake included; not on track when that trend
+shows less than the program's required improvement (default 12 %) of the smoothed intake `a`
+gone by week 4. It uses every score rather than one noisy point, it needs no model (so it
+flags the same way with thin or rich history), and its sensitivity and specificity do not
+depend on the program's mix of responders and non-responders, which a band drawn from the
+program's own mix cannot promise. The default was chosen by validation on simulated programs
+of several mixes (docs/outcomes-validation.md, bench/outcomes_validation.py).
+
+**The expected course (`ExpectedRecovery`)**, fitted with statsmodels MixedLM on one instrument
+at a time:
 
     score_ij = b0 + b1*L_ij + b2*intake_i + b3*L_ij*intake_i + u0_i + u1_i*L_ij + e_ij
     L_ij = log(week_ij + 1),  (u0_i, u1_i) ~ N(0, G),  e_ij ~ N(0, sigma^2)
@@ -20,21 +31,21 @@ Prediction band for a *new* participant with intake s at week w (their random ef
     var    = x' V_b x      (uncertainty of the fixed effects: V_b = their covariance matrix)
            + z' G z        (between-participant spread of intercepts and slopes at that week)
            + sigma^2       (within-participant, week-to-week noise)
-    edge   = mean + z_p * sqrt(var)   for a score where higher is worse (PHQ-9)
-           = mean - z_p * sqrt(var)   where higher is better
+    edges  = mean -/+ z_p * sqrt(var)
 
-z_p is the standard normal quantile of the configured percentile (default 90th: z = 1.2816), so
-about 10 % of participants who follow the program's usual course land above the edge in any one
-week by chance. These percentiles are derived locally from the program's own data; Lambert's
-published OQ-45 band percentiles are proprietary and not used (see docs/outcomes-validation.md).
+z_p is the standard normal quantile of the display percentile (90th: the band runs from the
+10th to the 90th percentile). These percentiles are derived locally from the program's own
+data; Lambert's published OQ-45 band percentiles are proprietary and not used. The band and the
+expected score are shown for context; the flag is the trend signal's.
 
 With thin history (fewer than MIN_PARTICIPANTS episodes with a post-intake score or fewer than
-MIN_ASSESSMENTS post-intake scores) the mixed model is not fitted and a documented rule is used
-instead (`RuleBasedExpectation`); its flags say "rule-based: thin history".
+MIN_ASSESSMENTS post-intake scores) the mixed model is not fitted and `RuleBasedExpectation`
+gives the expected line instead (20 % better by week 4); pages say "rule-based: thin history".
+The single-score judgements `ExpectedRecovery.judge` and `RuleBasedExpectation.judge` are the
+flags used before issue 16, kept as the comparison in the validation.
 
 A score at the instrument's best possible value (the floor, 0 on the PHQ-9; the ceiling where
-higher is better) is never not on track, by either method: it cannot be better, so "no better than
-intake" (intake 0, now 0) says nothing about the course of treatment.
+higher is better) is never not on track: it cannot be better.
 """
 
 from __future__ import annotations
@@ -68,6 +79,18 @@ RULE_MIN_IMPROVEMENT = 0.20  # ... is not on track
 # At any week, a reliable deterioration (the instrument's published reliable-change threshold,
 # 6 points for PHQ-9) is not on track.
 
+# The not-on-track signal (issue 16; chosen by validation, docs/outcomes-validation.md): the
+# episode's own trend must show at least this share of its (smoothed) intake gone by week 4.
+DEFAULT_REQUIRED_IMPROVEMENT = 0.12
+TREND_REFERENCE_WEEK = 4.0
+# Margin in units of the statistic's measurement-error SD; the validation found 0 (the trend's
+# point estimate decides) best at every required improvement it tried.
+TREND_MARGIN_Z = 0.0
+# The trend is judged from week 2 (the third weekly score; a day early counts): at week 1 it
+# would flag about three in ten of the people who are improving (docs/outcomes-validation.md).
+# Before then only a reliable deterioration from intake flags.
+TREND_FIRST_WEEK = 1.5
+
 FE_NAMES = ("Intercept", "np.log1p(week)", "intake", "np.log1p(week):intake")
 FORMULA = "score ~ np.log1p(week) * intake"
 
@@ -80,24 +103,25 @@ class Verdict:
     score: float
     intake: float
     expected: float
-    edge: float  # the worse edge of the band (or the rule's limit)
+    edge: float | None  # the worst score still on track (None: no single-score edge)
     not_on_track: bool
-    method: str  # "model" | "rule-based: <why>"
+    method: str  # "model" | "rule-based: <why>" (what `expected` comes from)
     reason: str = ""
+    higher_is_better: bool = False
+
+    def limit_text(self) -> str:
+        """The edge rounded toward "better": "≤ 13" (or "≥ 9" where higher is better)."""
+        if self.edge is None:
+            return ""
+        if self.higher_is_better:
+            return f"≥ {math.ceil(self.edge)}"
+        return f"≤ {math.floor(self.edge)}"
 
     def flag_text(self, instrument_name: str) -> str:
         week = round(self.week)
-        if self.method == "model":
-            # The edge is the worst score still on track: round it toward "better".
-            if self.edge < self.expected:
-                limit = f"≥ {math.ceil(self.edge)}"
-            else:
-                limit = f"≤ {math.floor(self.edge)}"
-            return f"{instrument_name} not on track (week {week}: {self.score:g}, expected {limit})"
-        return (
-            f"{instrument_name} not on track ({self.method}; week {week}: "
-            f"{self.score:g}, {self.reason})"
-        )
+        limit = f", on track {self.limit_text()}" if self.edge is not None else ""
+        why = f"; {self.reason}" if self.reason else ""
+        return f"{instrument_name} not on track (week {week}: {self.score:g}{limit}{why})"
 
 
 @dataclass(frozen=True)
@@ -259,9 +283,11 @@ def fit_expected_recovery(df: pd.DataFrame, *, higher_is_better: bool = False) -
 
 @dataclass(frozen=True)
 class RuleBasedExpectation:
-    """Thin-history rule (documented in the module docstring and docs/outcomes-validation.md).
+    """The expectation with thin history: the expected line is 20 % better by week 4 (linear in
+    between), with no band. `judge` is the flag rule used with thin history before issue 16,
+    kept as the comparison in docs/outcomes-validation.md; the flag now comes from TrendSignal.
 
-    Not on track when, for a score where higher is worse:
+    The previous rule: not on track when, for a score where higher is worse:
       * score - intake >= the instrument's reliable-change threshold (reliable deterioration), or
       * week >= 3 and score >= intake (no improvement at all), or
       * week >= 4 and score > (1 - 20 %) * intake (less than 20 % improvement),
@@ -323,20 +349,12 @@ class RuleBasedExpectation:
     def corridor(
         self, *, intake: float, weeks: Sequence[float], percentile: float = DEFAULT_PERCENTILE
     ) -> list[CorridorPoint]:
-        """One-sided: the rule has a limit on the worse side only, no lower edge."""
-        points = []
-        for week in weeks:
-            limit = self.limit(intake, week)
-            worse_up = not self.higher_is_better
-            points.append(
-                CorridorPoint(
-                    week=float(week),
-                    lower=None if worse_up else limit,
-                    expected=self.expected(intake, week),
-                    upper=limit if worse_up else None,
-                )
-            )
-        return points
+        """The expected line only: without the program's history there is no band (the
+        not-on-track limit comes from the trend signal, as with the model)."""
+        return [
+            CorridorPoint(week=float(w), lower=None, expected=self.expected(intake, w), upper=None)
+            for w in weeks
+        ]
 
 
 def at_best(score: float, best: float | None, higher_is_better: bool) -> bool:
@@ -381,6 +399,125 @@ def expectation_for(df: pd.DataFrame, *, instrument: str = DEFAULT_INSTRUMENT) -
     except (np.linalg.LinAlgError, ValueError):
         # Neither random-effects structure could be fitted: say so rather than guess.
         return replace(rule, why="model could not be fitted")
+
+
+# --------------------------------------------------------------------------- the trend signal
+
+
+def measurement_error(threshold: float) -> float:
+    """An instrument's standard error of measurement from its published reliable-change
+    threshold (Jacobson & Truax 1991: threshold = 1.96 * sqrt(2) * SE): PHQ-9 and CORE-10
+    2.16 points, GAD-7 1.44."""
+    return threshold / (1.96 * math.sqrt(2.0))
+
+
+@dataclass(frozen=True)
+class TrendSignal:
+    """The not-on-track flag: the episode's whole trajectory so far against a fixed standard.
+
+    Fit a least-squares line  score = a + b * log(week + 1)  through every score of the
+    episode, the intake included (each carries the instrument's measurement error, so the
+    intake is smoothed like the rest). `a` is the smoothed intake and `b * log(w + 1)` the
+    smoothed change by week w. On track means improving by at least `required_improvement`
+    of the smoothed intake by week 4 on that curve:  b * log(5) <= -q * a  (higher is worse).
+    The statistic
+
+        T = b + q * a / log(5)      (how far the trend falls short of the standard)
+
+    is linear in the scores, T = sum_i w_i * y_i, with SD se * ||w|| under pure measurement
+    noise; the episode is not on track when T > z * se * ||w|| (z = TREND_MARGIN_Z). Because T
+    is linear, that is the same as the latest score being worse than
+
+        limit = (z * se * ||w|| - sum_{i < latest} w_i * y_i) / w_latest
+
+    with the earlier scores as they are: the "on track ≤ limit" the team sees. The trend is
+    judged from week 2 (TREND_FIRST_WEEK); at any week a reliable deterioration from intake
+    (the instrument's published threshold) flags too, and the limit shown is the lower of the
+    two edges. A score at the instrument's best value is never flagged; an episode with only
+    its intake is not judged.
+
+    Why this and not the latest score against the program's band: a band drawn from the
+    program's own mix flags a fixed share of people, so it misses more of them the more
+    non-responders a program has; a fixed standard flags each episode on its own course, and
+    the trend uses every score, not one noisy point (docs/outcomes-validation.md).
+    """
+
+    se: float
+    threshold: float  # the instrument's reliable-change threshold
+    higher_is_better: bool = False
+    best: float | None = None
+    required_improvement: float = DEFAULT_REQUIRED_IMPROVEMENT
+    z: float = TREND_MARGIN_Z
+
+    def weights(self, weeks: np.ndarray) -> np.ndarray:
+        """w with T = w @ y (y on a higher-is-worse scale)."""
+        x = np.log1p(np.maximum(weeks, 0.0))
+        design = np.column_stack([np.ones_like(x), x])
+        c = self.required_improvement / math.log1p(TREND_REFERENCE_WEEK)
+        if self.higher_is_better:
+            c = -c  # on the flipped scale the smoothed intake is -a
+        return np.asarray((np.array([c, 1.0]) @ np.linalg.pinv(design.T @ design)) @ design.T)
+
+    def judge(self, rows: pd.DataFrame, expectation: Expectation) -> Verdict | None:
+        """One episode (columns week, score, intake; time order; week 0 the intake) judged at
+        its latest score; `expected` is the expectation's course at that week (model or rule)."""
+        weeks = rows["week"].to_numpy(dtype=float)
+        scores = rows["score"].to_numpy(dtype=float)
+        week, score, intake = float(weeks[-1]), float(scores[-1]), float(rows["intake"].iloc[-1])
+        if week <= 0:
+            return None
+        sign = -1.0 if self.higher_is_better else 1.0
+        worse = sign * scores
+        # Worse-scale edges: a reliable deterioration from intake flags at any week ...
+        edges = [sign * intake + self.threshold]
+        reason = ""
+        if sign * (score - intake) >= self.threshold:
+            reason = f"reliable deterioration from intake {intake:g}"
+        # ... and from week 2 the trend falling short of the standard.
+        if week >= TREND_FIRST_WEEK:
+            w = self.weights(weeks)
+            margin = self.z * self.se * float(np.sqrt(w @ w))
+            if w[-1] > 1e-12:
+                edges.append((margin - float(w[:-1] @ worse[:-1])) / float(w[-1]))
+            if not reason and float(w @ worse) > margin:
+                reason = (
+                    f"trend under {self.required_improvement:.0%} better than intake by week "
+                    f"{TREND_REFERENCE_WEEK:g}"
+                )
+        flagged = bool(reason) and not at_best(score, self.best, self.higher_is_better)
+        expected = float(expectation.corridor(intake=intake, weeks=[week])[0].expected)
+        return Verdict(
+            week=week,
+            score=score,
+            intake=intake,
+            expected=expected,
+            edge=sign * min(edges),
+            not_on_track=flagged,
+            method=method_text(expectation),
+            reason=reason if flagged else "",
+            higher_is_better=self.higher_is_better,
+        )
+
+
+def method_text(expectation: Expectation) -> str:
+    """ "model", or "rule-based: <why>" (thin history, no model fitted yet, ...)."""
+    if isinstance(expectation, RuleBasedExpectation):
+        return f"rule-based: {expectation.why}"
+    return expectation.method
+
+
+def signal_for(
+    instrument: str, required_improvement: float = DEFAULT_REQUIRED_IMPROVEMENT
+) -> TrendSignal:
+    """The instrument's trend signal: its measurement error, direction and best score."""
+    rule = rule_for(instrument)
+    return TrendSignal(
+        se=measurement_error(rule.threshold),
+        threshold=rule.threshold,
+        higher_is_better=rule.higher_is_better,
+        best=rule.best,
+        required_improvement=required_improvement,
+    )
 
 
 # --------------------------------------------------------------------------- episodes
@@ -455,20 +592,12 @@ def latest_episode(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def judge_episode(
-    rows: pd.DataFrame, expectation: Expectation, percentile: float = DEFAULT_PERCENTILE
+    rows: pd.DataFrame, expectation: Expectation, signal: TrendSignal
 ) -> Verdict | None:
     """One episode's rows (time order, columns week, score, intake) judged at its latest score:
     the verdict every not-on-track flag comes from (runner, chart, alerts and `openiop
     not-on-track`). None while the episode has only its intake: there is nothing to judge."""
-    latest = rows.iloc[-1]
-    if latest["week"] <= 0:
-        return None
-    return expectation.judge(
-        intake=float(latest["intake"]),
-        week=float(latest["week"]),
-        score=float(latest["score"]),
-        percentile=percentile,
-    )
+    return signal.judge(rows, expectation)
 
 
 def judge_latest(
@@ -476,7 +605,7 @@ def judge_latest(
     participant_ids: set[int],
     expectation: Expectation,
     name: str,
-    percentile: float = DEFAULT_PERCENTILE,
+    signal: TrendSignal,
 ) -> dict[int, str]:
     """Person id -> flag text for those whose latest episode is not on track."""
     flags: dict[int, str] = {}
@@ -484,7 +613,7 @@ def judge_latest(
     if mine.empty:
         return flags
     for person, rows in mine.groupby("person", sort=False):
-        verdict = judge_episode(latest_episode(rows), expectation, percentile)
+        verdict = judge_episode(latest_episode(rows), expectation, signal)
         if verdict is not None and verdict.not_on_track:
             flags[int(person)] = verdict.flag_text(name)
     return flags

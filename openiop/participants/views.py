@@ -63,6 +63,7 @@ def program_home(request: ProgramRequest, program_id: UUID) -> HttpResponse:
         "can_audit": access.can(Perm.AUDIT_VIEW),
         "can_run_groups": access.can(Perm.ROSTER_VIEW),
         "can_manage_staff": access.can(Perm.STAFF_MANAGE),
+        "can_change_settings": access.can(Perm.PROGRAM_SETTINGS),
         "can_plan": access.can(Perm.SCHEDULE_MANAGE),
         "can_outcomes": access.can(Perm.ASSESSMENT_VIEW),
         "rules": program.rules,

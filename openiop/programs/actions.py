@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -143,3 +146,85 @@ def program_portal_settings_update(
         detail={"portal_shows_severity": [before, shows_severity]},
     )
     return locked
+
+
+NOT_ON_TRACK_IMPROVEMENT_RANGE = (4, 30)  # the constraint program_not_on_track_improvement_range
+
+
+@transaction.atomic
+def program_outcome_settings_update(
+    *, actor: User, program: Program, improvement_percent: int
+) -> Program:
+    """The not-on-track standard: the share of the intake an episode's trend must show gone
+    by week 4 (openiop.measures.outcomes.TrendSignal). The validation's trade-off is shown
+    beside the setting (docs/outcomes-validation.md)."""
+    low, high = NOT_ON_TRACK_IMPROVEMENT_RANGE
+    value = improvement_percent
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ActionError(
+            {"not_on_track_improvement_percent": f"Choose a whole percentage, {low}-{high}."}
+        )
+    locked = Program.objects.select_for_update().get(pk=program.pk)
+    before = locked.not_on_track_improvement_percent
+    locked.not_on_track_improvement_percent = value
+    locked.save(update_fields=["not_on_track_improvement_percent", "updated_at"])
+    program.not_on_track_improvement_percent = value
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=locked,
+        program=locked,
+        detail={"not_on_track_improvement_percent": [before, value]},
+    )
+    return locked
+
+
+@transaction.atomic
+def program_settings_update(
+    *,
+    actor: User,
+    program: Program,
+    improvement_percent: int,
+    shows_severity: bool,
+    high_escalate_minutes: int,
+) -> Program:
+    """The program settings page's save: all three settings or none. Only the settings that
+    changed are written (and audited)."""
+    errors: dict[str, list[str]] = {}
+
+    def attempt(write: Callable[[], Program]) -> None:
+        try:
+            write()
+        except ActionError as error:
+            errors.update(error.errors)
+
+    if program.not_on_track_improvement_percent != improvement_percent:
+        attempt(
+            partial(
+                program_outcome_settings_update,
+                actor=actor,
+                program=program,
+                improvement_percent=improvement_percent,
+            )
+        )
+    if program.portal_shows_severity != shows_severity:
+        attempt(
+            partial(
+                program_portal_settings_update,
+                actor=actor,
+                program=program,
+                shows_severity=shows_severity,
+            )
+        )
+    if program.safety_high_escalate_minutes != high_escalate_minutes:
+        attempt(
+            partial(
+                program_safety_settings_update,
+                actor=actor,
+                program=program,
+                high_escalate_minutes=high_escalate_minutes,
+            )
+        )
+    if errors:
+        raise ActionError(errors)  # rolls back any setting already written
+    return program

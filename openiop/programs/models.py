@@ -68,10 +68,28 @@ class Program(BaseModel):
             "the trend in plain words, and clinicians explain severity in person."
         ),
     )
+    # The not-on-track standard (openiop.measures.outcomes.TrendSignal): an episode whose own
+    # trend shows less than this share of its intake gone by week 4 is flagged. The default
+    # (12) is the validation's choice; docs/outcomes-validation.md shows the trade-off.
+    not_on_track_improvement_percent = models.PositiveSmallIntegerField(
+        default=12,
+        help_text=(
+            "Flag a participant as not on track when their questionnaire trend shows less than "
+            "this percentage of their intake score gone by week 4. Higher catches more people "
+            "who are not improving and raises more alerts for people who are, slowly."
+        ),
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organisation", "name"], name="program_unique_name"),
+            models.CheckConstraint(
+                name="program_not_on_track_improvement_range",
+                condition=models.Q(
+                    not_on_track_improvement_percent__gte=4,
+                    not_on_track_improvement_percent__lte=30,
+                ),
+            ),
             models.CheckConstraint(
                 name="program_safety_high_escalate_range",
                 condition=models.Q(

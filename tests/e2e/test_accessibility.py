@@ -38,6 +38,7 @@ def _pages(world) -> list[str]:
         f"/p/{a}/sessions/{world.session_a.external_id}/",
         f"/p/{a}/ledger/",
         f"/p/{a}/sessions/",
+        f"/p/{a}/settings/",
     ]
 
 

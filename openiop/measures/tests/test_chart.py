@@ -62,8 +62,9 @@ def test_model_corridor_for_a_non_responder(world: World, client_for, program_mo
         expected, upper = program_model.band(18, cell.week)
         assert cell.expected == round(expected, 1) and cell.upper == round(upper, 1)
         assert cell.lower < cell.expected < cell.upper
-        # The flag's own judgement marks exactly the points above the corridor.
-        assert cell.not_on_track == (float(row.assessment.total or 0) > cell.upper)
+        # Each point's flag and on-track limit come from the episode's scores up to it.
+        assert cell.limit is not None
+        assert cell.not_on_track == (float(row.assessment.total or 0) > cell.limit)
     # Not improving while the program's participants usually do: outside by week 5.
     last = cells[-1]
     assert last is not None and last.not_on_track
@@ -85,27 +86,34 @@ def test_chart_draws_the_corridor_and_the_table_lists_it(world: World, client_fo
             lower["data"][1:], expected["data"][1:], upper["data"][1:], strict=True
         )
     )
-    # The flagged point is red and above the upper edge: why the participant is flagged.
+    limit = _dataset(spec, "on-track limit")
+    # The flagged point is red and above its on-track limit: why the participant is flagged.
     assert scores["pointColors"][-1] == "#b42318" and scores["pointColors"][0] != "#b42318"
-    assert scores["data"][-1] > upper["data"][-1]
+    assert scores["data"][-1] > limit["data"][-1]
     # The same numbers in the table beside the chart, week by week.
-    assert "Expected: lower" in body and "Expected: upper" in body
-    for lo, ex, up in zip(lower["data"][1:], expected["data"][1:], upper["data"][1:], strict=True):
-        assert f"<td>{lo:.1f}</td><td>{ex:.1f}</td><td>{up:.1f}</td>" in body
-    assert "outside expected range: not on track" in body
+    assert "Expected: lower" in body and "On-track limit" in body
+    for lo, ex, up, li in zip(
+        lower["data"][1:], expected["data"][1:], upper["data"][1:], limit["data"][1:], strict=True
+    ):
+        assert f"<td>{lo:.1f}</td><td>{ex:.1f}</td><td>{up:.1f}</td><td>{li:.1f}</td>" in body
+    assert "beyond the on-track limit: not on track" in body
     assert "<script>" not in body
 
 
-def test_thin_history_draws_the_rules_limit(world: World, client_for):
+def test_thin_history_draws_the_rules_line_and_the_on_track_limit(world: World, client_for):
     person = long_stay(world)
-    trajectory(world, person, [16, 16, 16, 16, 16])  # week 4: less than 20 % better
+    trajectory(world, person, [16, 16, 16, 16, 16])  # no better at all
     body, spec = _page(world, client_for, person)
-    limit = _dataset(spec, "not-on-track limit (rule-based: thin history)")
-    # Reliable deterioration (16 + 6) at weeks 1-2, no better than intake at 3, 20 % at 4.
-    assert limit["data"] == [None, 22.0, 22.0, 16.0, 12.8]
-    assert not any(d.get("fill") for d in spec["datasets"])  # a limit, not a band
-    assert spec["datasets"][0]["pointColors"][-2:] == ["#b42318", "#b42318"]
-    assert "rule-based: thin history" in body and "<td>12.8</td>" in body
+    limit = _dataset(spec, "on-track limit")
+    expected = _dataset(spec, "expected score")
+    # Week 1: only a reliable deterioration (16 + 6) would flag; from week 2 the trend's limit,
+    # which falls as the flat scores pile up (each must drop further to bend the line).
+    assert limit["data"][:2] == [None, 22.0]
+    assert limit["data"][2] > limit["data"][3] > limit["data"][4]
+    assert expected["data"] == [None, 15.2, 14.4, 13.6, 12.8]  # the rule's 20 %-by-week-4 line
+    assert not any(d.get("fill") for d in spec["datasets"])  # no range without history
+    assert spec["datasets"][0]["pointColors"] == ["#0b5cad", "#0b5cad", *["#b42318"] * 3]
+    assert "rule-based: thin history" in body and "Too little program history" in body
 
 
 def test_reliable_change_band_around_intake(world: World, client_for):
@@ -145,7 +153,7 @@ def test_rule_limit_is_the_edge_it_judges_by():
         assert not rule.judge(intake=16, week=week, score=limit - 0.5).not_on_track
     assert not rule.judge(intake=15, week=4, score=12).not_on_track  # exactly 20 % better
     (point,) = rule.corridor(intake=16, weeks=[4])
-    assert (point.lower, point.upper) == (None, 12.8)
+    assert (point.lower, point.expected, point.upper) == (None, 12.8, None)
 
 
 def test_model_corridor_upper_edge_is_the_flag_edge(fitted: ExpectedRecovery):

@@ -4,6 +4,7 @@ flags as the app's runner, chart and alerts for the same data (one code path).""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from openiop.measures.actions import growth_refit_run
 from openiop.measures.instruments import get_instrument
 from openiop.measures.models import Assessment
 from openiop.measures.not_on_track import FORMAT, main
+from openiop.measures.simulation import MIXES, POSITIVE, SCALES, simulate_program, up_to_week
 from openiop.measures.tests.helpers import long_stay, trajectory
 from openiop.measures.tests.test_outcomes import simulate
 from openiop.testing import World
@@ -64,15 +66,11 @@ def test_contract_example_is_judged_by_the_rule_on_thin_history(tmp_path, capsys
     assert [r["episode"] for r in out["results"]] == ["c1", "c2", "c3"]
     assert all(list(r) == RESULT_KEYS for r in out["results"])
     c1, c2, c3 = out["results"]
-    # Week 3.9: flagged at or above intake (18); 17 is better. Expected is the 20 %-by-week-4 line.
-    assert c1 == {
-        "episode": "c1",
-        "week": 3.9,
-        "not_on_track": False,
-        "expected": 14.49,
-        "limit": 18.0,
-    }
-    assert c2["not_on_track"] is True and c2["limit"] == pytest.approx(9.6)
+    # Week 3.9: 18 then 17 is a trend of about 3 % better, under the 12 % standard; the limit is
+    # the worst week-3.9 score that would have kept it on track. Expected is the rule's line.
+    assert c1["not_on_track"] is True and c1["expected"] == 14.49
+    assert c1["limit"] == pytest.approx(15.87, abs=0.01)
+    assert c2["not_on_track"] is True and c2["limit"] < 11
     assert c3 == {
         "episode": "c3",
         "week": 0.0,
@@ -80,6 +78,26 @@ def test_contract_example_is_judged_by_the_rule_on_thin_history(tmp_path, capsys
         "expected": 20.0,
         "limit": None,
     }
+
+
+def test_limit_is_the_edge_of_the_flag(tmp_path, capsys):
+    """A latest score at the reported limit is on track; half a point worse is not."""
+    rows = [
+        {"episode": "c1", "week": 0.0, "score": 18},
+        {"episode": "c1", "week": 1.0, "score": 16},
+    ]
+    doc = {"format": FORMAT, "instrument": "phq9", "history": [], "current": rows}
+    _, out = _run(
+        {**doc, "current": [*rows, {"episode": "c1", "week": 2.0, "score": 15}]}, tmp_path, capsys
+    )
+    limit = out["results"][0]["limit"]
+    for score, flagged in ((math.floor(limit), False), (math.floor(limit) + 1, True)):
+        _, out = _run(
+            {**doc, "current": [*rows, {"episode": "c1", "week": 2.0, "score": score}]},
+            tmp_path,
+            capsys,
+        )
+        assert out["results"][0]["not_on_track"] is flagged
 
 
 def test_rich_history_uses_the_model_and_matches_judging_in_process(tmp_path, capsys):
@@ -103,14 +121,18 @@ def test_rich_history_uses_the_model_and_matches_judging_in_process(tmp_path, ca
     assert status == 0 and out["method"] == "model"
     expectation = outcomes.expectation_for(train, instrument="phq9")
     assert isinstance(expectation, outcomes.ExpectedRecovery)
+    signal = outcomes.signal_for("phq9")
     for result in out["results"]:
-        rows = test[test["participant"] == int(result["episode"])]
+        rows = test[test["participant"] == int(result["episode"])].sort_values("week")
         last = rows.iloc[-1]
-        mean, edge = expectation.band(float(last["intake"]), float(last["week"]))
-        assert result["week"] == 4.0
-        assert result["expected"] == pytest.approx(mean, abs=0.005)
-        assert result["limit"] == pytest.approx(edge, abs=0.005)
-        assert result["not_on_track"] == bool(last["score"] > edge)
+        verdict = signal.judge(rows, expectation)
+        assert verdict is not None and result["week"] == 4.0
+        # Expected: the program model's course for this intake; the flag: the trend signal.
+        assert result["expected"] == pytest.approx(
+            expectation.expected(float(last["intake"]), 4.0), abs=0.005
+        )
+        assert result["limit"] == pytest.approx(verdict.edge, abs=0.005)
+        assert result["not_on_track"] == verdict.not_on_track
     flagged = sum(r["not_on_track"] for r in out["results"])
     assert 0 < flagged < len(out["results"])  # the data gives both answers
 
@@ -129,8 +151,8 @@ def test_missing_and_fractional_weeks_judge_the_latest_score(tmp_path, capsys):
     status, out = _run(doc, tmp_path, capsys)
     assert status == 0
     (result,) = out["results"]
-    assert result["week"] == 3.1 and result["not_on_track"] is True  # no better than intake
-    assert result["limit"] == 14.0
+    assert result["week"] == 3.1 and result["not_on_track"] is True  # worse than intake
+    assert result["limit"] < 14
 
 
 BAD_INPUTS = [
@@ -242,7 +264,9 @@ def test_runner_chart_and_command_flag_the_same_people(world: World, tmp_path, c
         valid = list(
             Assessment.objects.valid().filter(participant=person).order_by("administered_at")
         )
-        corridor = chart.expected_recovery(inst, valid, expectation)
+        corridor = chart.expected_recovery(
+            inst, valid, expectation, growth.signal_of(world.program_a, "phq9")
+        )
         assert corridor is not None
         if corridor.cells[valid[-1].pk].not_on_track:
             on_chart.add(person.pk)
@@ -262,3 +286,41 @@ def test_runner_chart_and_command_flag_the_same_people(world: World, tmp_path, c
     assert runner == on_chart == command
     assert {p.pk for p in people[: len(NON_RESPONDERS)]} <= command
     assert len(command) < len(people)
+
+
+# --------------------------------------------------------------------------- generated cohorts
+
+
+@pytest.mark.parametrize(
+    "mix", ["30% positive (the demo's mix)", "45% positive, mostly responders"]
+)
+def test_command_meets_the_target_at_week_4_on_generated_cohorts(tmp_path, capsys, mix):
+    """Issue 16: at the default, sensitivity and specificity >= 0.80 at week 4 on a simulated
+    program (docs/outcomes-validation.md reports every mix, week and instrument)."""
+    shares = dict(MIXES)[mix]
+    history, _ = simulate_program(SCALES["phq9"], shares, seed=41)
+    current, courses = simulate_program(SCALES["phq9"], shares, seed=1041, participants=400)
+    current = up_to_week(current, 4)
+
+    def rows(frame) -> list[dict[str, Any]]:
+        return [
+            {"episode": f"e{int(r.participant)}", "week": float(r.week), "score": float(r.score)}
+            for r in frame.itertuples()
+        ]
+
+    doc = {
+        "format": FORMAT,
+        "instrument": "phq9",
+        "history": rows(history),
+        "current": rows(current),
+    }
+    status, out = _run(doc, tmp_path, capsys)
+    assert status == 0 and out["method"] == "model"
+    judged = [r for r in out["results"] if r["week"] > 0]
+    positive = [courses[int(r["episode"][1:])] in POSITIVE for r in judged]
+    flagged = [r["not_on_track"] for r in judged]
+    true_pos = sum(f and p for f, p in zip(flagged, positive, strict=True))
+    true_neg = sum(not f and not p for f, p in zip(flagged, positive, strict=True))
+    sensitivity = true_pos / sum(positive)
+    specificity = true_neg / (len(judged) - sum(positive))
+    assert sensitivity >= 0.80 and specificity >= 0.80, (sensitivity, specificity)

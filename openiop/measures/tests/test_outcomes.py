@@ -78,7 +78,7 @@ def test_non_responder_flagged_responder_not(fitted: ExpectedRecovery):
     assert stuck.not_on_track and stuck.method == "model"
     assert not better.not_on_track
     text = stuck.flag_text("PHQ-9")
-    assert text.startswith("PHQ-9 not on track (week 4: 19, expected ≤ ")
+    assert text.startswith("PHQ-9 not on track (week 4: 19, on track ≤ ")
 
 
 def test_random_intercept_fallback_when_slope_fit_fails(monkeypatch):
@@ -100,7 +100,7 @@ def test_thin_history_uses_the_rule_and_says_so():
     rule = expectation_for(thin)
     assert isinstance(rule, RuleBasedExpectation) and rule.threshold == 6
     flat = rule.judge(intake=16, week=3, score=16)
-    assert flat.not_on_track and "rule-based: thin history" in flat.flag_text("PHQ-9")
+    assert flat.not_on_track and flat.method == "rule-based: thin history"
     assert rule.judge(intake=16, week=1, score=22).not_on_track  # reliable deterioration
     assert rule.judge(intake=16, week=3, score=16).method == "rule-based: thin history"
     assert not rule.judge(intake=16, week=1, score=17).not_on_track
@@ -175,7 +175,10 @@ def test_not_on_track_ids_from_the_database(world: World):
         program=world.program_a, participant_ids=[stuck.pk, improving.pk, intake_only.pk]
     )
     assert set(flags) == {stuck.pk}
-    assert flags[stuck.pk].startswith("PHQ-9 not on track (rule-based: thin history; week 4: 16")
+    assert flags[stuck.pk] == (
+        "PHQ-9 not on track (week 4: 16, on track ≤ 11; trend under 12% better than intake "
+        "by week 4)"
+    )
     # Entered in error: the latest score is no longer counted, and the cache notices.
     assessment_mark_entered_in_error(
         actor=world.clinician_a, assessment=stuck_rows[-1], reason="wrong participant"
@@ -183,7 +186,12 @@ def test_not_on_track_ids_from_the_database(world: World):
     assessment_mark_entered_in_error(
         actor=world.clinician_a, assessment=stuck_rows[-2], reason="wrong participant"
     )
-    # Latest valid score is now week 2 (15 vs intake 15): too early for the rule to flag.
+    # Latest valid score is now week 2 (15 vs intake 15): the trend is judged from week 2.
+    assert set(not_on_track_ids(program=world.program_a, participant_ids=[stuck.pk])) == {stuck.pk}
+    assessment_mark_entered_in_error(
+        actor=world.clinician_a, assessment=stuck_rows[-3], reason="wrong participant"
+    )
+    # Now week 1 (16 vs 15): only a reliable deterioration would flag this early.
     assert not_on_track_ids(program=world.program_a, participant_ids=[stuck.pk]) == {}
     # Other programs see nothing of program A.
     assert not_on_track_ids(program=world.program_b, participant_ids=[stuck.pk]) == {}
@@ -220,4 +228,4 @@ def test_unfittable_model_falls_back_to_the_rule_and_says_why(monkeypatch):
     monkeypatch.setattr(outcomes, "_fit", failing)
     rule = expectation_for(simulate(n=30, weeks=5))
     verdict = rule.judge(intake=16, week=3, score=17)
-    assert "rule-based: model could not be fitted" in verdict.flag_text("PHQ-9")
+    assert verdict.method == "rule-based: model could not be fitted"

@@ -70,10 +70,10 @@ def test_gad7_and_core10_are_judged_like_phq9(world: World):
     )
     assert set(flags) == {stuck_gad.pk, stuck_core.pk}
     assert flags[stuck_gad.pk] == [
-        "GAD-7 not on track (rule-based: thin history; week 4: 14, less than 20% better than "
-        "intake 14)"
+        "GAD-7 not on track (week 4: 14, on track ≤ 11; trend under 12% better than intake by "
+        "week 4)"
     ]
-    assert flags[stuck_core.pk][0].startswith("CORE-10 not on track (rule-based: thin history")
+    assert flags[stuck_core.pk][0].startswith("CORE-10 not on track (week 4: 23, on track ≤ ")
     # The chart header says the same.
     assert [a.text for a in chart_outcome_alerts(participant=stuck_gad)] == flags[stuck_gad.pk]
 
@@ -134,7 +134,8 @@ def test_the_chart_draws_a_gad7_corridor(world: World, client_for):
     found = re.search(r'id="measure-gad7-data" type="application/json">(.*?)</script>', body)
     assert found is not None
     spec = json.loads(found.group(1))
-    limit = next(d for d in spec["datasets"] if d["label"].startswith("not-on-track limit"))
-    # Reliable deterioration (14 + 4) at weeks 1-2, no better than intake at 3, 20 % at 4.
-    assert limit["data"] == [None, 18.0, 18.0, 14.0, 11.2]
-    assert "outside expected range: not on track" in body
+    limit = next(d for d in spec["datasets"] if d["label"] == "on-track limit")
+    # Week 1: a reliable deterioration (14 + 4) would flag; from week 2 the trend's limit.
+    assert limit["data"][:2] == [None, 18.0] and all(v < 14 for v in limit["data"][2:])
+    assert spec["datasets"][0]["pointColors"][-1] == "#b42318"
+    assert "beyond the on-track limit: not on track" in body
