@@ -48,6 +48,7 @@ class CorridorCell:
     upper: float | None
     not_on_track: bool  # the same verdict the not-on-track flag gives for this score
     limit: float | None = None  # the on-track limit for this score (earlier scores as they were)
+    limit_text: str = ""  # the limit as the worst score still on track: "≤ 18"
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,7 @@ def _cell(
         upper=_clip(inst, point.upper),
         not_on_track=bool(verdict and verdict.not_on_track),
         limit=_clip(inst, verdict.edge) if verdict else None,
+        limit_text=verdict.limit_text() if verdict else "",
     )
 
 

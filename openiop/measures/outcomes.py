@@ -486,12 +486,15 @@ class TrendSignal:
                 )
         flagged = bool(reason) and not at_best(score, self.best, self.higher_is_better)
         expected = float(expectation.corridor(intake=intake, weeks=[week])[0].expected)
+        edge = sign * min(edges)
+        if self.best is not None:  # the best score is never flagged, so never beyond the edge
+            edge = min(edge, self.best) if self.higher_is_better else max(edge, self.best)
         return Verdict(
             week=week,
             score=score,
             intake=intake,
             expected=expected,
-            edge=sign * min(edges),
+            edge=edge,
             not_on_track=flagged,
             method=method_text(expectation),
             reason=reason if flagged else "",

@@ -92,11 +92,14 @@ def test_chart_draws_the_corridor_and_the_table_lists_it(world: World, client_fo
     assert scores["data"][-1] > limit["data"][-1]
     # The same numbers in the table beside the chart, week by week.
     assert "Expected: lower" in body and "On-track limit" in body
-    for lo, ex, up, li in zip(
-        lower["data"][1:], expected["data"][1:], upper["data"][1:], limit["data"][1:], strict=True
-    ):
-        assert f"<td>{lo:.1f}</td><td>{ex:.1f}</td><td>{up:.1f}</td><td>{li:.1f}</td>" in body
-    assert "beyond the on-track limit: not on track" in body
+    (t,) = trajectories(person, with_corridor=True)
+    cells = [row.corridor for row in t.rows[1:]]
+    assert [c.limit for c in cells if c] == limit["data"][1:]
+    for c in cells:
+        assert c is not None and c.limit_text.startswith("≤ ")
+        row = f"<td>{c.lower:.1f}</td><td>{c.expected:.1f}</td><td>{c.upper:.1f}</td>"
+        assert f"{row}<td>{c.limit_text}</td>" in body
+    assert '<span class="badge alert">not on track</span>' in body
     assert "<script>" not in body
 
 

@@ -138,4 +138,4 @@ def test_the_chart_draws_a_gad7_corridor(world: World, client_for):
     # Week 1: a reliable deterioration (14 + 4) would flag; from week 2 the trend's limit.
     assert limit["data"][:2] == [None, 18.0] and all(v < 14 for v in limit["data"][2:])
     assert spec["datasets"][0]["pointColors"][-1] == "#b42318"
-    assert "beyond the on-track limit: not on track" in body
+    assert '<span class="badge alert">not on track</span>' in body
