@@ -94,8 +94,9 @@ bench-quick: install
 	$(BIN)/python bench/audit_bench.py --events 2000 --no-write; \
 	echo "==> Benchmark 2 of 4 (quick): growth model fit, 500 x 12, one run"; \
 	$(BIN)/python bench/growth_model_bench.py --participants 500 --runs 1 --output $$out/growth.md; \
-	echo "==> Benchmark 3 of 4 (quick): not-on-track alert validation, 150 participants"; \
-	$(BIN)/python bench/outcomes_validation.py --participants 150 --output $$out/outcomes.md; \
+	echo "==> Benchmark 3 of 4 (quick): not-on-track alert validation, 1 seed, 150 participants"; \
+	$(BIN)/python bench/outcomes_validation.py --seeds 1 --train-participants 150 \
+	  --test-participants 150 --output $$out/outcomes.md --no-data; \
 	echo "==> Benchmark 4 of 4 (quick): weekly planner, 50 participants, tight, 10 s"; \
 	$(BIN)/python bench/planner_bench.py --sizes 50 --availability tight --mixed-sizes \
 	  --target-seeds --time-limit 10 --output $$out/planner.md; \

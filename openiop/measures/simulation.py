@@ -75,6 +75,7 @@ def simulate_program(
     *,
     participants: int = 300,
     weeks: int = 12,
+    missing_rate: float = MISSING_RATE,
 ) -> tuple[pd.DataFrame, dict[int, str]]:
     """Rows (participant, week, score, intake) with week 0 the (noisy) intake, time order
     within each participant; and each participant's course."""
@@ -97,7 +98,7 @@ def simulate_program(
         scores = np.clip(np.round(noisy), scale.best, scale.worst)
         intake = float(scores[0])
         for k in range(weeks):
-            if k > 0 and rng.random() < MISSING_RATE:
+            if k > 0 and rng.random() < missing_rate:
                 continue
             jitter = rng.integers(-1, 2) / 7 if k > 0 else 0.0  # a day early or late
             rows.append((pid, k + jitter, float(scores[k]), intake))
