@@ -94,6 +94,20 @@ def track_create(
     return track
 
 
+def _set_program_setting(*, actor: User, program: Program, field: str, value: object) -> Program:
+    """Write one validated program setting on the locked row, keep the caller's instance in
+    step, and audit the change as [before, after]."""
+    locked = Program.objects.select_for_update().get(pk=program.pk)
+    before = getattr(locked, field)
+    setattr(locked, field, value)
+    locked.save(update_fields=[field, "updated_at"])
+    setattr(program, field, value)
+    audit_record(
+        actor=actor, action="update", obj=locked, program=locked, detail={field: [before, value]}
+    )
+    return locked
+
+
 SAFETY_HIGH_ESCALATE_RANGE = (1, 60)
 
 
@@ -109,19 +123,9 @@ def program_safety_settings_update(
         raise ActionError(
             {"safety_high_escalate_minutes": f"Choose a whole number of minutes, {low}-{high}."}
         )
-    locked = Program.objects.select_for_update().get(pk=program.pk)
-    before = locked.safety_high_escalate_minutes
-    locked.safety_high_escalate_minutes = value
-    locked.save(update_fields=["safety_high_escalate_minutes", "updated_at"])
-    program.safety_high_escalate_minutes = value
-    audit_record(
-        actor=actor,
-        action="update",
-        obj=locked,
-        program=locked,
-        detail={"safety_high_escalate_minutes": [before, value]},
+    return _set_program_setting(
+        actor=actor, program=program, field="safety_high_escalate_minutes", value=value
     )
-    return locked
 
 
 @transaction.atomic
@@ -133,19 +137,9 @@ def program_portal_settings_update(
     deliberate, audited decision of the program."""
     if not isinstance(shows_severity, bool):
         raise ActionError({"portal_shows_severity": "Choose yes or no."})
-    locked = Program.objects.select_for_update().get(pk=program.pk)
-    before = locked.portal_shows_severity
-    locked.portal_shows_severity = shows_severity
-    locked.save(update_fields=["portal_shows_severity", "updated_at"])
-    program.portal_shows_severity = shows_severity
-    audit_record(
-        actor=actor,
-        action="update",
-        obj=locked,
-        program=locked,
-        detail={"portal_shows_severity": [before, shows_severity]},
+    return _set_program_setting(
+        actor=actor, program=program, field="portal_shows_severity", value=shows_severity
     )
-    return locked
 
 
 NOT_ON_TRACK_IMPROVEMENT_RANGE = (4, 30)  # the constraint program_not_on_track_improvement_range
@@ -164,19 +158,9 @@ def program_outcome_settings_update(
         raise ActionError(
             {"not_on_track_improvement_percent": f"Choose a whole percentage, {low}-{high}."}
         )
-    locked = Program.objects.select_for_update().get(pk=program.pk)
-    before = locked.not_on_track_improvement_percent
-    locked.not_on_track_improvement_percent = value
-    locked.save(update_fields=["not_on_track_improvement_percent", "updated_at"])
-    program.not_on_track_improvement_percent = value
-    audit_record(
-        actor=actor,
-        action="update",
-        obj=locked,
-        program=locked,
-        detail={"not_on_track_improvement_percent": [before, value]},
+    return _set_program_setting(
+        actor=actor, program=program, field="not_on_track_improvement_percent", value=value
     )
-    return locked
 
 
 @transaction.atomic
