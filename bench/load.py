@@ -62,7 +62,11 @@ OPENIOP = str(BIN / "openiop")
 DOCS = ROOT / "docs" / "benchmarks.md"
 PROGRAM = "Riverside Adult IOP"
 CLINICIANS = ["casey.clinician", "morgan.clinician", "riley.clinician", "sam.supervisor"]
-START, END = "<!-- load-benchmark -->", "<!-- /load-benchmark -->"
+
+
+# docs/benchmarks.md keeps one block per --section (back-to-back users, paced users).
+def markers(section: str) -> tuple[str, str]:
+    return f"<!-- {section} -->", f"<!-- /{section} -->"
 
 
 # --------------------------------------------------------------------------- environment
@@ -365,8 +369,15 @@ class World:
 
 
 def clinician_loop(
-    run: Run, client: Client, world: World, phase: Callable[[], str], stop: threading.Event
+    run: Run,
+    client: Client,
+    world: World,
+    phase: Callable[[], str],
+    stop: threading.Event,
+    think: float = 0.0,
 ) -> None:
+    """Opens the five pages in turn, forever. `think` is the mean pause (exponential) after
+    each page, as a person reads it; 0 sends the next request as soon as one is answered."""
     rng = random.Random(id(client))
     base = f"/p/{world.program}"
     i = 0
@@ -393,6 +404,8 @@ def clinician_loop(
                 except (OSError, http.client.HTTPException):
                     port = client.ports[(client.ports.index(port) + 1) % len(client.ports)]
                     time.sleep(0.05 * (attempt + 1))
+            if think > 0:
+                stop.wait(rng.expovariate(1.0 / think))
 
 
 def checkin_loop(
@@ -522,6 +535,15 @@ def main() -> int:
     parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--safety-every", type=int, default=10, help="every nth check-in")
     parser.add_argument("--checkin-pause", type=float, default=0.2)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="clinicians' mean pause after each page (s, exponential); 0: back to back",
+    )
+    parser.add_argument(
+        "--section", default="load-benchmark", help="the block of docs/benchmarks.md to write"
+    )
     parser.add_argument("--ports", default="8701,8702")
     parser.add_argument("--logdir", default=str(Path(tempfile.gettempdir()) / "openiop-load"))
     parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
@@ -732,7 +754,9 @@ def measure(
             c = Client(ports)
             c.cookies = dict(staff_clients[i % len(staff_clients)].cookies)
             threads.append(
-                threading.Thread(target=clinician_loop, args=(run, c, world, phase, stop))
+                threading.Thread(
+                    target=clinician_loop, args=(run, c, world, phase, stop, args.think)
+                )
             )
         for c in portal_clients:
             threads.append(
@@ -847,7 +871,13 @@ def measure(
     worst = max(v[1] for k, v in pg.items())
     report += [
         f"Load: {concurrency} concurrent users ({args.clinicians} clinicians, "
-        f"{len(portal_clients)} participants checking in), two `openiop serve` instances "
+        f"{len(portal_clients)} participants checking in; clinicians "
+        + (
+            f"pause {args.think:g} s on average after each page"
+            if args.think > 0
+            else "send each request as soon as the last is answered"
+        )
+        + "), two `openiop serve` instances "
         f"({args.web_workers} workers x {args.web_threads} threads each), one worker, "
         f"PostgreSQL with {n_people:,} participants.",
         "",
@@ -902,18 +932,21 @@ def write_docs(args: argparse.Namespace, text: str) -> None:
         f".venv/bin/python bench/load.py {'--reuse ' if args.reuse else ''}"
         f"--participants {args.participants} --healthz-duration {args.healthz_duration:g} "
         f"--duration {args.duration:g} --fault-duration {args.fault_duration:g}"
+        f"{f' --think {args.think:g}' if args.think else ''}"
+        f"{f' --section {args.section}' if args.section != 'load-benchmark' else ''}"
         f"{' --restart-postgres' if args.restart_postgres else ''} --write"
     )
+    start, end = markers(args.section)
     block = (
-        f"{START}\nRun {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command}`. "
+        f"{start}\nRun {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `{command}`. "
         f"Machine: {os.cpu_count()} cores; load average {args.load_before:.1f} just before "
         "the run (the load generator, both web instances, the worker and PostgreSQL share "
         "these cores).\n\n"
-        f"{text}\n{END}"
+        f"{text}\n{end}"
     )
-    if START in doc:
-        head, rest = doc.split(START, 1)
-        doc = head + block + rest.split(END, 1)[1]
+    if start in doc:
+        head, rest = doc.split(start, 1)
+        doc = head + block + rest.split(end, 1)[1]
     else:
         doc += "\n" + block + "\n"
     DOCS.write_text(doc)

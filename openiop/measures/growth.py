@@ -135,9 +135,8 @@ def not_on_track_flags(
     for code in codes:
         if not rows[code]:
             continue
-        judged = outcomes.judge_latest(
-            outcomes.episodes_frame(rows[code]),
-            set(participant_ids),
+        judged = outcomes.judge_latest_rows(
+            rows[code],
             expectations[code][0],
             short_name(code),
             signal_of(program, code),

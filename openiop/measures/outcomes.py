@@ -50,6 +50,7 @@ higher is better) is never not on track: it cannot be better.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -152,6 +153,13 @@ class Expectation(Protocol):
 # --------------------------------------------------------------------------- the mixed model
 
 
+@functools.lru_cache(maxsize=64)
+def normal_quantile(percentile: float) -> float:
+    """The standard normal quantile at `percentile` (cached: scipy's ppf costs far more than
+    the rest of a judgement, and pages judge a whole roster per view)."""
+    return float(norm.ppf(percentile / 100.0))
+
+
 @dataclass(frozen=True)
 class ExpectedRecovery:
     """A fitted expected-recovery model, reduced to plain arrays (cheap to cache)."""
@@ -198,7 +206,7 @@ class ExpectedRecovery:
         """(expected, worse edge) at `percentile` of the predictive distribution."""
         means, sds = self.moments(intake, [week])
         mean, sd = float(means[0]), float(sds[0])
-        zp = float(norm.ppf(percentile / 100.0))
+        zp = normal_quantile(percentile)
         return mean, (mean - zp * sd) if self.higher_is_better else (mean + zp * sd)
 
     def judge(
@@ -215,7 +223,7 @@ class ExpectedRecovery:
         """The two-sided band whose worse edge is the one `judge` flags against: at the 90th
         percentile, from the 10th to the 90th percentile of the predictive distribution."""
         mean, sd = self.moments(intake, weeks)
-        half = float(norm.ppf(percentile / 100.0)) * sd
+        half = normal_quantile(percentile) * sd
         return [
             CorridorPoint(float(w), float(m - h), float(m), float(m + h))
             for w, m, h in zip(weeks, mean, half, strict=True)
@@ -452,18 +460,35 @@ class TrendSignal:
     def weights(self, weeks: np.ndarray) -> np.ndarray:
         """w with T = w @ y (y on a higher-is-worse scale)."""
         x = np.log1p(np.maximum(weeks, 0.0))
-        design = np.column_stack([np.ones_like(x), x])
         c = self.required_improvement / math.log1p(TREND_REFERENCE_WEEK)
         if self.higher_is_better:
             c = -c  # on the flipped scale the smoothed intake is -a
-        return np.asarray((np.array([c, 1.0]) @ np.linalg.pinv(design.T @ design)) @ design.T)
+        # (c, 1) @ inv(D'D) @ D' for the design D = [1, x], with the 2 x 2 inverse written out
+        # (a pseudo-inverse per judgement was most of a roster's cost); pinv only if singular.
+        n, sx, sxx = float(len(x)), float(x.sum()), float(x @ x)
+        det = n * sxx - sx * sx
+        if det <= 1e-12 * max(1.0, n * sxx):
+            design = np.column_stack([np.ones_like(x), x])
+            return np.asarray((np.array([c, 1.0]) @ np.linalg.pinv(design.T @ design)) @ design.T)
+        row0, row1 = (c * sxx - sx) / det, (n - c * sx) / det
+        return np.asarray(row0 + row1 * x)
 
     def judge(self, rows: pd.DataFrame, expectation: Expectation) -> Verdict | None:
         """One episode (columns week, score, intake; time order; week 0 the intake) judged at
         its latest score; `expected` is the expectation's course at that week (model or rule)."""
-        weeks = rows["week"].to_numpy(dtype=float)
-        scores = rows["score"].to_numpy(dtype=float)
-        week, score, intake = float(weeks[-1]), float(scores[-1]), float(rows["intake"].iloc[-1])
+        return self.judge_scores(
+            rows["week"].to_numpy(dtype=float),
+            rows["score"].to_numpy(dtype=float),
+            float(rows["intake"].iloc[-1]),
+            expectation,
+        )
+
+    def judge_scores(
+        self, weeks: np.ndarray, scores: np.ndarray, intake: float, expectation: Expectation
+    ) -> Verdict | None:
+        """`judge` on the episode's weeks and scores as arrays (time order): the pages' path,
+        which judges a whole roster per view and cannot afford a DataFrame per person."""
+        week, score = float(weeks[-1]), float(scores[-1])
         if week <= 0:
             return None
         sign = -1.0 if self.higher_is_better else 1.0
@@ -531,17 +556,8 @@ Row = tuple[int, int, Any, Any]  # enrollment id, participant id, administered_a
 def episodes_frame(rows: list[Row]) -> pd.DataFrame:
     """Rows ordered by time -> one row per administration with participant (the episode),
     person, week since the episode's intake, score and intake score."""
-    first: dict[int, tuple[Any, float]] = {}
-    records = []
-    for enrollment_id, participant_id, at, total in rows:
-        score = float(total)
-        if enrollment_id not in first:
-            first[enrollment_id] = (at, score)
-        t0, intake = first[enrollment_id]
-        week = (at - t0).total_seconds() / SECONDS_PER_WEEK
-        records.append((enrollment_id, participant_id, week, score, intake))
     return pd.DataFrame(
-        records, columns=["participant", "person", "week", "score", "intake"]
+        episode_rows(rows), columns=["participant", "person", "week", "score", "intake"]
     ).astype({"week": float, "score": float, "intake": float})
 
 
@@ -610,13 +626,65 @@ def judge_latest(
     name: str,
     signal: TrendSignal,
 ) -> dict[int, str]:
-    """Person id -> flag text for those whose latest episode is not on track."""
-    flags: dict[int, str] = {}
+    """Person id -> flag text for those whose latest episode is not on track (a frame as
+    `episodes_frame` makes; the benchmarks' entry to `judge_latest_rows`)."""
     mine = frame[frame["person"].isin(participant_ids)]
-    if mine.empty:
-        return flags
-    for person, rows in mine.groupby("person", sort=False):
-        verdict = judge_episode(latest_episode(rows), expectation, signal)
+    rows = [
+        (int(p), int(q), float(w), float(s), float(i))
+        for p, q, w, s, i in mine[["participant", "person", "week", "score", "intake"]].itertuples(
+            index=False
+        )
+    ]
+    return _judge_episodes(latest_episodes(rows), expectation, name, signal)
+
+
+def judge_latest_rows(
+    rows: Sequence[Row], expectation: Expectation, name: str, signal: TrendSignal
+) -> dict[int, str]:
+    """`judge_latest` on database rows (time order, as `history.valid_rows_by_instrument`
+    gives them) without building a DataFrame: what the runner and the chart call per view."""
+    return _judge_episodes(latest_episodes(episode_rows(rows)), expectation, name, signal)
+
+
+EpisodeRow = tuple[int, int, float, float, float]  # episode, person, week, score, intake
+
+
+def episode_rows(rows: Sequence[Row]) -> list[EpisodeRow]:
+    """Rows ordered by time -> (episode, person, week since the episode's intake, score,
+    intake score): `episodes_frame`'s columns as plain tuples."""
+    first: dict[int, tuple[Any, float]] = {}
+    out = []
+    for enrollment_id, participant_id, at, total in rows:
+        score = float(total)
+        if enrollment_id not in first:
+            first[enrollment_id] = (at, score)
+        t0, intake = first[enrollment_id]
+        week = (at - t0).total_seconds() / SECONDS_PER_WEEK
+        out.append((enrollment_id, participant_id, week, score, intake))
+    return out
+
+
+def latest_episodes(rows: Sequence[EpisodeRow]) -> dict[int, list[EpisodeRow]]:
+    """Person -> the rows of their latest episode (the one whose last administration came
+    last, as `latest_episode` chooses), in time order."""
+    by_person: dict[int, list[EpisodeRow]] = {}
+    for row in rows:
+        by_person.setdefault(row[1], []).append(row)
+    latest = {}
+    for person, own in by_person.items():
+        episode = own[-1][0]
+        latest[person] = [row for row in own if row[0] == episode]
+    return latest
+
+
+def _judge_episodes(
+    episodes: dict[int, list[EpisodeRow]], expectation: Expectation, name: str, signal: TrendSignal
+) -> dict[int, str]:
+    flags: dict[int, str] = {}
+    for person, rows in episodes.items():
+        weeks = np.fromiter((row[2] for row in rows), dtype=float, count=len(rows))
+        scores = np.fromiter((row[3] for row in rows), dtype=float, count=len(rows))
+        verdict = signal.judge_scores(weeks, scores, rows[-1][4], expectation)
         if verdict is not None and verdict.not_on_track:
             flags[int(person)] = verdict.flag_text(name)
     return flags
