@@ -53,3 +53,24 @@ def test_database_answers_tries_a_fresh_connection(monkeypatch):
     assert middleware.database_answers() is False
     monkeypatch.setattr(connection, "ensure_connection", lambda: None)
     assert middleware.database_answers() is True
+
+
+def test_a_connection_cut_mid_request_is_503_even_with_the_database_back(monkeypatch):
+    """pg_terminate_backend or a failover breaks the request's connection while the server
+    stays up: the session save then fails and Django answers 400 "session interrupted". The
+    load benchmark's connection-cut fault saw those; they are a database outage too."""
+    connection = connections["default"]
+    monkeypatch.setattr(middleware, "database_answers", lambda alias="default": True)
+    monkeypatch.setattr(connection, "errors_occurred", True)
+    monkeypatch.setattr(connection, "is_usable", lambda: False)
+    assert _failing(400)(RequestFactory().get("/p/x/sessions/y/")).status_code == 503
+    assert _failing(500)(RequestFactory().get("/p/x/")).status_code == 503
+
+
+def test_an_error_on_a_working_connection_stays_a_500(monkeypatch):
+    """A bad query marks the connection too, but it still answers: that is a bug to see."""
+    connection = connections["default"]
+    monkeypatch.setattr(connection, "errors_occurred", True)
+    monkeypatch.setattr(connection, "is_usable", lambda: True)
+    assert _failing(500)(RequestFactory().get("/p/x/")).status_code == 500
+    assert _failing(400)(RequestFactory().get("/p/x/")).status_code == 400

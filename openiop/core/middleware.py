@@ -79,6 +79,18 @@ def database_answers(alias: str = "default") -> bool:
     return True
 
 
+def connection_lost(alias: str = "default") -> bool:
+    """Whether this request's connection broke under it: cut by the server
+    (pg_terminate_backend, a failover) or by a restart that is already over, so the database
+    answers again by the time the failure is judged. Django marks `errors_occurred` on any
+    database error; a broken connection also no longer answers. An error on a connection that
+    still works (a bad query) is a bug and stays a 500."""
+    connection = connections[alias]
+    if not connection.errors_occurred:
+        return False
+    return connection.connection is None or not connection.is_usable()
+
+
 class DatabaseUnavailableMiddleware:
     """A request that failed because the database is away (PostgreSQL restarting, a failover)
     answers 503 with Retry-After, not a 500 or Django's 400 "session interrupted" (the session
@@ -92,7 +104,8 @@ class DatabaseUnavailableMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if response.status_code in (400, 500) and not database_answers():
+        failed = response.status_code in (400, 500)
+        if failed and (connection_lost() or not database_answers()):
             return self.unavailable(request)
         return response
 
