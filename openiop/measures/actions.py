@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -154,45 +155,145 @@ def assessment_record(
         raise ActionError({"answers": NO_ANSWERS})
     scoring_sex = _scoring_sex(participant, sex)
     result = _score(inst, answers, scoring_sex)
-    assessment = Assessment.objects.create(
-        **({"external_id": external_id} if external_id else {}),
-        program=participant.program,
-        participant=participant,
-        enrollment=enrollment,
-        instrument=inst.code,
-        instrument_version=inst.version,
-        answers=list(answers),
-        sex_for_scoring=scoring_sex or "",
-        administered_at=when,
-        source=source,
-        entered_by=actor,
-        created_by=actor,
-        status=AssessmentStatus.SCORED,
-        total=_decimal(result.total),
-        band=result.band or "",
-        positive_screen=result.positive_screen,
-        subscales=dict(result.subscales),
-        critical=list(result.critical),
-        critical_not_assessed=list(result.critical_not_assessed),
-        missing=list(result.missing),
-        risk=result.risk or "",
-        prorated=result.prorated,
-        inconsistent=list(result.inconsistent),
-    )
+    fields = _scored_fields(inst, answers, scoring_sex, result) | {
+        "enrollment": enrollment,
+        "administered_at": when,
+        "source": source,
+        "entered_by": actor,
+        "status": AssessmentStatus.SCORED,
+    }
+    draft = _locked_draft(participant, external_id)
+    if draft is not None:
+        # The same administration, first saved as a draft (the participant left the portal
+        # form): it becomes this scored row, under the same id and the same safety event.
+        assessment = _write_fields(draft, fields)
+        action = "update"
+    else:
+        assessment = Assessment.objects.create(
+            **({"external_id": external_id} if external_id else {}),
+            program=participant.program,
+            participant=participant,
+            created_by=actor,
+            **fields,
+        )
+        action = "create"
     assessment.result = result
     audit_record(
         actor=actor,
-        action="create",
+        action=action,
         obj=assessment,
         detail={
             "instrument": inst.code,
             "source": source,
             "critical": bool(result.critical),
             "inconsistent": bool(result.inconsistent),
+            **({"change": "draft submitted"} if draft is not None else {}),
         },
     )
     _react(assessment)
     return assessment
+
+
+def _scored_fields(
+    inst: Instrument, answers: Sequence[int | None], sex: str | None, result: ScoreResult
+) -> dict[str, Any]:
+    """The columns a score fills, the same for a draft and a scored row."""
+    return {
+        "instrument": inst.code,
+        "instrument_version": inst.version,
+        "answers": list(answers),
+        "sex_for_scoring": sex or "",
+        "total": _decimal(result.total),
+        "band": result.band or "",
+        "positive_screen": result.positive_screen,
+        "subscales": dict(result.subscales),
+        "critical": list(result.critical),
+        "critical_not_assessed": list(result.critical_not_assessed),
+        "missing": list(result.missing),
+        "risk": result.risk or "",
+        "prorated": result.prorated,
+        "inconsistent": list(result.inconsistent),
+    }
+
+
+def _locked_draft(participant: Participant, external_id: UUID | None) -> Assessment | None:
+    if external_id is None:
+        return None
+    return (
+        Assessment.objects.select_for_update()
+        .filter(
+            program=participant.program,
+            participant=participant,
+            external_id=external_id,
+            status=AssessmentStatus.DRAFT,
+        )
+        .first()
+    )
+
+
+def _write_fields(row: Assessment, fields: dict[str, Any]) -> Assessment:
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save()
+    row._stored_status = row.status
+    return row
+
+
+@transaction.atomic
+def assessment_draft_save(
+    *,
+    actor: User,
+    participant: Participant,
+    instrument: str,
+    answers: Sequence[int | None],
+    source: str,
+    external_id: UUID,
+) -> Assessment:
+    """Keep the answers so far of an administration not yet submitted (a portal form the
+    participant left) as a draft under `external_id`, scored by the same rules as a submitted
+    one (a missing item leaves the total null; CORE-10 prorates one missing item). Saving
+    again updates the same draft; once `assessment_record` has stored the administration
+    under that id, a late draft save changes nothing and returns the scored row. A critical
+    answer opens its safety event here too (one per id, so never a second)."""
+    inst = instrument_for_use(instrument)
+    if all(answer is None for answer in answers):
+        raise ActionError({"answers": NO_ANSWERS})
+    stored = (
+        Assessment.objects.select_for_update()
+        .filter(program=participant.program, participant=participant, external_id=external_id)
+        .first()
+    )
+    if stored is not None and stored.status != AssessmentStatus.DRAFT:
+        return stored  # already submitted: the submission stands
+    enrollment = _open_enrollment(participant)
+    scoring_sex = _scoring_sex(participant, None)
+    result = _score(inst, answers, scoring_sex)
+    fields = _scored_fields(inst, answers, scoring_sex, result) | {
+        "enrollment": enrollment,
+        "administered_at": timezone.now(),
+        "source": source,
+        "entered_by": actor,
+        "status": AssessmentStatus.DRAFT,
+    }
+    if stored is not None:
+        draft = _write_fields(stored, fields)
+    else:
+        draft = Assessment.objects.create(
+            external_id=external_id,
+            program=participant.program,
+            participant=participant,
+            created_by=actor,
+            **fields,
+        )
+    draft.result = result
+    audit_record(
+        actor=actor,
+        action="update" if stored is not None else "create",
+        obj=draft,
+        detail={"instrument": inst.code, "source": source, "draft": True},
+    )
+    safety.raise_for_assessment(draft)
+    return draft
 
 
 def _react(assessment: Assessment) -> None:

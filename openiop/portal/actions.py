@@ -25,8 +25,8 @@ from openiop.curriculum.library import library
 from openiop.curriculum.schema import HomeworkField
 from openiop.groupwork.ledger import iso_week_start
 from openiop.groupwork.models import Attendance, AttendanceStatus, Session
-from openiop.measures.actions import assessment_record, instrument_for_use
-from openiop.measures.models import Assessment
+from openiop.measures.actions import assessment_draft_save, assessment_record, instrument_for_use
+from openiop.measures.models import Assessment, AssessmentStatus
 from openiop.measures.models import Source as MeasureSource
 from openiop.measures.wording import require_self_administration
 from openiop.participants.models import Enrollment, Participant
@@ -763,7 +763,8 @@ def measure_raise_critical(
     stored = Assessment.objects.filter(
         program=participant.program, participant=participant, external_id=assessment_id
     ).first()
-    if stored is not None and not stored.critical:
+    # A draft of this same form (saved when the participant left it) is no other answers.
+    if stored is not None and stored.status != AssessmentStatus.DRAFT and not stored.critical:
         assessment_id = uuid.uuid4()  # a key reused for other answers: not that row's event
     return raise_for_answers(
         actor=actor,
@@ -803,3 +804,27 @@ def measure_complete(
         assessment_id=assessment.external_id,
     ).first()
     return assessment, event
+
+
+@transaction.atomic
+def measure_save_draft(
+    *,
+    actor: User,
+    participant: Participant,
+    instrument: str,
+    answers: list[int | None],
+    assessment_id: uuid.UUID,
+) -> Assessment:
+    """Keep the answers so far of a portal measure the participant left without sending, as
+    a draft under the id the form's submission will take (`measure_assessment_id`): sending
+    the form later turns this draft into the scored administration (`assessment_record`),
+    one row and at most one safety event per form (docs/measures.md)."""
+    require_self_administration(instrument_for_use(instrument), participant.program)
+    return assessment_draft_save(
+        actor=actor,
+        participant=participant,
+        instrument=instrument,
+        answers=answers,
+        source=MeasureSource.PORTAL,
+        external_id=assessment_id,
+    )

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -31,6 +31,7 @@ from openiop.measures.instruments import (
     get_instrument,
 )
 from openiop.measures.models import Assessment
+from openiop.measures.scoring import critical_screen
 from openiop.measures.wording import (
     apply_wording,
     self_administration_map,
@@ -39,7 +40,7 @@ from openiop.measures.wording import (
 from openiop.participants.models import Participant
 from openiop.portal import actions, selectors, trends
 from openiop.portal.forms import MeasureForm
-from openiop.portal.idempotency import KEY_FIELD, Outcome, run_once
+from openiop.portal.idempotency import KEY_FIELD, KEY_PATTERN, Outcome, run_once
 from openiop.portal.requests import (
     audit_portal_read,
     new_form_key,
@@ -196,8 +197,70 @@ def measure(request: HttpRequest, instrument: str) -> HttpResponse:
         "form": form,
         "item_fields": [form[item_field_name(item)] for item in inst.items],
         "alerted": alerted,
+        "critical_choices": " ".join(critical_choices(inst)),
     }
     return render_form_page(request, "portal/measure.html", context, form)
+
+
+def critical_choices(instrument: Instrument) -> list[str]:
+    """`field:code` for every answer that alone is critical, decided by the scoring core's
+    own `critical_screen` (not a second copy of the rule): the page sends the answers so far
+    as soon as one of these is picked."""
+    found = []
+    for index, item in enumerate(instrument.items):
+        for option in item.options:
+            answers: list[int | None] = [None] * len(instrument.items)
+            answers[index] = option.code
+            if critical_screen(instrument.code, answers).critical:
+                found.append(f"{item_field_name(item)}:{option.code}")
+    return found
+
+
+def _json_error(field: str, message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"errors": {field: [message]}}, status=status)
+
+
+@require_http_methods(["POST"])
+@participant_self
+def measure_progress(request: HttpRequest, instrument: str) -> JsonResponse:
+    """The answers so far of a portal measure, sent by the page (progressive enhancement: the
+    form works without it) when a critical answer is picked and when the participant leaves
+    the page unsent (sendBeacon). A critical answer opens its safety event first, in its own
+    transaction; then the answers are kept as a draft under the id the form's submission will
+    take, so that submitting later turns the draft into the scored row: one assessment and
+    at most one event per form key. Answers only in the body, never in the URL or the logs."""
+    user, me = participant_request(request)
+    inst = instrument_or_404(instrument)
+    form = MeasureForm(request.POST, instrument=inst)
+    key = form.data.get(form.add_prefix(KEY_FIELD))
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        return _json_error(KEY_FIELD, "Send the form's idempotency key (16-64 letters or digits).")
+    assessment_id, alerted = raise_critical_first(user, me, inst.code, form.raw_answers(), key)
+    body: dict[str, Any] = {"safety_event": str(alerted.external_id) if alerted else None}
+    if not form.is_valid():
+        errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        return JsonResponse(body | {"errors": errors}, status=400)
+    answers = form.answers()
+    wording = self_administration_wording(inst, me.program)
+    if all(a is None for a in answers) or not wording.self_complete:
+        return JsonResponse(body | {"draft": None})
+    try:
+        selectors.my_due_measure(me, inst.code)
+    except Http404:
+        return JsonResponse(
+            body | {"errors": {"instrument": ["This questionnaire is not due."]}}, status=404
+        )
+    try:
+        draft = actions.measure_save_draft(
+            actor=user,
+            participant=me,
+            instrument=inst.code,
+            answers=answers,
+            assessment_id=assessment_id,
+        )
+    except ActionError as exc:
+        return JsonResponse(body | {"errors": exc.errors}, status=400)
+    return JsonResponse(body | {"draft": str(draft.external_id)})
 
 
 def _submit(

@@ -23,4 +23,9 @@ urlpatterns = [
     path("safety-plan/edit/", views.safety_plan_edit, name="safety_plan_edit"),
     path("measures/", measures_views.measures, name="measures"),
     path("measures/<str:instrument>/", measures_views.measure, name="measure"),
+    path(
+        "measures/<str:instrument>/progress/",
+        measures_views.measure_progress,
+        name="measure_progress",
+    ),
 ]

@@ -101,6 +101,80 @@
       label.hidden = !(match || (input && input.checked));
     });
   });
+  // Portal measures (forms with data-progress-url): picking a critical answer (PHQ-9 item 9,
+  // CORE-10 item 6, any C-SSRS yes; the server lists them in data-critical-choices) sends the
+  // answers so far at once, so the care team is told even if the form is never sent; leaving
+  // the page unsent (pagehide, or the tab hidden) sends them as a draft with sendBeacon. The
+  // form's idempotency key ties both to the later submission: one assessment, one event.
+  // Without script the form is simply posted as before.
+  function progressForm() {
+    return document.querySelector("form[data-progress-url]");
+  }
+
+  function answered(form) {
+    return form.querySelector("input[type=radio]:checked") !== null;
+  }
+
+  function showTold() {
+    var panel = document.querySelector("[data-told-panel]");
+    if (!panel || !panel.hidden) { return; }
+    panel.hidden = false;
+    panel.setAttribute("tabindex", "-1");
+    panel.focus({ preventScroll: true });
+  }
+
+  function sendProgress(form, attempt) {
+    fetch(form.getAttribute("data-progress-url"), {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      if (RETRY_STATUS.indexOf(response.status) !== -1) { throw new Error("retry"); }
+      return response.json();
+    }).then(function (body) {
+      if (body && body.safety_event) { showTold(); }
+    }).catch(function () {
+      if (attempt < RETRY_SECONDS.length) {
+        window.setTimeout(function () { sendProgress(form, attempt + 1); }, RETRY_SECONDS[attempt] * 1000);
+      }
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== "radio") { return; }
+    var form = input.form;
+    if (!form || !form.hasAttribute("data-progress-url") || !window.fetch) { return; }
+    var critical = (form.getAttribute("data-critical-choices") || "").split(" ");
+    if (critical.indexOf(input.name + ":" + input.value) !== -1) { sendProgress(form, 0); }
+  });
+
+  var leftSent = false;
+  function saveOnLeave() {
+    var form = progressForm();
+    if (!form || leftSent || form.getAttribute("aria-busy") === "true" || !answered(form)) { return; }
+    var url = form.getAttribute("data-progress-url");
+    var sent = false;
+    if (navigator.sendBeacon) { sent = navigator.sendBeacon(url, new FormData(form)); }
+    if (!sent && window.fetch) {
+      fetch(url, { method: "POST", body: new FormData(form), credentials: "same-origin", keepalive: true });
+    }
+    leftSent = true;
+  }
+  window.addEventListener("pagehide", saveOnLeave);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { saveOnLeave(); } else { leftSent = false; }
+  });
+  // A form being sent is not left unsent: no draft races the submission it belongs to.
+  document.addEventListener("submit", function (event) {
+    if (event.target instanceof HTMLFormElement && event.target.hasAttribute("data-progress-url")) {
+      leftSent = true;
+    }
+  });
+  // Answers changed after a save while hidden are saved again on the next leave.
+  document.addEventListener("change", function () { leftSent = false; });
+
   // Pages shown after sending are not in the browser's cache: going back reloads them.
   window.addEventListener("popstate", function () { window.location.reload(); });
 })();
