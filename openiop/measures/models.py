@@ -122,9 +122,16 @@ class Assessment(BaseModel):
     def completeness(self) -> str:
         """A partial administration in words for history lists and the detail page
         (clinical.md section 3): which items were left unanswered, and whether the total
-        was prorated (CORE-10, one item) or left blank. Empty when nothing is missing."""
+        was prorated (CORE-10, one item) or left blank. Empty when nothing is missing. A
+        draft (a portal form the participant left unsent) says so first."""
+        draft = (
+            "draft, not sent by the participant" if self.status == AssessmentStatus.DRAFT else ""
+        )
         if not self.missing:
-            return ""
+            return draft
+        return "; ".join(part for part in (draft, self._missing_words()) if part)
+
+    def _missing_words(self) -> str:
         count = len(self.missing)
         items = ", ".join(str(ref) for ref in self.missing)
         noun = "item" if count == 1 else "items"

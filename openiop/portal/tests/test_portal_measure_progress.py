@@ -84,6 +84,20 @@ def test_non_critical_partial_raises_nothing_and_is_kept_as_a_draft(scheduled: W
     assert AuditEvent.objects.filter(action="create", detail__draft=True).count() == 1
     # A draft is not an administration: the measure stays due and the form still opens.
     assert me.get("/me/measures/phq9/").status_code == 200
+    assert draft.completeness.startswith("draft, not sent by the participant; incomplete: 6")
+
+
+def test_staff_see_the_draft_marked_as_such(scheduled: World, me, client_for):
+    me.post(PHQ9_URL, _body([1, 2, None, None, None, None, None, None, 0], _key()))
+    draft = Assessment.objects.get()
+    world = scheduled
+    path = (
+        f"/p/{world.program_a.external_id}/participants/{world.participant_a.external_id}"
+        f"/measures/a/{draft.external_id}/"
+    )
+    page = client_for(world.clinician_a).get(path)
+    assert page.status_code == 200
+    assert "draft, not sent by the participant" in page.content.decode()
 
 
 def test_leaving_core10_with_one_item_missing_is_prorated_like_clinician_entry(
