@@ -35,13 +35,20 @@ check-postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "ERROR: PostgreSQL is not reachable on 127.0.0.1:5432; start it (see README) - the suite must run on both databases" >&2; exit 1; }
 
 # Instants chosen to break date code (docs/architecture.md, "One clock"); the clock keeps ticking:
-#   Monday 00:05 UTC, New York still on Sunday (another date and another ISO week)
+#   Monday 1 January 2029 00:05 UTC: New York still on Sunday 31 December (another date, another
+#     ISO week, another year)
 #   US spring-forward day, 03:05 EDT just after the jump (a 23-hour day)
 #   US fall-back day, 01:30 EST in the repeated hour (a 25-hour day)
-#   New Year in UTC, still 31 December 19:30 in New York
 #   1 March in UTC, still 29 February (leap day) 22:00 in New York
-CLOCK_INSTANTS ?= 2027-01-04T00:05:00+00:00 2027-03-14T07:05:00+00:00 \
-	2027-11-07T06:30:00+00:00 2028-01-01T00:30:00+00:00 2028-03-01T03:00:00+00:00
+CLOCK_INSTANTS ?= 2029-01-01T00:05:00+00:00 2027-03-14T07:05:00+00:00 \
+	2027-11-07T06:30:00+00:00 2028-03-01T03:00:00+00:00
+
+# Two test processes (pytest-xdist) for the machine's two cores; each file stays in one process
+# (--dist loadfile: a file's tests may share a Redis database or a server they start).
+# PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
+PYTEST := OPENIOP_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
+	-n $(PYTEST_WORKERS) --dist loadfile
 
 test: install chromium check-postgres
 	$(MAKE) test-sqlite
@@ -50,19 +57,19 @@ test: install chromium check-postgres
 
 test-sqlite: install
 	@echo "==> Test suite on SQLite"
-	OPENIOP_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 test-clock: install
 	@set -e; n=0; total=$$(echo $(CLOCK_INSTANTS) | wc -w); \
 	for instant in $(CLOCK_INSTANTS); do \
 	  n=$$((n + 1)); \
 	  echo "==> Test suite on SQLite with the clock at $$instant ($$n of $$total)"; \
-	  OPENIOP_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider --clock-at=$$instant; \
+	  $(PYTEST) --clock-at=$$instant; \
 	done
 
 test-postgres: install check-postgres
 	@echo "==> Test suite on PostgreSQL"
-	DATABASE_URL=$(PG_URL) OPENIOP_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider
+	DATABASE_URL=$(PG_URL) $(PYTEST)
 
 lint: install
 	$(BIN)/ruff check .
