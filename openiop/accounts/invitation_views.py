@@ -32,6 +32,7 @@ from openiop.accounts.requests import request_user
 from openiop.accounts.roles import ROLE_CHOICES, Perm
 from openiop.accounts.sessions import AUTH_AT_KEY, LAST_SEEN_KEY, session_track
 from openiop.accounts.stepup import has_recent_auth, require_recent_auth
+from openiop.audit.actions import audit_record
 from openiop.core import clock
 from openiop.core.errors import ActionError
 from openiop.core.forms import apply_action_errors
@@ -41,7 +42,9 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _accept_link(request: HttpRequest, token: str) -> str:
-    return request.build_absolute_uri(reverse("accounts:invite_accept", kwargs={"token": token}))
+    return request.build_absolute_uri(
+        reverse("accounts:invite_accept", kwargs={"invite_token": token})
+    )
 
 
 # --- participant invitations (chart) ---------------------------------------------------------
@@ -54,6 +57,10 @@ def portal_invite(request: ProgramRequest, program_id: UUID, participant_id: UUI
     access = request.access
     participant = participant_selectors.participant_get(
         program=access.program, participant_id=participant_id
+    )
+    # The page names the participant: a read of their record (AU-01).
+    audit_record(
+        actor=request_user(request), action="read", obj=participant, detail={"view": "invite"}
     )
     chart_url = reverse(
         "participants:chart",
@@ -108,24 +115,7 @@ def portal_invite(request: ProgramRequest, program_id: UUID, participant_id: UUI
     )
 
 
-@require_http_methods(["POST"])
-@requires(Perm.PROGRAM_VIEW)
-def invitation_revoke(
-    request: ProgramRequest, program_id: UUID, invitation_id: UUID
-) -> HttpResponse:
-    """Revoke a pending invitation (participant: portal.invite; staff: staff.manage)."""
-    access = request.access
-    invitation = get_object_or_404(Invitation, program=access.program, external_id=invitation_id)
-    if invitation.kind == InvitationKind.PARTICIPANT:
-        access.require(Perm.PORTAL_INVITE)
-        assert invitation.participant is not None
-        back = reverse(
-            "staff:portal_invite",
-            kwargs={"program_id": program_id, "participant_id": invitation.participant.external_id},
-        )
-    else:
-        access.require(Perm.STAFF_MANAGE)
-        back = reverse("staff:invitations", kwargs={"program_id": program_id})
+def _revoke(request: ProgramRequest, invitation: Invitation, back: str) -> HttpResponse:
     try:
         invitations.invitation_revoke(actor=request_user(request), invitation=invitation)
     except ActionError as error:
@@ -133,6 +123,41 @@ def invitation_revoke(
     else:
         messages.success(request, "Invitation revoked; its link and code no longer work.")
     return redirect(back)
+
+
+@require_http_methods(["POST"])
+@requires(Perm.PORTAL_INVITE)
+def portal_invite_revoke(
+    request: ProgramRequest, program_id: UUID, invitation_id: UUID
+) -> HttpResponse:
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("participant"),
+        program=request.access.program,
+        kind=InvitationKind.PARTICIPANT,
+        external_id=invitation_id,
+    )
+    assert invitation.participant is not None
+    back = reverse(
+        "staff:portal_invite",
+        kwargs={"program_id": program_id, "participant_id": invitation.participant.external_id},
+    )
+    return _revoke(request, invitation, back)
+
+
+@require_http_methods(["POST"])
+@requires(Perm.STAFF_MANAGE)
+def staff_invitation_revoke(
+    request: ProgramRequest, program_id: UUID, staff_invitation_id: UUID
+) -> HttpResponse:
+    invitation = get_object_or_404(
+        Invitation,
+        program=request.access.program,
+        kind=InvitationKind.STAFF,
+        external_id=staff_invitation_id,
+    )
+    return _revoke(
+        request, invitation, reverse("staff:invitations", kwargs={"program_id": program_id})
+    )
 
 
 # --- staff invitations (director) ------------------------------------------------------------
@@ -269,8 +294,8 @@ def _after_accept(request: HttpRequest, user: User, *, wants_mfa: bool) -> HttpR
 
 @public
 @require_http_methods(["GET", "POST"])
-def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
-    return _accept(request, token)
+def invite_accept(request: HttpRequest, invite_token: str) -> HttpResponse:
+    return _accept(request, invite_token)
 
 
 @public

@@ -15,7 +15,7 @@ urlpatterns = [
     path("password/", views.password_change_view, name="password_change"),
     path("break-glass/", views.break_glass_view, name="break_glass"),
     path("invite/", invitation_views.invite_code, name="invite"),
-    path("invite/<str:token>/", invitation_views.invite_accept, name="invite_accept"),
+    path("invite/<str:invite_token>/", invitation_views.invite_accept, name="invite_accept"),
     path("password/forgot/", invitation_views.password_forgot, name="password_forgot"),
     path(
         "password/reset/<str:uidb64>/<str:token>/",
@@ -31,9 +31,14 @@ program_urlpatterns = [
     path("break-glass/", views.break_glass_report, name="break_glass_report"),
     path("staff/invitations/", invitation_views.staff_invitations, name="invitations"),
     path(
-        "invitations/<uuid:invitation_id>/revoke/",
-        invitation_views.invitation_revoke,
+        "staff/invitations/<uuid:staff_invitation_id>/revoke/",
+        invitation_views.staff_invitation_revoke,
         name="invitation_revoke",
+    ),
+    path(
+        "invitations/<uuid:invitation_id>/revoke/",
+        invitation_views.portal_invite_revoke,
+        name="portal_invite_revoke",
     ),
     path(
         "participants/<uuid:participant_id>/invite/",
