@@ -36,7 +36,7 @@ def _invite_url(world: World, person) -> str:
 
 
 def _link_in_last_mail() -> str:
-    match = LINK.search(mail.outbox[-1].body)
+    match = LINK.search(str(mail.outbox[-1].body))
     assert match is not None
     return match.group(1)
 
@@ -51,7 +51,7 @@ def test_clinician_emails_an_invitation_that_names_nothing(world: World, client_
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["zq@example.org"]
-    text = message.subject + message.body
+    text = str(message.subject) + str(message.body)
     for secret in ("Zephyrine", "Quarrendon", world.program_a.name, str(person.external_id)):
         assert secret not in text
     assert "within 3 days" in message.body
