@@ -124,6 +124,7 @@ class InviteAcceptForm(forms.Form):
     )
     password_again = forms.CharField(
         label="Type the password again",
+        max_length=256,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     authenticator = forms.BooleanField(
@@ -170,6 +171,7 @@ class PasswordResetForm(forms.Form):
     )
     new_password_again = forms.CharField(
         label="Type the new password again",
+        max_length=256,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
