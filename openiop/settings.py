@@ -328,3 +328,13 @@ OPENIOP_WORKER_STARTUP_TASKS = ["openiop.safety.tasks.safety_escalate_overdue"]
 # done within one period. 0 turns the periodic sweep off (the start-up sweep still runs).
 OPENIOP_WORKER_PERIODIC_TASKS = ["openiop.safety.tasks.safety_escalate_overdue"]
 OPENIOP_WORKER_SWEEP_SECONDS = int(env_str("OPENIOP_WORKER_SWEEP_SECONDS", "60"))
+
+# Invitations and password reset (docs/accounts.md). Mail carries no PHI: no names, nothing
+# about the program (42 CFR Part 2).
+OPENIOP_INVITATION_TTL = timedelta(hours=int(env_str("OPENIOP_INVITATION_TTL_HOURS", "72")))
+PASSWORD_RESET_TIMEOUT = 60 * 60  # seconds: a reset link works for one hour
+EMAIL_BACKEND = env_str("OPENIOP_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("OPENIOP_FROM_EMAIL", "no-reply@localhost")
+EMAIL_HOST = env_str("OPENIOP_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env_str("OPENIOP_EMAIL_PORT", "25"))
+EMAIL_USE_TLS = env_bool("OPENIOP_EMAIL_USE_TLS", False)

@@ -25,6 +25,10 @@ PUBLIC_ROUTES = {
     "home:healthz",
     "home:readyz",
     "calendar_feed:ics",
+    "accounts:invite",
+    "accounts:invite_accept",
+    "accounts:password_forgot",
+    "accounts:password_reset",
 }
 # The API's schema and docs describe the interface, not data; the docs page is behind login.
 PUBLIC_API_PATHS = {"/api/v1/openapi.json"}
@@ -98,6 +102,41 @@ def _feed_secret(world: World) -> str:
 
     _, secret = feed_create_for_participant(actor=world.director_a, participant=world.participant_a)
     return secret
+
+
+def _invitation_ids(world: World) -> dict[str, str]:
+    """A pending portal invitation for a newly admitted participant of program A and a
+    pending staff invitation (the walker makes them: only hashes are stored, so the raw token
+    exists only now), and a live password-reset link for the participant account."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from openiop.accounts.invitations import (
+        invitation_create_participant,
+        invitation_create_staff,
+    )
+    from openiop.testing import admit
+
+    newcomer, _ = admit(world.program_a, world.track_a, world.clinician_a, first="Walker")
+    portal = invitation_create_participant(
+        actor=world.director_a, participant=newcomer, channel="printed"
+    )
+    staff = invitation_create_staff(
+        actor=world.director_a,
+        program=world.program_a,
+        role="clinician",
+        email="walker@example.org",
+        channel="email",
+    )
+    user = world.participant_user
+    return {
+        "invitation_id": str(portal.invitation.external_id),
+        "staff_invitation_id": str(staff.invitation.external_id),
+        "invite_token": portal.token,
+        "uidb64": urlsafe_base64_encode(force_bytes(str(user.external_id))),
+        "token": default_token_generator.make_token(user),
+    }
 
 
 def _run_id(world: World) -> dict[str, str]:
@@ -201,6 +240,7 @@ def web_routes(world: World, *, program_scoped_only: bool = False) -> list[Route
         **_portal_ids(world),
         # The feed route is not program-scoped: make a feed only when it will be walked.
         "secret": "" if program_scoped_only else _feed_secret(world),
+        **_invitation_ids(world),
     }
     routes = []
     for name, template in _walk(get_resolver().url_patterns):

@@ -51,6 +51,17 @@ NOT_A_CLINICAL_WRITE: dict[str, str] = {
     "accounts:reauth": "account security (step-up), accounts tests",
     "accounts:password_change": "account security (password), accounts tests",
     "accounts:break_glass": "account security (break-glass), accounts tests",
+    # Invitations and password reset: account administration; their audit events (create,
+    # revoke, accept, reset) are asserted in openiop/accounts/tests/test_invitations.py and
+    # test_invitation_views.py.
+    "accounts:invite": "account set-up (invitation code), accounts invitation tests",
+    "accounts:invite_accept": "account set-up (invitation link), accounts invitation tests",
+    "accounts:password_forgot": "account security (reset request), accounts invitation tests",
+    "accounts:password_reset": "account security (password), accounts invitation tests",
+    "staff:invitations": "staff invitation (account administration), accounts invitation tests",
+    "staff:invitation_revoke": "staff invitation (account administration), accounts tests",
+    "staff:portal_invite": "portal invitation (account administration), accounts tests",
+    "staff:portal_invite_revoke": "portal invitation (account administration), accounts tests",
 }
 # Page writes this world cannot make succeed, with the reason.
 CANNOT_WRITE: dict[str, str] = {}

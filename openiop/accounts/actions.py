@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import BreakGlassGrant, Membership, User, UserKind
 from openiop.accounts.roles import Role
+from openiop.accounts.sessions import sessions_end_others
 from openiop.audit.actions import audit_record
 from openiop.core.errors import ActionError
 from openiop.core.middleware import current_break_glass
@@ -213,3 +214,28 @@ def system_user() -> User:
     if existing is not None:
         return existing
     return user_create(actor=None, username="system", password="", kind=UserKind.SYSTEM)
+
+
+@transaction.atomic
+def password_reset_request_record(*, user: User | None) -> None:
+    """A 'forgot password' request, audited whether or not the address matched an account
+    (the page answers the same either way, AUTH-03)."""
+    audit_record(
+        actor=user,
+        action="login",
+        outcome="success" if user is not None else "failure",
+        detail={"event": "password_reset_requested"},
+    )
+
+
+@transaction.atomic
+def password_reset_complete(*, user: User, new_password: str) -> User:
+    """Set a new password from an emailed reset link. The caller has checked the one-time
+    token; every session of the account ends (AUTH-06) and staff still pass their second
+    factor at the next log-in (AUTH-04)."""
+    _check_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    sessions_end_others(user, keep_key=None)
+    audit_record(actor=user, action="update", obj=user, detail={"event": "password_reset"})
+    return user

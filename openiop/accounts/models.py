@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -112,3 +113,90 @@ class BreakGlassGrant(BaseModel):
             )
         ]
         ordering = ["-started_at"]
+
+
+class InvitationKind(models.TextChoices):
+    PARTICIPANT = "participant", "Participant"
+    STAFF = "staff", "Staff"
+
+
+class InvitationChannel(models.TextChoices):
+    EMAIL = "email", "Email link"
+    # A short code printed at the front desk. There is no SMS sender in OpenIOP yet, so SMS
+    # is not offered.
+    PRINTED = "printed", "Printed code"
+
+
+class Invitation(BaseModel):
+    """A one-time invitation to set up an account: a participant's portal account (from the
+    chart) or a staff account with a role (from the director's page). Only hashes of the link
+    token and of the printed code are stored; the raw values exist once, in the email or on
+    the printed slip."""
+
+    kind = models.CharField(max_length=16, choices=InvitationKind.choices)
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.PROTECT, related_name="invitations"
+    )
+    participant = models.ForeignKey(
+        "participants.Participant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitations",
+    )
+    role = models.CharField(max_length=32, blank=True, choices=ROLE_CHOICES)
+    channel = models.CharField(max_length=16, choices=InvitationChannel.choices)
+    # Where the link went (staff: the address typed by the director). Not shown in lists.
+    email = models.EmailField(blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations_used"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="invitation_kind_valid", condition=models.Q(kind__in=InvitationKind.values)
+            ),
+            models.CheckConstraint(
+                name="invitation_channel_valid",
+                condition=models.Q(channel__in=InvitationChannel.values),
+            ),
+            # A participant invitation names its participant and no role; a staff invitation
+            # names a role and no participant.
+            models.CheckConstraint(
+                name="invitation_participant_or_role",
+                condition=(
+                    models.Q(kind="participant", participant__isnull=False, role="")
+                    | models.Q(kind="staff", participant__isnull=True) & ~models.Q(role="")
+                ),
+            ),
+            models.CheckConstraint(
+                name="invitation_expires_after_creation",
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+            ),
+            models.UniqueConstraint(
+                fields=["code_hash"],
+                condition=~models.Q(code_hash=""),
+                name="invitation_unique_code_hash",
+            ),
+        ]
+        ordering = ["-created_at"]
+
+    @property
+    def is_used(self) -> bool:
+        return self.used_at is not None
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, at: datetime) -> bool:
+        return at >= self.expires_at
+
+    def is_pending(self, at: datetime) -> bool:
+        return not self.is_used and not self.is_revoked and not self.is_expired(at)

@@ -52,6 +52,9 @@ class Perm(enum.StrEnum):
     # Program-wide clinical settings (not-on-track standard, portal severity labels, safety
     # escalation): the program director's decisions.
     PROGRAM_SETTINGS = "program.settings"
+    # Invite a participant to the portal (a one-time link or a printed front-desk code):
+    # clinicians, the director and the front desk; never billing.
+    PORTAL_INVITE = "portal.invite"
 
 
 class Role(enum.StrEnum):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from openiop.accounts import views
+from openiop.accounts import invitation_views, views
 
 app_name = "accounts"
 
@@ -14,6 +14,14 @@ urlpatterns = [
     path("reauth/", views.reauth_view, name="reauth"),
     path("password/", views.password_change_view, name="password_change"),
     path("break-glass/", views.break_glass_view, name="break_glass"),
+    path("invite/", invitation_views.invite_code, name="invite"),
+    path("invite/<str:invite_token>/", invitation_views.invite_accept, name="invite_accept"),
+    path("password/forgot/", invitation_views.password_forgot, name="password_forgot"),
+    path(
+        "password/reset/<str:uidb64>/<str:token>/",
+        invitation_views.password_reset,
+        name="password_reset",
+    ),
 ]
 
 # Program-scoped staff administration, mounted under /p/<program_id>/ as namespace "staff".
@@ -21,4 +29,20 @@ program_urlpatterns = [
     path("staff/", views.staff_roles, name="roles"),
     path("staff/<uuid:membership_id>/revoke/", views.staff_role_revoke, name="role_revoke"),
     path("break-glass/", views.break_glass_report, name="break_glass_report"),
+    path("staff/invitations/", invitation_views.staff_invitations, name="invitations"),
+    path(
+        "staff/invitations/<uuid:staff_invitation_id>/revoke/",
+        invitation_views.staff_invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path(
+        "invitations/<uuid:invitation_id>/revoke/",
+        invitation_views.portal_invite_revoke,
+        name="portal_invite_revoke",
+    ),
+    path(
+        "participants/<uuid:participant_id>/invite/",
+        invitation_views.portal_invite,
+        name="portal_invite",
+    ),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from openiop.accounts.invitations import portal_access_end
 from openiop.accounts.models import Membership, User, UserKind
 from openiop.accounts.roles import Role
 from openiop.audit.actions import audit_record
@@ -319,6 +320,9 @@ def enrollment_discharge(
     locked.step_down_destination = step_down_destination
     locked.discharge_note = note.strip()
     locked.save()
+    # Discharge ends portal access (issue 15 §6). An 'alumni' choice that keeps it does not
+    # exist yet; when it is added, skip this for participants who choose it.
+    portal_access_end(actor=actor, participant=locked.participant)
     audit_record(
         actor=actor,
         action="update",

@@ -72,6 +72,10 @@ def discharge(world: World) -> None:
         reason="completed",
         step_down_destination="outpatient",
     )
+    # Discharge ends portal access (issue 15 §6); these tests are about a participant who
+    # still reaches the portal afterwards, as an 'alumni' choice (not built yet) would allow.
+    world.participant_user.is_active = True
+    world.participant_user.save(update_fields=["is_active"])
 
 
 def no_leads(world: World) -> None:

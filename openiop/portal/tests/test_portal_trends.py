@@ -214,6 +214,9 @@ def test_only_the_latest_episode_counts(world: World, client_for):
         reason="completed",
         step_down_destination="outpatient",
     )
+    # Discharge ended portal access; readmission and a new invitation restore it.
+    world.participant_user.is_active = True
+    world.participant_user.save(update_fields=["is_active"])
     enrollment_readmit(
         actor=world.clinician_a,
         participant=world.participant_a,
