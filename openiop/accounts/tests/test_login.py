@@ -14,6 +14,13 @@ def test_login_page_is_public():
     assert Client().get("/accounts/login/").status_code == 200
 
 
+def test_login_page_names_the_crisis_line_without_an_account():
+    """Discharge ends portal access (no alumni accounts yet): someone who can no longer log
+    in still finds 988 and 911 on the page they land on."""
+    page = Client().get("/accounts/login/").content.decode()
+    assert 'href="tel:988"' in page and 'href="tel:911"' in page
+
+
 def test_staff_login_sets_up_authenticator_then_lands_on_program(world: World):
     client = Client()
     response = client.post(
