@@ -121,7 +121,20 @@ class World:
     note_a: Any = None
 
 
+def seed_reference_data() -> None:
+    """Re-seed what migrations seed (the §2.32 notice). A test with `transaction=True` ends by
+    flushing every table, seeded rows included, so a later test in the same process would find
+    none; which tests come later depends on the order, and with two test processes
+    (pytest-xdist) that order changes. Idempotent: the migration's own get_or_create."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("openiop.consent.migrations.0002_seed_part2_redisclosure_notice").seed(apps, None)
+
+
 def build_world() -> World:
+    seed_reference_data()
     program_a = make_program(name="Program A")
     program_b = make_program(name="Program B")
     track_a = make_track(program_a, code="AM")

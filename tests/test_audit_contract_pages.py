@@ -276,6 +276,8 @@ FORMS: dict[str, Form] = {
         "idempotency_key": _key(),
         **{f"item_{n}": "0" for n in range(1, 10)},
     },
+    # The page's answers so far (a draft when the participant leaves the form unsent).
+    "portal:measure_progress": lambda w: {"idempotency_key": _key(), "item_1": "1"},
 }
 
 

@@ -43,6 +43,8 @@ pytestmark = [
         reason="needs PostgreSQL (DATABASE_URL): the servers run in other processes",
     ),
     pytest.mark.django_db(transaction=True),
+    # One test process runs all of this file (pytest-xdist): its tests share Redis database 13.
+    pytest.mark.xdist_group("redis-db-13"),
 ]
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # this test's own Redis database, emptied around it

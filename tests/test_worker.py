@@ -20,7 +20,8 @@ from openiop.safety.models import SafetyEvent
 from openiop.safety.tests.helpers import raise_event
 from openiop.testing import World
 
-pytestmark = pytest.mark.django_db
+# One test process runs all of this file (pytest-xdist): its tests share Redis database 14.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("redis-db-14")]
 # The workers close database connections (as they must between tasks), which would end the
 # transaction a plain test runs in: the tests that run a worker commit for real.
 commits = pytest.mark.django_db(transaction=True)
