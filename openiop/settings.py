@@ -322,12 +322,22 @@ OPENIOP_SAFETY_ESCALATE_AFTER = timedelta(minutes=30)
 OPENIOP_NOTIFIER = "openiop.safety.notifiers.ConsoleNotifier"
 # Queued by `openiop worker` each time it starts: sweeps that find work whose job was lost
 # (a queue that was unreachable, a worker killed mid-task).
-OPENIOP_WORKER_STARTUP_TASKS = ["openiop.safety.tasks.safety_escalate_overdue"]
+OPENIOP_WORKER_STARTUP_TASKS = [
+    "openiop.safety.tasks.safety_escalate_overdue",
+    "openiop.portal.alumni.alumni_end_expired",
+]
 # Run by every `openiop worker` process every OPENIOP_WORKER_SWEEP_SECONDS while it works
 # (openiop.core.sweeps): work lost while the worker runs (a task cut off from the database) is
 # done within one period. 0 turns the periodic sweep off (the start-up sweep still runs).
-OPENIOP_WORKER_PERIODIC_TASKS = ["openiop.safety.tasks.safety_escalate_overdue"]
+OPENIOP_WORKER_PERIODIC_TASKS = [
+    "openiop.safety.tasks.safety_escalate_overdue",
+    "openiop.portal.alumni.alumni_end_expired",
+]
 OPENIOP_WORKER_SWEEP_SECONDS = int(env_str("OPENIOP_WORKER_SWEEP_SECONDS", "60"))
+
+# Alumni accounts (issue 15 §4, docs/portal.md): how many days after discharge a participant
+# who chose alumni keeps check-ins, the safety plan and "get help now".
+OPENIOP_ALUMNI_DAYS = int(env_str("OPENIOP_ALUMNI_DAYS", "365"))
 
 # Invitations and password reset (docs/accounts.md). Mail carries no PHI: no names, nothing
 # about the program (42 CFR Part 2).

@@ -65,6 +65,8 @@ NOT_A_CLINICAL_WRITE: dict[str, str] = {
 }
 # Page writes this world cannot make succeed, with the reason.
 CANNOT_WRITE: dict[str, str] = {}
+# Pages whose write ends the signed-in participant's own session (ending an alumni account).
+ENDS_OWN_SESSION = {"portal:alumni"}
 
 
 def _today() -> str:
@@ -235,7 +237,9 @@ FORMS: dict[str, Form] = {
     "medical:naloxone": lambda w: {"outcome": "offered", "note": "Kit given."},
     "portal_staff:safety_plan_edit": lambda w: {"version": 0, "warning_signs": "Not sleeping"},
     "portal_staff:safety_plan_reviewed": lambda w: {},
+    "portal_staff:alumni_end": lambda w: {"confirm": "yes"},
     "portal:calendar_link": lambda w: {},
+    "portal:alumni": lambda w: {"confirm": "on"},
     "portal:checkin": lambda w: {
         "idempotency_key": _key(),
         "kind": "daily",
@@ -392,6 +396,15 @@ def _prepare_page(name: str, world: World) -> None:
 
         plan = TreatmentPlan.objects.get(participant=world.participant_a)
         plans.plan_activate(actor=world.director_a, plan=plan, expected_version=plan.version)
+    if name in ("portal:alumni", "portal_staff:alumni_end"):
+        participant_actions.enrollment_discharge(
+            actor=world.director_a,
+            enrollment=world.enrollment_a,
+            discharged_on=today(),
+            reason="completed",
+            step_down_destination="outpatient",
+            keep_alumni=True,
+        )
     if name == "participants:readmit":
         participant_actions.enrollment_discharge(
             actor=world.director_a,
@@ -488,8 +501,14 @@ def test_AU_01_every_page_write_is_audited_in_the_same_transaction(
         portal = name.startswith("portal:")
         client, actor = (me, world.participant_user) if portal else (staff, world.director_a)
         found = _check_page_write(client, name, routes[name], actor, world)
+        if name in ENDS_OWN_SESSION:
+            # The write logged this client out; the rolled-back session row does not log the
+            # client back in, so the next checks start from a fresh log-in.
+            client = me = client_for(world.participant_user)
         if not found and name not in CANNOT_WRITE:
             found = _check_page_fault(client, name, routes[name], world, monkeypatch)
+            if name in ENDS_OWN_SESSION:
+                me = client_for(world.participant_user)
         if found and name not in CANNOT_WRITE:
             problems.append(found)
         elif not found and name in CANNOT_WRITE:

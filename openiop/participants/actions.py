@@ -24,6 +24,7 @@ from openiop.participants.models import (
     SexForScoring,
     StepDownDestination,
 )
+from openiop.portal.alumni import alumni_start
 from openiop.programs.models import Population, Program, Track
 
 # Admissions may be booked ahead, but not so far that a typo in the year slips through.
@@ -302,7 +303,11 @@ def enrollment_discharge(
     reason: str,
     step_down_destination: str,
     note: str = "",
+    keep_alumni: bool = False,
 ) -> Enrollment:
+    """Close the episode. Portal access ends with it unless the participant chose an alumni
+    account (`keep_alumni`), which keeps check-ins, the safety plan and "get help now"
+    (openiop.portal.alumni)."""
     locked = _lock_open(enrollment)
     errors: dict[str, str] = {}
     if discharged_on < locked.admitted_on:
@@ -320,14 +325,21 @@ def enrollment_discharge(
     locked.step_down_destination = step_down_destination
     locked.discharge_note = note.strip()
     locked.save()
-    # Discharge ends portal access (issue 15 §6). An 'alumni' choice that keeps it does not
-    # exist yet; when it is added, skip this for participants who choose it.
-    portal_access_end(actor=actor, participant=locked.participant)
+    # Discharge ends portal access (issue 15 §6) unless the participant keeps an alumni
+    # account (§4).
+    if keep_alumni:
+        alumni_start(actor=actor, enrollment=locked)
+    else:
+        portal_access_end(actor=actor, participant=locked.participant)
     audit_record(
         actor=actor,
         action="update",
         obj=locked,
-        detail={"discharge_reason": reason, "destination": step_down_destination},
+        detail={
+            "discharge_reason": reason,
+            "destination": step_down_destination,
+            "alumni": keep_alumni,
+        },
     )
     return locked
 

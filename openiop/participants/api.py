@@ -171,6 +171,11 @@ class DischargeIn(StrictIn):
     reason: DischargeReasonCode
     step_down_destination: DestinationCode
     note: str = Field("", max_length=4000)
+    keep_alumni: bool = Field(
+        False,
+        description="Keep the participant's portal account as an alumni account (check-ins, "
+        "safety plan, help); otherwise discharge ends portal access.",
+    )
 
 
 class ListFilters(Schema):

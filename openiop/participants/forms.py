@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from openiop.accounts.models import User
 from openiop.participants.models import DischargeReason, Phase, SexForScoring, StepDownDestination
@@ -85,6 +86,18 @@ class DischargeForm(forms.Form):
     note = forms.CharField(
         max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    keep_alumni = forms.BooleanField(
+        required=False,
+        label="Keep the portal as an alumni account",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["keep_alumni"].help_text = (
+            "The participant keeps check-ins, their safety plan and 'Get help now' for "
+            f"{settings.OPENIOP_ALUMNI_DAYS} days (no goals, diary, homework or questionnaires); "
+            "their alerts go to on-call staff. Without it, discharge ends portal access."
+        )
 
 
 class FilterForm(forms.Form):

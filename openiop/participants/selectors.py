@@ -28,12 +28,16 @@ class ParticipantFilters:
     status: str = Status.ACTIVE
 
 
+# An episode's track, clinician and alumni account (shown on the chart's episode list).
+EPISODE_RELATED = ("track", "primary_clinician", "alumni_membership")
+
+
 def _episodes_prefetch() -> Prefetch[str, QuerySet[Enrollment], str]:
     return Prefetch(
         "enrollments",
-        queryset=Enrollment.objects.select_related("track", "primary_clinician").order_by(
-            "-admitted_on", "-id"
-        ),
+        queryset=Enrollment.objects.select_related(
+            "track", "primary_clinician", "alumni_membership"
+        ).order_by("-admitted_on", "-id"),
         to_attr="episodes",
     )
 
@@ -124,9 +128,9 @@ def episodes_of(participant: Participant) -> list[Enrollment]:
     if hasattr(participant, "episodes"):  # prefetched by the selectors above
         return list(participant.episodes)
     return list(
-        participant.enrollments.select_related("track", "primary_clinician").order_by(
-            "-admitted_on", "-id"
-        )
+        participant.enrollments.select_related(
+            "track", "primary_clinician", "alumni_membership"
+        ).order_by("-admitted_on", "-id")
     )
 
 

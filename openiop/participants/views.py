@@ -316,6 +316,7 @@ def enrollment_discharge(
                 reason=data["reason"],
                 step_down_destination=data["step_down_destination"],
                 note=data["note"],
+                keep_alumni=data["keep_alumni"],
             )
         except ActionError as error:
             apply_action_errors(form, error)

@@ -30,6 +30,7 @@ from openiop.measures.models import Assessment, AssessmentStatus
 from openiop.measures.models import Source as MeasureSource
 from openiop.measures.wording import require_self_administration
 from openiop.participants.models import Enrollment, Participant
+from openiop.portal.alumni import current_membership
 from openiop.portal.models import (
     CRAVING_MAX,
     DIARY_EMOTIONS,
@@ -74,6 +75,13 @@ def _require_open_episode(participant: Participant) -> None:
                 "Please contact the program."
             }
         )
+
+
+def _require_open_episode_or_alumni(participant: Participant) -> None:
+    """Check-ins go on after discharge for alumni (issue 15 §4); alerts from them reach
+    on-call staff, since there is no clinician of record."""
+    if current_membership(participant, program_today(participant)) is None:
+        _require_open_episode(participant)
 
 
 def _number(errors: dict[str, str], name: str, value: object, low: int, high: int) -> int:
@@ -264,7 +272,7 @@ def checkin_submit(
     `checkin_safety_raise` already opened (`safety_event_id`), or opens one here in the same
     transaction; the event alerts the clinician of record and on-call staff and flags the
     participant on the session runner (clinical.md section 6)."""
-    _require_open_episode(participant)
+    _require_open_episode_or_alumni(participant)
     errors: dict[str, str] = {}
     if data.kind not in CheckInKind.values:
         errors["kind"] = "Choose a check-in before a session or a daily check-in."

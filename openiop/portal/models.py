@@ -338,3 +338,42 @@ class SafetyPlanRevision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "version"], name="safety_plan_revision_once")
         ]
+
+
+class AlumniEndReason(models.TextChoices):
+    REQUESTED = "requested", "Ended at the participant's request"
+    EXPIRED = "expired", "Alumni period ended"
+    STAFF = "staff", "Ended by staff"
+
+
+class AlumniMembership(BaseModel):
+    """A discharged participant who chose to keep a portal account (issue 15 §4): check-ins,
+    the safety plan and "get help now" stay open; goals, diary, homework, questionnaires and
+    everything clinical do not. Alerts from an alumni account reach the program's on-call
+    staff (there is no clinician of record after discharge). Ends on request, by staff, or
+    when `ends_on` passes in the program's time zone."""
+
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.PROTECT, related_name="alumni_memberships"
+    )
+    enrollment = models.OneToOneField(
+        "participants.Enrollment", on_delete=models.PROTECT, related_name="alumni_membership"
+    )
+    started_on = models.DateField()
+    ends_on = models.DateField(help_text="Last day of alumni access, in the program's zone")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=AlumniEndReason.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("started_on")),
+                name="alumni_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, end_reason="")
+                | Q(ended_at__isnull=False) & ~Q(end_reason=""),
+                name="alumni_end_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["participant", "ended_at"], name="alumni_participant_open")]

@@ -7,7 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from openiop.accounts.models import User
@@ -15,6 +16,7 @@ from openiop.accounts.requests import request_user
 from openiop.audit.actions import audit_record
 from openiop.participants.models import Participant
 from openiop.portal import selectors
+from openiop.portal.alumni import ALUMNI_API_PATHS, ALUMNI_VIEWS, Standing, portal_standing
 from openiop.portal.idempotency import KEY_FIELD, Outcome, run_once
 
 KEY_HEADER = "Idempotency-Key"
@@ -23,7 +25,35 @@ KEY_HEADER = "Idempotency-Key"
 def participant_request(request: HttpRequest) -> tuple[User, Participant]:
     """The participant account and its own record; 404 for anyone else (AUTH-01)."""
     user = request_user(request)
-    return user, selectors.participant_for(user)
+    me = selectors.participant_for(user)
+    _check_standing(request, me)
+    return user, me
+
+
+def _check_standing(request: HttpRequest, me: Participant) -> None:
+    """After discharge the portal is open only to alumni, and only its alumni pages (issue 15
+    §4). `me.is_alumni` tells the templates which links to offer."""
+    standing, membership = portal_standing(me)
+    me.is_alumni = standing is Standing.ALUMNI  # type: ignore[attr-defined]
+    me.alumni_membership = membership  # type: ignore[attr-defined]
+    if standing is Standing.ENDED:
+        # Discharged without alumni access, or the alumni period is over.
+        raise Http404("portal access ended")
+    if standing is Standing.ALUMNI and not _alumni_may_open(request):
+        raise PermissionDenied(ALUMNI_REFUSAL)
+
+
+ALUMNI_REFUSAL = (
+    "This page is for people in the program. Your alumni account keeps check-ins, your safety "
+    "plan and 'Get help now'."
+)
+
+
+def _alumni_may_open(request: HttpRequest) -> bool:
+    match = request.resolver_match
+    if match is not None and match.view_name in ALUMNI_VIEWS:
+        return True
+    return request.path.rstrip("/") in ALUMNI_API_PATHS
 
 
 def audit_portal_read(user: User, participant: Participant, view: str) -> None:

@@ -25,4 +25,9 @@ urlpatterns = [
         staff_views.safety_plan_reviewed,
         name="safety_plan_reviewed",
     ),
+    path(
+        "participants/<uuid:participant_id>/alumni/end/",
+        staff_views.alumni_end,
+        name="alumni_end",
+    ),
 ]

@@ -11,19 +11,23 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import ProgramAccess, ProgramRequest, requires
 from openiop.accounts.requests import request_user
 from openiop.accounts.roles import Perm
 from openiop.audit.actions import audit_record
+from openiop.core.confirm import confirm_page, confirmed
 from openiop.core.errors import ActionError
 from openiop.core.forms import apply_action_errors
 from openiop.participants import selectors as participant_selectors
 from openiop.participants.models import Participant
 from openiop.portal import actions, selectors
+from openiop.portal.alumni import alumni_end as end_alumni
+from openiop.portal.alumni import current_membership
 from openiop.portal.forms import SafetyPlanForm
-from openiop.portal.models import DIARY_EMOTIONS, SAFETY_PLAN_STEPS
+from openiop.portal.models import DIARY_EMOTIONS, SAFETY_PLAN_STEPS, AlumniEndReason
 from openiop.portal.views import answer_rows
 
 
@@ -158,3 +162,38 @@ def safety_plan_reviewed(
     return redirect(
         "portal_staff:safety_plan", program_id=program_id, participant_id=participant.external_id
     )
+
+
+@require_http_methods(["POST"])
+@requires(Perm.PORTAL_INVITE)
+def alumni_end(request: ProgramRequest, program_id: UUID, participant_id: UUID) -> HttpResponse:
+    """Staff end a participant's alumni account (issue 15 §4), after a confirm step: the
+    account is deactivated unless the participant is back in care."""
+    _, participant = _participant(request, participant_id)
+    chart = reverse(
+        "participants:chart", kwargs={"program_id": program_id, "participant_id": participant_id}
+    )
+    membership = current_membership(participant, selectors.today_for(participant))
+    if membership is None:
+        messages.error(request, "This participant has no alumni account open.")
+        return redirect(chart)
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            title="End alumni account",
+            question="End this participant's alumni account now?",
+            details=[
+                "They will no longer be able to log in to check in, see their safety plan or "
+                "press 'Get help now'.",
+                "Nothing they recorded is deleted.",
+            ],
+            button="End alumni account",
+            cancel_url=chart,
+        )
+    try:
+        end_alumni(actor=request_user(request), membership=membership, reason=AlumniEndReason.STAFF)
+    except ActionError as exc:
+        messages.error(request, " ".join(m for msgs in exc.errors.values() for m in msgs))
+    else:
+        messages.success(request, "Alumni account ended.")
+    return redirect(chart)

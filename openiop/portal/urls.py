@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from openiop.portal import measures_views, views
+from openiop.portal import alumni_views, measures_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("alumni/", alumni_views.alumni, name="alumni"),
     path("calendar-link/", views.calendar_link, name="calendar_link"),
     path("check-in/", views.checkin, name="checkin"),
     path("help/", views.help_now, name="help"),

@@ -19,7 +19,7 @@ from openiop.accounts.mfa import confirmed_device
 from openiop.calendars.actions import feed_create_for_self
 from openiop.core.errors import ActionError
 from openiop.core.forms import apply_action_errors
-from openiop.portal import actions, selectors
+from openiop.portal import actions, alumni_views, selectors
 from openiop.portal.forms import (
     CheckInForm,
     DiaryForm,
@@ -71,6 +71,8 @@ def _submit(request: HttpRequest, form: Any, scope: str, perform: Any) -> Outcom
 def home(request: HttpRequest) -> HttpResponse:
     user, me = participant_request(request)
     audit_portal_read(user, me, "portal.home")
+    if me.is_alumni:  # type: ignore[attr-defined]
+        return alumni_views.home(request, me)
     context = {
         "me": me,
         "week": selectors.my_week(me),
