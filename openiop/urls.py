@@ -28,5 +28,6 @@ urlpatterns = [
 ]
 
 # Plain error pages in the site's layout (openiop/home/errors.py), never Django's own.
+handler403 = "openiop.home.errors.permission_denied"
 handler404 = "openiop.home.errors.page_not_found"
 handler500 = "openiop.home.errors.server_error"

@@ -7,13 +7,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from openiop.accounts.models import User
 from openiop.accounts.requests import request_user
 from openiop.audit.actions import audit_record
+from openiop.home.errors import ExplainedRefusal
 from openiop.participants.models import Participant
 from openiop.portal import selectors
 from openiop.portal.alumni import ALUMNI_API_PATHS, ALUMNI_VIEWS, Standing, portal_standing
@@ -40,7 +40,7 @@ def _check_standing(request: HttpRequest, me: Participant) -> None:
         # Discharged without alumni access, or the alumni period is over.
         raise Http404("portal access ended")
     if standing is Standing.ALUMNI and not _alumni_may_open(request):
-        raise PermissionDenied(ALUMNI_REFUSAL)
+        raise ExplainedRefusal(ALUMNI_REFUSAL)
 
 
 ALUMNI_REFUSAL = (

@@ -87,3 +87,17 @@ def test_the_demo_serves_with_debug_off(monkeypatch, settings):
     assert seen["name"] == "runserver"
     assert seen["debug"] is False
     assert seen["insecure_serving"] is True
+
+
+def test_a_refusal_is_the_sites_403_without_technical_reasons(world, client_for):
+    # Billing may not open the safety list: a role refusal ("missing permission ...").
+    from openiop.accounts.roles import Role
+    from openiop.testing import make_staff
+
+    billing = make_staff(world.program_a, Role.BILLING, first="Bea")
+    response = client_for(billing).get(f"/p/{world.program_a.external_id}/safety/")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "This page is not available to you" in body
+    assert "missing permission" not in body
+    assert "ask your program's director" in body.replace("&#x27;", "'")
