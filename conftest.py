@@ -14,6 +14,15 @@ from openiop.testing import World, build_world, verified_client
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # The public forms' throttles count in the cache (openiop.core.throttle): each test starts
+    # with none spent, whatever ran before it in this process.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # Argon2 is exercised by its own tests; elsewhere it would only slow the suite down.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

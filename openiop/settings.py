@@ -335,6 +335,17 @@ OPENIOP_WORKER_PERIODIC_TASKS = [
 ]
 OPENIOP_WORKER_SWEEP_SECONDS = int(env_str("OPENIOP_WORKER_SWEEP_SECONDS", "60"))
 
+# Django's cache holds the public forms' throttles (openiop.core.throttle). Several web nodes
+# must share one: set OPENIOP_CACHE_URL to a Redis URL; otherwise each process counts alone.
+_cache_url = env_str("OPENIOP_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Alumni accounts (issue 15 §4, docs/portal.md): how many days after discharge a participant
 # who chose alumni keeps check-ins, the safety plan and "get help now".
 OPENIOP_ALUMNI_DAYS = int(env_str("OPENIOP_ALUMNI_DAYS", "365"))

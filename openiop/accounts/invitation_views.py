@@ -33,7 +33,7 @@ from openiop.accounts.roles import ROLE_CHOICES, Perm
 from openiop.accounts.sessions import AUTH_AT_KEY, LAST_SEEN_KEY, session_track
 from openiop.accounts.stepup import has_recent_auth, require_recent_auth
 from openiop.audit.actions import audit_record
-from openiop.core import clock
+from openiop.core import clock, throttle
 from openiop.core.errors import ActionError
 from openiop.core.forms import apply_action_errors
 from openiop.participants import selectors as participant_selectors
@@ -230,7 +230,22 @@ def _start_session(request: HttpRequest, user: User) -> None:
     session_track(request, user)
 
 
+def _too_many_codes(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/invite_problem.html",
+        {
+            "problem": "Too many codes that did not match were typed here. Wait 15 minutes and "
+            "try again, or ask the front desk for help."
+        },
+        status=429,
+    )
+
+
 def _accept(request: HttpRequest, token: str | None) -> HttpResponse:
+    client = throttle.client_of(request)
+    if request.method == "POST" and throttle.exceeded(throttle.CODE_GUESSES_PER_CLIENT, client):
+        return _too_many_codes(request)
     invitation = invitations.invitation_find(token) if token else None
     if token is not None:
         problem = invitations.invitation_problem(invitation)
@@ -253,6 +268,8 @@ def _accept(request: HttpRequest, token: str | None) -> HttpResponse:
                 password=data["password"],
             )
         except ActionError as error:
+            if "invitation" in error.errors:  # a code or link that matched nothing usable
+                throttle.count(throttle.CODE_GUESSES_PER_CLIENT, client)
             apply_action_errors(
                 form,
                 error,
@@ -326,7 +343,12 @@ def password_forgot(request: HttpRequest) -> HttpResponse:
     """Always the same answer, whether or not the address has an account (AUTH-03)."""
     form = PasswordForgotForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = _user_for_email(form.cleaned_data["email"])
+        email = form.cleaned_data["email"].strip().lower()
+        # Throttled requests get the same answer and send nothing (AUTH-03): the page must not
+        # tell whether the address has an account, nor that a limit was reached for it.
+        within = throttle.spend(throttle.FORGOT_PER_CLIENT, throttle.client_of(request))
+        within = throttle.spend(throttle.FORGOT_PER_ADDRESS, email) and within
+        user = _user_for_email(email) if within else None
         actions.password_reset_request_record(user=user)
         if user is not None and user.has_usable_password():
             uid = urlsafe_base64_encode(force_bytes(str(user.external_id)))

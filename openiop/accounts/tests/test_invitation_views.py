@@ -265,3 +265,58 @@ def test_AUTH_04_staff_still_pass_the_second_factor_after_a_reset(world: World):
 def test_reset_link_with_a_bad_token_is_refused(world: World):
     response = Client().get("/accounts/password/reset/bm9wZQ/abc-def/")
     assert response.status_code == 410
+
+
+# --- throttles (AUTH-03) ----------------------------------------------------------------------
+
+
+def test_AUTH_03_forgot_password_is_throttled_per_address_with_the_same_answer(world: World):
+    from openiop.core.throttle import FORGOT_PER_ADDRESS
+
+    world.participant_user.email = "avery@example.org"
+    world.participant_user.save(update_fields=["email"])
+    answers = [
+        Client().post("/accounts/password/forgot/", {"email": "avery@example.org"}).content
+        for _ in range(FORGOT_PER_ADDRESS.attempts + 2)
+    ]
+    # Mail stops at the limit; the page never changes, so it tells nothing.
+    assert len(mail.outbox) == FORGOT_PER_ADDRESS.attempts
+    assert len({_strip_tokens(a) for a in answers}) == 1
+    # Another address is not held back by this one's limit.
+    world.director_a.email = "dana@example.org"
+    world.director_a.save(update_fields=["email"])
+    Client().post("/accounts/password/forgot/", {"email": "dana@example.org"})
+    assert len(mail.outbox) == FORGOT_PER_ADDRESS.attempts + 1
+
+
+def test_AUTH_03_forgot_password_is_throttled_per_client(world: World):
+    from openiop.core.throttle import FORGOT_PER_CLIENT
+
+    client = Client()
+    for n in range(FORGOT_PER_CLIENT.attempts):
+        client.post("/accounts/password/forgot/", {"email": f"n{n}@example.org"})
+    world.participant_user.email = "avery@example.org"
+    world.participant_user.save(update_fields=["email"])
+    client.post("/accounts/password/forgot/", {"email": "avery@example.org"})
+    assert mail.outbox == []  # this client used up its requests on other addresses
+
+
+def test_AUTH_03_invitation_code_guesses_are_throttled_per_client(world: World):
+    from openiop.core.throttle import CODE_GUESSES_PER_CLIENT
+
+    issued = invitations.invitation_create_participant(
+        actor=world.clinician_a, participant=_newcomer(world), channel="printed"
+    )
+    guesser = Client(REMOTE_ADDR="198.51.100.7")
+    form = {"username": "zq", "password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+    for _ in range(CODE_GUESSES_PER_CLIENT.attempts):
+        wrong = guesser.post("/accounts/invite/", {**form, "code": "ZZZZZ-ZZZ22"})
+        assert wrong.status_code == 422
+    # Even the right code now waits: the page says what to do next.
+    held = guesser.post("/accounts/invite/", {**form, "code": issued.code})
+    assert held.status_code == 429
+    assert "Wait 15 minutes" in held.content.decode()
+    assert Invitation.objects.get().used_at is None
+    # Another client (the participant at the front desk) is not held back.
+    fine = Client().post("/accounts/invite/", {**form, "code": issued.code})
+    assert fine.status_code == 302
