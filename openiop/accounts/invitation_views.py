@@ -37,6 +37,7 @@ from openiop.core import clock, throttle
 from openiop.core.errors import ActionError
 from openiop.core.forms import apply_action_errors
 from openiop.participants import selectors as participant_selectors
+from openiop.participants.models import Participant
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -48,6 +49,31 @@ def _accept_link(request: HttpRequest, token: str) -> str:
 
 
 # --- participant invitations (chart) ---------------------------------------------------------
+
+
+def _deliver(
+    request: ProgramRequest,
+    issued: invitations.IssuedInvitation,
+    *,
+    back_url: str,
+    participant: Participant | None = None,
+) -> HttpResponse:
+    """Hand a new invitation over: a printed code is shown once on its own page; a link is
+    e-mailed, and staff go back to `back_url`."""
+    program = request.access.program
+    if issued.code:
+        context = {
+            "program": program,
+            "participant": participant,
+            "issued": issued,
+            "enter_url": request.build_absolute_uri(reverse("accounts:invite")),
+            "chart_url": back_url,
+            "expires": clock.local_time(issued.invitation.expires_at, program),
+        }
+        return render(request, "accounts/invite_code.html", context)
+    invitations.invitation_send_email(issued=issued, link=_accept_link(request, issued.token))
+    messages.success(request, "Invitation sent by email. The link works once.")
+    return redirect(back_url)
 
 
 @require_http_methods(["GET", "POST"])
@@ -77,24 +103,7 @@ def portal_invite(request: ProgramRequest, program_id: UUID, participant_id: UUI
         except ActionError as error:
             apply_action_errors(form, error)
         else:
-            if issued.code:
-                return render(
-                    request,
-                    "accounts/invite_code.html",
-                    {
-                        "program": access.program,
-                        "participant": participant,
-                        "issued": issued,
-                        "enter_url": request.build_absolute_uri(reverse("accounts:invite")),
-                        "chart_url": chart_url,
-                        "expires": clock.local_time(issued.invitation.expires_at, access.program),
-                    },
-                )
-            invitations.invitation_send_email(
-                issued=issued, link=_accept_link(request, issued.token)
-            )
-            messages.success(request, "Invitation sent by email. The link works once.")
-            return redirect(chart_url)
+            return _deliver(request, issued, back_url=chart_url, participant=participant)
     pending = Invitation.objects.filter(
         participant=participant,
         used_at__isnull=True,
@@ -179,27 +188,8 @@ def staff_invitations(request: ProgramRequest, program_id: UUID) -> HttpResponse
             except ActionError as error:
                 apply_action_errors(form, error)
             else:
-                if issued.code:
-                    return render(
-                        request,
-                        "accounts/invite_code.html",
-                        {
-                            "program": access.program,
-                            "issued": issued,
-                            "enter_url": request.build_absolute_uri(reverse("accounts:invite")),
-                            "chart_url": reverse(
-                                "staff:invitations", kwargs={"program_id": program_id}
-                            ),
-                            "expires": clock.local_time(
-                                issued.invitation.expires_at, access.program
-                            ),
-                        },
-                    )
-                invitations.invitation_send_email(
-                    issued=issued, link=_accept_link(request, issued.token)
-                )
-                messages.success(request, "Invitation sent by email. The link works once.")
-                return redirect("staff:invitations", program_id=program_id)
+                back = reverse("staff:invitations", kwargs={"program_id": program_id})
+                return _deliver(request, issued, back_url=back)
     pending = Invitation.objects.filter(
         program=access.program,
         kind=InvitationKind.STAFF,
