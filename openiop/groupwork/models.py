@@ -195,6 +195,23 @@ class Attendance(BaseModel):
             ),
         ]
 
+    @staticmethod
+    def _to_confirm(candidate: Any, confirmed: Any) -> Any:
+        if candidate is None:
+            return None
+        if confirmed is not None and abs((candidate - confirmed).total_seconds()) < 60:
+            return None
+        return candidate
+
+    @property
+    def arrival_to_confirm(self) -> Any:
+        """The self-reported arrival, while it differs from the confirmed one (to the minute)."""
+        return self._to_confirm(self.self_arrived_at, self.arrived_at)
+
+    @property
+    def departure_to_confirm(self) -> Any:
+        return self._to_confirm(self.self_left_at, self.departed_at)
+
 
 class PracticeRecord(BaseModel):
     """Role-play and peer feedback for one participant, recorded without naming peers."""

@@ -5,41 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('groupwork', '0006_note_addendum_attendance_correction'),
-        ('programs', '0005_program_video_link_template_place_of_service'),
+        ("groupwork", "0006_note_addendum_attendance_correction"),
+        ("programs", "0005_program_video_link_template_place_of_service"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='attendance',
-            name='joined_by_video',
-            field=models.BooleanField(default=False, help_text='Joined by video (telehealth place of service in a hybrid group)'),
+            model_name="attendance",
+            name="joined_by_video",
+            field=models.BooleanField(
+                default=False,
+                help_text="Joined by video (telehealth place of service in a hybrid group)",
+            ),
         ),
         migrations.AddField(
-            model_name='attendance',
-            name='self_arrived_at',
+            model_name="attendance",
+            name="self_arrived_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='attendance',
-            name='self_left_at',
+            model_name="attendance",
+            name="self_left_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='groupschedule',
-            name='modality',
-            field=models.CharField(choices=[('in_person', 'In person'), ('virtual', 'Virtual (video)'), ('hybrid', 'Hybrid (in the room or by video)')], default='in_person', max_length=12),
+            model_name="groupschedule",
+            name="modality",
+            field=models.CharField(
+                choices=[
+                    ("in_person", "In person"),
+                    ("virtual", "Virtual (video)"),
+                    ("hybrid", "Hybrid (in the room or by video)"),
+                ],
+                default="in_person",
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='modality',
-            field=models.CharField(choices=[('in_person', 'In person'), ('virtual', 'Virtual (video)'), ('hybrid', 'Hybrid (in the room or by video)')], default='in_person', max_length=12),
+            model_name="session",
+            name="modality",
+            field=models.CharField(
+                choices=[
+                    ("in_person", "In person"),
+                    ("virtual", "Virtual (video)"),
+                    ("hybrid", "Hybrid (in the room or by video)"),
+                ],
+                default="in_person",
+                max_length=12,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('modality__in', ['in_person', 'virtual', 'hybrid'])), name='session_modality_valid'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("modality__in", ["in_person", "virtual", "hybrid"])),
+                name="session_modality_valid",
+            ),
         ),
     ]

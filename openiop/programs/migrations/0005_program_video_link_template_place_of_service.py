@@ -4,20 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programs', '0004_program_not_on_track_improvement_percent'),
+        ("programs", "0004_program_not_on_track_improvement_percent"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='program',
-            name='in_person_place_of_service',
-            field=models.CharField(default='11', help_text='Place-of-service code for in-person sessions', max_length=2),
+            model_name="program",
+            name="in_person_place_of_service",
+            field=models.CharField(
+                default="11", help_text="Place-of-service code for in-person sessions", max_length=2
+            ),
         ),
         migrations.AddField(
-            model_name='program',
-            name='video_link_template',
-            field=models.CharField(blank=True, help_text='The video provider\'s room address, e.g. "https://video.example.org/{room}".', max_length=300),
+            model_name="program",
+            name="video_link_template",
+            field=models.CharField(
+                blank=True,
+                help_text='The video provider\'s room address, e.g. "https://video.example.org/{room}".',
+                max_length=300,
+            ),
         ),
     ]
