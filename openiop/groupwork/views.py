@@ -228,6 +228,16 @@ def _local_time(session: Session, form: TimeForm) -> datetime:
     )
 
 
+def _self_reported(attendance: Attendance, verb: str) -> datetime:
+    """The participant's own arrival or departure, to the minute, when the facilitator
+    confirms it: the stored instant, not its wall-clock time, so a repeated hour on a
+    fall-back night cannot turn 01:30 EST into 01:30 EDT."""
+    moment = attendance.self_arrived_at if verb == "arrive" else attendance.self_left_at
+    if moment is None:
+        raise ActionError({"at": "There is no self sign-in time to confirm; enter the time."})
+    return moment.replace(second=0, microsecond=0)
+
+
 def _attendance_action(
     request: ProgramRequest, session_id: UUID, attendance_id: UUID, verb: str
 ) -> HttpResponse:
@@ -242,10 +252,12 @@ def _attendance_action(
                 at=min(max(timezone.now(), session.starts_at), session.ends_at),
             )
         elif verb in ("arrive", "depart"):
-            form = TimeForm(request.POST)
-            if not form.is_valid():
-                raise ActionError({"at": "Enter a time like 09:15."})
-            at = _local_time(session, form)
+            at = _self_reported(attendance, verb) if "confirm_self" in request.POST else None
+            if at is None:
+                form = TimeForm(request.POST)
+                if not form.is_valid():
+                    raise ActionError({"at": "Enter a time like 09:15."})
+                at = _local_time(session, form)
             if verb == "arrive":
                 gw.attendance_arrive(actor=actor, attendance=attendance, at=at)
             else:

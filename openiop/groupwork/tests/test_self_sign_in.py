@@ -317,6 +317,7 @@ def test_runner_prefills_the_self_reported_arrival(world: World, client_for):
         actor=world.participant_user, participant=world.participant_a, code=_code(session)
     )
     row = Attendance.objects.get(pk=rows[0].pk)
+    assert row.self_arrived_at is not None
     hhmm = clock.local_time(row.self_arrived_at, world.program_a).strftime("%H:%M")
     body = (
         client_for(world.clinician_a)
@@ -325,3 +326,28 @@ def test_runner_prefills_the_self_reported_arrival(world: World, client_for):
     )
     assert f"self sign-in {hhmm}, confirm" in body
     assert f'value="{hhmm}"' in body
+
+
+def test_runner_confirms_the_stored_instant_not_its_wall_time(world: World, client_for):
+    """ "Confirm arrival" sends no time: the stored instant is used, so the repeated hour of a
+    fall-back night (two 01:30s) cannot shift it; the usual attendance action records it."""
+    session, rows = _session(world)
+    gw.attendance_self_sign(
+        actor=world.participant_user, participant=world.participant_a, code=_code(session)
+    )
+    base = f"/p/{world.program_a.external_id}/sessions/{session.external_id}/"
+    path = f"{base}attendance/{rows[0].external_id}/arrive/"
+    assert client_for(world.clinician_b).post(path, {"confirm_self": "1"}).status_code == 404
+    assert client_for(world.intake_a).post(path, {"confirm_self": "1"}).status_code == 403
+    response = client_for(world.clinician_a).post(path, {"confirm_self": "1"})
+    assert response.status_code == 200
+    row = Attendance.objects.get(pk=rows[0].pk)
+    assert row.self_arrived_at is not None
+    assert row.arrived_at == row.self_arrived_at.replace(second=0, microsecond=0)
+    assert row.status == AttendanceStatus.PRESENT
+    assert _events(row)[-1].detail.get("arrived") is True
+    leave = client_for(world.clinician_a).post(
+        f"{base}attendance/{rows[0].external_id}/depart/", {"confirm_self": "1"}
+    )
+    assert leave.status_code == 422  # nothing self-reported yet: says so on the row
+    assert "no self sign-in time" in leave.content.decode()
