@@ -22,6 +22,8 @@ from openiop.groupwork.models import Attendance
 from openiop.participants.models import Participant
 
 GUESS_PERIOD = timedelta(minutes=10)
+# A second "Sign in" this soon after the first is a double tap or a resend, not leaving.
+REPEAT_WITHIN = timedelta(minutes=2)
 WRONG_CODE = (
     "That code is not right, or this group's sign-in is not open. Check the code in the room."
 )
@@ -68,6 +70,10 @@ def wrong_codes_recently(participant: Participant, at: datetime) -> int:
 
 
 def _record_candidate(actor: User, row: Attendance, at: datetime, via: str) -> SelfSignResult:
+    arrived = row.self_arrived_at
+    repeat = arrived is not None and row.self_left_at is None and at - arrived < REPEAT_WITHIN
+    if repeat and via == "room_code" and arrived is not None:
+        return SelfSignResult(row, "arrived", arrived)
     if row.self_arrived_at is None:
         row.self_arrived_at, verb = at, "arrived"
     elif row.self_left_at is None:

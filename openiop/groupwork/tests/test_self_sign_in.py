@@ -351,3 +351,12 @@ def test_runner_confirms_the_stored_instant_not_its_wall_time(world: World, clie
     )
     assert leave.status_code == 422  # nothing self-reported yet: says so on the row
     assert "no self sign-in time" in leave.content.decode()
+
+
+def test_a_double_tap_does_not_sign_out(world: World):
+    session, rows = _session(world)
+    me, who = world.participant_a, world.participant_user
+    first = gw.attendance_self_sign(actor=who, participant=me, code=_code(session))
+    again = gw.attendance_self_sign(actor=who, participant=me, code=_code(session))
+    assert again.verb == "arrived" and again.at == first.at
+    assert Attendance.objects.get(pk=rows[0].pk).self_left_at is None
