@@ -360,3 +360,31 @@ def test_a_double_tap_does_not_sign_out(world: World):
     again = gw.attendance_self_sign(actor=who, participant=me, code=_code(session))
     assert again.verb == "arrived" and again.at == first.at
     assert Attendance.objects.get(pk=rows[0].pk).self_left_at is None
+
+
+# --- the API -------------------------------------------------------------------------------
+
+
+def _api_session(world: World, modality: str) -> dict[str, object]:
+    start = clock.now().replace(second=0, microsecond=0) + timedelta(days=1)
+    return {
+        "kind": "individual",
+        "title": "One to one",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat(),
+        "facilitator": str(world.clinician_a.external_id),
+        "modality": modality,
+    }
+
+
+def test_api_creates_a_virtual_session_with_its_place_of_service(world: World, client_for):
+    from openiop.groupwork.tests.test_api import send
+
+    base = f"/api/v1/programs/{world.program_a.external_id}/sessions"
+    made = send(client_for(world.clinician_a), "POST", base, _api_session(world, "virtual"))
+    assert made.status_code == 201, made.content
+    assert made.json()["modality"] == "virtual" and made.json()["place_of_service"] == "10"
+    bad = send(client_for(world.clinician_a), "POST", base, _api_session(world, "phone"))
+    assert bad.status_code == 422 and "modality" in bad.json()["error"]["fields"]
+    other = send(client_for(world.clinician_b), "POST", base, _api_session(world, "virtual"))
+    assert other.status_code == 404
