@@ -359,3 +359,10 @@ DEFAULT_FROM_EMAIL = env_str("OPENIOP_FROM_EMAIL", "no-reply@localhost")
 EMAIL_HOST = env_str("OPENIOP_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env_str("OPENIOP_EMAIL_PORT", "25"))
 EMAIL_USE_TLS = env_bool("OPENIOP_EMAIL_USE_TLS", False)
+
+# Self sign-in by room code (docs/self-sign-in.md): the code on the room screen changes every
+# this many minutes (the one before still works), opens this long before the start, and a
+# participant who types this many wrong codes in ten minutes waits before trying again.
+OPENIOP_ROOM_CODE_MINUTES = int(env_str("OPENIOP_ROOM_CODE_MINUTES", "2"))
+OPENIOP_ROOM_CODE_EARLY_MINUTES = int(env_str("OPENIOP_ROOM_CODE_EARLY_MINUTES", "30"))
+OPENIOP_ROOM_CODE_MAX_WRONG = int(env_str("OPENIOP_ROOM_CODE_MAX_WRONG", "5"))

@@ -282,7 +282,33 @@ FORMS: dict[str, Form] = {
     },
     # The page's answers so far (a draft when the participant leaves the form unsent).
     "portal:measure_progress": lambda w: {"idempotency_key": _key(), "item_1": "1"},
+    "portal:sign_in": lambda w: {"code": _room_code(w)},
+    "portal:video_join": lambda w: {},
+    "portal:video_left": lambda w: {},
 }
+
+
+def _room_code(world: World) -> str:
+    from openiop.core import clock
+    from openiop.groupwork import roomcode
+
+    world.session_a.refresh_from_db()
+    return roomcode.current_code(world.session_a, clock.now()).code
+
+
+def _open_for_self_sign(world: World) -> None:
+    """Session A under way now and virtual, so its code and video join work (rolled back)."""
+    from django.utils import timezone
+
+    from openiop.groupwork.models import Session
+
+    now = timezone.now()
+    Session.objects.filter(pk=world.session_a.pk).update(
+        starts_at=now - timedelta(minutes=30),
+        ends_at=now + timedelta(minutes=60),
+        modality="virtual",
+        video_link="https://video.example.org/room",
+    )
 
 
 def _emotions() -> list[str]:
@@ -369,6 +395,14 @@ def _prepare_page(name: str, world: World) -> None:
             sections={"assessment": "Engaged and practised the skill."},
         )
         gw.note_sign(actor=world.clinician_a, note=_note(world))
+    if name in ("portal:sign_in", "portal:video_join", "portal:video_left"):
+        _open_for_self_sign(world)
+        if name == "portal:video_left":
+            gw.attendance_video_join(
+                actor=world.participant_user,
+                participant=world.participant_a,
+                session_id=world.session_a.external_id,
+            )
     if name == "safety:close":
         from openiop.safety.actions import safety_event_acknowledge
         from openiop.safety.models import SafetyEvent

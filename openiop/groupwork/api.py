@@ -23,7 +23,7 @@ from openiop.core import clock
 from openiop.core.clock import program_today
 from openiop.core.errors import ActionError
 from openiop.groupwork import actions as gw
-from openiop.groupwork import selectors
+from openiop.groupwork import roomcode, selectors
 from openiop.groupwork.actions.corrections import attendance_correct
 from openiop.groupwork.ledger import iso_week_start, weekly_ledger
 from openiop.groupwork.models import Attendance, Note, NoteAddendum, NoteStatus, Session
@@ -42,6 +42,8 @@ class SessionOut(Schema):
     status: str
     facilitator: UUID
     track: UUID | None
+    modality: Literal["in_person", "virtual", "hybrid"]
+    place_of_service: str = Field(description="CMS place-of-service code for the session")
 
 
 class SessionIn(StrictIn):
@@ -54,6 +56,7 @@ class SessionIn(StrictIn):
     plan_code: str = Field("", max_length=40)
     room: str = Field("", max_length=100)
     capacity: int = Field(12, ge=1, le=40)
+    modality: Literal["in_person", "virtual", "hybrid"] = "in_person"
 
 
 class AttendanceOut(Schema):
@@ -157,6 +160,8 @@ def _session_out(s: Session) -> SessionOut:
         status=s.status,
         facilitator=s.facilitator.external_id,
         track=s.track.external_id if s.track else None,
+        modality=s.modality,  # type: ignore[arg-type]  # constrained by session_modality_valid
+        place_of_service=roomcode.place_of_service(s),
     )
 
 
@@ -242,6 +247,7 @@ def create_session(
         plan_code=payload.plan_code,
         room=payload.room,
         capacity=payload.capacity,
+        modality=payload.modality,
     )
     return Status(201, _session_out(session))
 

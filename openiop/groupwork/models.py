@@ -31,6 +31,14 @@ class SessionStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class Modality(models.TextChoices):
+    """Where a session happens; the place of service on notes and billing follows it."""
+
+    IN_PERSON = "in_person", "In person"
+    VIRTUAL = "virtual", "Virtual (video)"
+    HYBRID = "hybrid", "Hybrid (in the room or by video)"
+
+
 class GroupSchedule(BaseModel):
     """A recurring weekly group of a track, rotating through a list of curriculum plans."""
 
@@ -42,6 +50,7 @@ class GroupSchedule(BaseModel):
     end_time = models.TimeField()
     room = models.CharField(max_length=100, blank=True)
     video_link = models.URLField(blank=True)
+    modality = models.CharField(max_length=12, choices=Modality.choices, default=Modality.IN_PERSON)
     facilitator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -77,6 +86,7 @@ class Session(BaseModel):
     ends_at = models.DateTimeField()
     room = models.CharField(max_length=100, blank=True)
     video_link = models.URLField(blank=True)
+    modality = models.CharField(max_length=12, choices=Modality.choices, default=Modality.IN_PERSON)
     facilitator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -104,6 +114,9 @@ class Session(BaseModel):
             ),
             models.CheckConstraint(
                 name="session_group_has_plan", condition=~Q(kind="group") | ~Q(plan_code="")
+            ),
+            models.CheckConstraint(
+                name="session_modality_valid", condition=Q(modality__in=Modality.values)
             ),
         ]
         indexes = [models.Index(fields=["program", "starts_at"], name="session_program_start_idx")]
@@ -161,6 +174,13 @@ class Attendance(BaseModel):
     # Quick observations from the runner that feed the note draft (blank: not chosen).
     participation = models.CharField(max_length=12, choices=Participation.choices, blank=True)
     affect = models.CharField(max_length=12, choices=Affect.choices, blank=True)
+    # What the participant reported (room code or video join), kept apart from the times the
+    # facilitator confirms: candidates pre-fill the runner and change no minutes by themselves.
+    self_arrived_at = models.DateTimeField(null=True, blank=True)
+    self_left_at = models.DateTimeField(null=True, blank=True)
+    joined_by_video = models.BooleanField(
+        default=False, help_text="Joined by video (telehealth place of service in a hybrid group)"
+    )
 
     class Meta:
         constraints = [
@@ -174,6 +194,23 @@ class Attendance(BaseModel):
                 | Q(departed_at__gte=models.F("arrived_at")),
             ),
         ]
+
+    @staticmethod
+    def _to_confirm(candidate: Any, confirmed: Any) -> Any:
+        if candidate is None:
+            return None
+        if confirmed is not None and abs((candidate - confirmed).total_seconds()) < 60:
+            return None
+        return candidate
+
+    @property
+    def arrival_to_confirm(self) -> Any:
+        """The self-reported arrival, while it differs from the confirmed one (to the minute)."""
+        return self._to_confirm(self.self_arrived_at, self.arrived_at)
+
+    @property
+    def departure_to_confirm(self) -> Any:
+        return self._to_confirm(self.self_left_at, self.departed_at)
 
 
 class PracticeRecord(BaseModel):

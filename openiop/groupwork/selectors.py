@@ -47,7 +47,7 @@ def session_get(*, program: Program, session_id: UUID | str) -> Session:
 def sessions_between(*, program: Program, start: datetime, end: datetime) -> QuerySet[Session]:
     return (
         Session.objects.filter(program=program, starts_at__gte=start, starts_at__lt=end)
-        .select_related("facilitator", "track")
+        .select_related("facilitator", "track", "program")
         .annotate(on_roster=Count("attendance", filter=Q(attendance__removed=False)))
         .order_by("starts_at")
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from openiop.groupwork import correction_views, views
+from openiop.groupwork import correction_views, room_views, views
 
 app_name = "groupwork"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path(S + "walk-in/search/", views.walk_in_search, name="walk_in_search"),
     path(S + "close/", views.session_close, name="close"),
     path(S + "print/", views.session_print, name="print"),
+    path(S + "room/", room_views.room_screen, name="room_screen"),
     path(N + "print/", views.session_print_note, name="print_note"),
     path(S + "agenda/<int:block>/", views.agenda_toggle, name="agenda_toggle"),
     path(S + "shared/", views.shared_save, name="shared_save"),

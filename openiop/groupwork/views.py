@@ -28,7 +28,7 @@ from openiop.core.confirm import confirm_page, confirmed
 from openiop.core.errors import ActionError
 from openiop.core.forms import apply_action_errors
 from openiop.groupwork import actions as gw
-from openiop.groupwork import selectors
+from openiop.groupwork import roomcode, selectors
 from openiop.groupwork.forms import (
     AbsentForm,
     AddendumForm,
@@ -128,6 +128,10 @@ def _with_readiness(
     }
     signed = [e.note.sections for e in entries if e.note is not None and e.note.is_signed]
     for e in entries:
+        # Hybrid groups: each person's place of service follows how they took part.
+        place = roomcode.place_of_service(session, e.attendance)
+        setattr(e, "place", roomcode.place_label(place))  # noqa: B010
+    for e in entries:
         if e.note is not None:
             peers = [p for pid, p in people.items() if pid != e.participant.pk]
             readiness = gw.notes.note_readiness(e.note, peers, signed, e.attendance.minutes)
@@ -163,6 +167,7 @@ def _runner_context(session: Session, error: str = "") -> dict[str, Any]:
         "sections": NOTE_SECTIONS,
         "roster_error": error,
         "tz": session.program.time_zone,
+        "place": roomcode.place_label(roomcode.place_of_service(session)),
         **OBSERVATION_CHOICES,
     }
 
@@ -223,6 +228,16 @@ def _local_time(session: Session, form: TimeForm) -> datetime:
     )
 
 
+def _self_reported(attendance: Attendance, verb: str) -> datetime:
+    """The participant's own arrival or departure, to the minute, when the facilitator
+    confirms it: the stored instant, not its wall-clock time, so a repeated hour on a
+    fall-back night cannot turn 01:30 EST into 01:30 EDT."""
+    moment = attendance.self_arrived_at if verb == "arrive" else attendance.self_left_at
+    if moment is None:
+        raise ActionError({"at": "There is no self sign-in time to confirm; enter the time."})
+    return moment.replace(second=0, microsecond=0)
+
+
 def _attendance_action(
     request: ProgramRequest, session_id: UUID, attendance_id: UUID, verb: str
 ) -> HttpResponse:
@@ -237,10 +252,12 @@ def _attendance_action(
                 at=min(max(timezone.now(), session.starts_at), session.ends_at),
             )
         elif verb in ("arrive", "depart"):
-            form = TimeForm(request.POST)
-            if not form.is_valid():
-                raise ActionError({"at": "Enter a time like 09:15."})
-            at = _local_time(session, form)
+            at = _self_reported(attendance, verb) if "confirm_self" in request.POST else None
+            if at is None:
+                form = TimeForm(request.POST)
+                if not form.is_valid():
+                    raise ActionError({"at": "Enter a time like 09:15."})
+                at = _local_time(session, form)
             if verb == "arrive":
                 gw.attendance_arrive(actor=actor, attendance=attendance, at=at)
             else:
@@ -875,8 +892,15 @@ def session_print_note(
             status=AttendanceStatus.PRESENT, removed=False
         ).count(),
         "tz": session.program.time_zone,
+        "place": _note_place(session, note),
     }
     return render(request, "groupwork/print_note.html", context)
+
+
+def _note_place(session: Session, note: Note) -> str:
+    """The note's place of service: the participant's own mode in a hybrid group."""
+    row = session.attendance.filter(participant_id=note.participant_id).first()
+    return roomcode.place_label(roomcode.place_of_service(session, row))
 
 
 def _why_at_risk(entry: WeekHours, reasons: dict[UUID, list[str]] | None) -> list[str]:

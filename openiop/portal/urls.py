@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from openiop.portal import alumni_views, measures_views, views
+from openiop.portal import alumni_views, measures_views, signin_views, views
 
 app_name = "portal"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path("homework/", views.homework, name="homework"),
     path("homework/<uuid:session_id>/", views.worksheet, name="worksheet"),
     path("homework/sent/<uuid:submission_id>/", views.submission, name="submission"),
+    path("sign-in/", signin_views.sign_in, name="sign_in"),
+    path("sessions/<uuid:session_id>/join-video/", signin_views.video_join, name="video_join"),
+    path("sessions/<uuid:session_id>/left-video/", signin_views.video_left, name="video_left"),
     path("safety-plan/", views.safety_plan, name="safety_plan"),
     path("safety-plan/edit/", views.safety_plan_edit, name="safety_plan_edit"),
     path("measures/", measures_views.measures, name="measures"),

@@ -142,6 +142,37 @@ def program_portal_settings_update(
     )
 
 
+def _video_template_error(template: str) -> str:
+    if not template:
+        return ""
+    if not template.startswith("https://") or "{room}" not in template:
+        return 'Give the provider\'s https:// address with "{room}" where the room goes.'
+    if len(template) > 300 or any(ch.isspace() for ch in template):
+        return "Give one address, without spaces, of at most 300 characters."
+    return ""
+
+
+@transaction.atomic
+def program_telehealth_settings_update(
+    *, actor: User, program: Program, video_link_template: str, in_person_place_of_service: str
+) -> Program:
+    """The video provider's link template for virtual and hybrid sessions, and the
+    place-of-service code of in-person sessions (docs/self-sign-in.md)."""
+    template = video_link_template.strip()
+    errors = {}
+    if message := _video_template_error(template):
+        errors["video_link_template"] = message
+    pos = in_person_place_of_service.strip()
+    if not (len(pos) == 2 and pos.isdigit()):
+        errors["in_person_place_of_service"] = "Give the two-digit place-of-service code (11)."
+    if errors:
+        raise ActionError(errors)
+    for field, value in (("video_link_template", template), ("in_person_place_of_service", pos)):
+        if getattr(program, field) != value:
+            _set_program_setting(actor=actor, program=program, field=field, value=value)
+    return program
+
+
 NOT_ON_TRACK_IMPROVEMENT_RANGE = (4, 30)  # the constraint program_not_on_track_improvement_range
 
 
@@ -171,8 +202,10 @@ def program_settings_update(
     improvement_percent: int,
     shows_severity: bool,
     high_escalate_minutes: int,
+    video_link_template: str | None = None,
+    in_person_place_of_service: str | None = None,
 ) -> Program:
-    """The program settings page's save: all three settings or none. Only the settings that
+    """The program settings page's save: all settings or none. Only the settings that
     changed are written (and audited)."""
     errors: dict[str, list[str]] = {}
 
@@ -207,6 +240,19 @@ def program_settings_update(
                 actor=actor,
                 program=program,
                 high_escalate_minutes=high_escalate_minutes,
+            )
+        )
+    if video_link_template is not None or in_person_place_of_service is not None:
+        attempt(
+            partial(
+                program_telehealth_settings_update,
+                actor=actor,
+                program=program,
+                video_link_template=program.video_link_template
+                if video_link_template is None
+                else video_link_template,
+                in_person_place_of_service=in_person_place_of_service
+                or program.in_person_place_of_service,
             )
         )
     if errors:

@@ -27,3 +27,17 @@ class ProgramSettingsForm(forms.Form):
         min_value=SAFETY_HIGH_ESCALATE_RANGE[0],
         max_value=SAFETY_HIGH_ESCALATE_RANGE[1],
     )
+    video_link_template = forms.CharField(
+        label="Video link template for virtual and hybrid groups",
+        required=False,
+        max_length=300,
+        help_text="Your video provider's room address with {room} where the room goes, e.g. "
+        '"https://video.example.org/{room}". The room is a code made from the session, never a '
+        "name.",
+    )
+    in_person_place_of_service = forms.CharField(
+        label="Place-of-service code for in-person sessions",
+        required=False,
+        max_length=2,
+        help_text="11 (office) unless your billing uses another; video sessions use 10.",
+    )

@@ -80,6 +80,18 @@ class Program(BaseModel):
         ),
     )
 
+    # Virtual and hybrid sessions without a link of their own get one from this template:
+    # "{room}" becomes an opaque token derived from the session id (never a name or date).
+    video_link_template = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text='The video provider\'s room address, e.g. "https://video.example.org/{room}".',
+    )
+    # CMS place-of-service code for sessions in the room (11 office, 22 outpatient hospital).
+    in_person_place_of_service = models.CharField(
+        max_length=2, default="11", help_text="Place-of-service code for in-person sessions"
+    )
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organisation", "name"], name="program_unique_name"),

@@ -28,6 +28,8 @@ def program_settings(request: ProgramRequest, program_id: UUID) -> HttpResponse:
         "not_on_track_improvement_percent": program.not_on_track_improvement_percent,
         "portal_shows_severity": program.portal_shows_severity,
         "safety_high_escalate_minutes": program.safety_high_escalate_minutes,
+        "video_link_template": program.video_link_template,
+        "in_person_place_of_service": program.in_person_place_of_service,
     }
     form = ProgramSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -39,6 +41,11 @@ def program_settings(request: ProgramRequest, program_id: UUID) -> HttpResponse:
                 improvement_percent=data["not_on_track_improvement_percent"],
                 shows_severity=data["portal_shows_severity"],
                 high_escalate_minutes=data["safety_high_escalate_minutes"],
+                # Absent from an older form: left as it is.
+                video_link_template=data.get("video_link_template")
+                if "video_link_template" in request.POST
+                else None,
+                in_person_place_of_service=data.get("in_person_place_of_service") or None,
             )
         except ActionError as error:
             program.refresh_from_db()  # nothing was saved

@@ -25,6 +25,11 @@ from openiop.groupwork.actions.notes import (
     note_verify_hash,
 )
 from openiop.groupwork.actions.observations import attendance_observe
+from openiop.groupwork.actions.selfsign import (
+    attendance_self_sign,
+    attendance_video_join,
+    attendance_video_leave,
+)
 from openiop.groupwork.actions.sessions import (
     roster_peers,
     schedule_create,
@@ -44,6 +49,9 @@ __all__ = [
     "attendance_depart",
     "attendance_observe",
     "attendance_remove",
+    "attendance_self_sign",
+    "attendance_video_join",
+    "attendance_video_leave",
     "note_addendum_add",
     "note_cosign",
     "note_draft",

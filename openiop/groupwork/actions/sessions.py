@@ -13,7 +13,7 @@ from openiop.core import clock
 from openiop.core.errors import ActionError
 from openiop.curriculum.library import library
 from openiop.groupwork.guard import Peer, find_peer_mentions
-from openiop.groupwork.models import GroupSchedule, Session, SessionKind, SessionStatus
+from openiop.groupwork.models import GroupSchedule, Modality, Session, SessionKind, SessionStatus
 from openiop.programs.models import Program, Track
 
 FACILITATOR_ROLES = (Role.CLINICIAN, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
@@ -89,6 +89,7 @@ def session_create(
     video_link: str = "",
     capacity: int = 12,
     schedule: GroupSchedule | None = None,
+    modality: str = Modality.IN_PERSON,
 ) -> Session:
     errors = _session_errors(
         program=program,
@@ -103,6 +104,7 @@ def session_create(
     )
     if not title.strip():
         errors["title"] = "Give the session a title."
+    errors.update(_modality_errors(modality))
     if errors:
         raise ActionError(errors)
     session = Session.objects.create(
@@ -117,6 +119,7 @@ def session_create(
         plan_code=plan_code,
         room=room,
         video_link=video_link,
+        modality=modality,
         capacity=capacity,
         schedule=schedule,
         created_by=actor,
@@ -142,8 +145,9 @@ def schedule_create(
     room: str = "",
     video_link: str = "",
     capacity: int = 12,
+    modality: str = Modality.IN_PERSON,
 ) -> GroupSchedule:
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = _modality_errors(modality)
     if not 0 <= weekday <= 6:
         errors["weekday"] = "Choose a day from Monday (0) to Sunday (6)."
     if end_time <= start_time:
@@ -170,6 +174,7 @@ def schedule_create(
         co_facilitator=co_facilitator,
         room=room,
         video_link=video_link,
+        modality=modality,
         capacity=capacity,
         plan_rotation=plan_rotation,
         active_from=active_from,
@@ -177,6 +182,12 @@ def schedule_create(
     )
     audit_record(actor=actor, action="create", obj=schedule)
     return schedule
+
+
+def _modality_errors(modality: str) -> dict[str, str]:
+    if modality in Modality.values:
+        return {}
+    return {"modality": "Choose in person, virtual or hybrid."}
 
 
 def _local(program: Program, day: date, at: time) -> datetime:
@@ -212,6 +223,7 @@ def schedule_generate_week(
         plan_code=plan_code,
         room=schedule.room,
         video_link=schedule.video_link,
+        modality=schedule.modality,
         capacity=schedule.capacity,
         schedule=schedule,
     )
