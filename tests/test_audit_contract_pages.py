@@ -236,6 +236,7 @@ FORMS: dict[str, Form] = {
     "portal_staff:safety_plan_edit": lambda w: {"version": 0, "warning_signs": "Not sleeping"},
     "portal_staff:safety_plan_reviewed": lambda w: {},
     "portal:calendar_link": lambda w: {},
+    "portal:language": lambda w: {"language": "es"},
     "portal:checkin": lambda w: {
         "idempotency_key": _key(),
         "kind": "daily",

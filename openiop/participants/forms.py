@@ -8,7 +8,13 @@ from typing import Any
 from django import forms
 
 from openiop.accounts.models import User
-from openiop.participants.models import DischargeReason, Phase, SexForScoring, StepDownDestination
+from openiop.participants.models import (
+    DischargeReason,
+    Phase,
+    PortalLanguage,
+    SexForScoring,
+    StepDownDestination,
+)
 from openiop.participants.selectors import Status
 from openiop.programs.models import Track
 
@@ -27,6 +33,12 @@ class DemographicsForm(forms.Form):
         help_text="Used only for instruments with sex-specific cut-offs.",
     )
     gender_identity = forms.CharField(max_length=100, required=False)
+    language = forms.ChoiceField(
+        label="Preferred language",
+        choices=PortalLanguage.choices,
+        initial=PortalLanguage.ENGLISH,
+        help_text="The language of the participant's portal; they can change it there too.",
+    )
     phone = forms.CharField(max_length=32, required=False)
     email = forms.EmailField(required=False)
     address = forms.CharField(

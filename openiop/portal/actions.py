@@ -789,7 +789,9 @@ def measure_complete(
     `assessment_record` in this same transaction unless `measure_raise_critical` already did;
     the event is returned so the portal can say the care team was told."""
     # Only in valid wording: a loaded wording pack, or demo wording where allowed (issue 17).
-    require_self_administration(instrument_for_use(instrument), participant.program)
+    require_self_administration(
+        instrument_for_use(instrument), participant.program, participant.language
+    )
     assessment = assessment_record(
         actor=actor,
         participant=participant,
@@ -819,7 +821,9 @@ def measure_save_draft(
     a draft under the id the form's submission will take (`measure_assessment_id`): sending
     the form later turns this draft into the scored administration (`assessment_record`),
     one row and at most one safety event per form (docs/measures.md)."""
-    require_self_administration(instrument_for_use(instrument), participant.program)
+    require_self_administration(
+        instrument_for_use(instrument), participant.program, participant.language
+    )
     return assessment_draft_save(
         actor=actor,
         participant=participant,

@@ -9,6 +9,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("calendar-link/", views.calendar_link, name="calendar_link"),
+    path("language/", views.language, name="language"),
     path("check-in/", views.checkin, name="checkin"),
     path("help/", views.help_now, name="help"),
     path("help/sent/", views.help_sent, name="help_sent"),
