@@ -37,6 +37,7 @@ class DemographicsForm(forms.Form):
         label="Preferred language",
         choices=PortalLanguage.choices,
         initial=PortalLanguage.ENGLISH,
+        required=False,
         help_text="The language of the participant's portal; they can change it there too.",
     )
     phone = forms.CharField(max_length=32, required=False)
@@ -47,6 +48,12 @@ class DemographicsForm(forms.Form):
     emergency_contact_name = forms.CharField(max_length=200, required=False)
     emergency_contact_relationship = forms.CharField(max_length=100, required=False)
     emergency_contact_phone = forms.CharField(max_length=32, required=False)
+
+
+    def clean_language(self) -> str:
+        # Left out of a post (an older client or form): keep what the record has.
+        chosen = self.cleaned_data.get("language")
+        return str(chosen or self.initial.get("language") or PortalLanguage.ENGLISH)
 
 
 class EpisodeForm(forms.Form):
