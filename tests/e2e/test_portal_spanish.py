@@ -20,6 +20,7 @@ from openiop.measures.actions import schedule_set
 from openiop.participants.models import Participant
 from openiop.portal import actions as portal_actions
 from openiop.testing import PASSWORD, build_world, make_group_session
+from openiop.treatment.models import Objective
 from openiop.treatment.tests.helpers import make_plan
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -88,13 +89,16 @@ def test_the_spanish_portal_has_no_english_and_no_serious_accessibility_violatio
     browser, live_server
 ):
     world = build_world()
-    make_plan(world)
+    plan = make_plan(world)
     schedule_set(
         actor=world.director_a, program=world.program_a, instrument="phq9", cadences=["weekly"]
     )
     Participant.objects.filter(pk=world.participant_a.pk).update(language="es")
     goal = portal_actions.weekly_goal_create(
-        actor=world.participant_user, participant=world.participant_a, text="Caminar 20 minutos"
+        actor=world.participant_user,
+        participant=world.participant_a,
+        text="Caminar 20 minutos",
+        objective_id=Objective.objects.filter(goal__problem__plan=plan).first().external_id,
     )
     _, day_end = clock.day_bounds(clock.program_today(world.program_a), world.program_a)
     later = min(
