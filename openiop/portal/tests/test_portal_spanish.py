@@ -229,3 +229,9 @@ def test_every_template_string_of_the_portal_is_in_the_catalogue():
     for path in templates.glob("*.html"):
         marked |= set(re.findall(r'{% translate "([^"]+)"', path.read_text()))
     assert marked and sorted(marked - known) == []
+
+
+def test_the_log_in_page_gives_the_crisis_lines_in_spanish_too():
+    body = Client().get("/accounts/login/").content.decode()
+    assert '<p class="crisis-line" lang="es">' in body
+    assert "oprima 2" in body and 'href="tel:988"' in body and 'href="tel:911"' in body
