@@ -216,11 +216,17 @@ def wording_pack_load(
     except WordingPackError as exc:
         raise ActionError({exc.field_path or "file": str(exc)}) from None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    current = WordingPack.objects.select_for_update().filter(
-        program=program, instrument=pack.instrument, active=True
-    )
+    # A new load supersedes the active pack of the same instrument, scope and language
+    # (`es-US` supersedes `es-MX`: both serve a participant who chose `es`).
+    current = [
+        p
+        for p in WordingPack.objects.select_for_update().filter(
+            program=program, instrument=pack.instrument, active=True
+        )
+        if pack_language_matches(p.language, pack.language.split("-", 1)[0])
+    ]
     superseded = [str(p.external_id) for p in current]
-    current.update(active=False)
+    WordingPack.objects.filter(pk__in=[p.pk for p in current]).update(active=False)
     row = WordingPack.objects.create(
         program=program,
         instrument=pack.instrument,

@@ -49,7 +49,6 @@ class DemographicsForm(forms.Form):
     emergency_contact_relationship = forms.CharField(max_length=100, required=False)
     emergency_contact_phone = forms.CharField(max_length=32, required=False)
 
-
     def clean_language(self) -> str:
         # Left out of a post (an older client or form): keep what the record has.
         chosen = self.cleaned_data.get("language")

@@ -235,3 +235,26 @@ def test_the_log_in_page_gives_the_crisis_lines_in_spanish_too():
     body = Client().get("/accounts/login/").content.decode()
     assert '<p class="crisis-line" lang="es">' in body
     assert "oprima 2" in body and 'href="tel:988"' in body and 'href="tel:911"' in body
+
+
+def test_english_and_spanish_packs_of_one_instrument_are_active_side_by_side(phq9_due, me):
+    world = phq9_due
+    english = pack_data()
+    spanish = pack_data() | {"language": "es-US", "instructions": "INSTRUCCIONES PUBLICADAS"}
+    for data, file in ((english, "phq9-en.json"), (spanish, "phq9-es.json")):
+        wording_pack_load(
+            actor=world.director_a, text=json.dumps(data), file=file, program=world.program_a
+        )
+    from openiop.wording.models import WordingPack
+
+    assert WordingPack.objects.filter(active=True).count() == 2
+    assert "PUBLISHED INSTRUCTIONS" in me.get("/me/measures/phq9/").content.decode()
+    _spanish(world)
+    assert "INSTRUCCIONES PUBLICADAS" in me.get("/me/measures/phq9/").content.decode()
+    # A newer Spanish pack supersedes the Spanish one only.
+    newer = spanish | {"language": "es-MX", "pack_version": "2026-02"}
+    wording_pack_load(
+        actor=world.director_a, text=json.dumps(newer), file="phq9-mx.json", program=world.program_a
+    )
+    active = WordingPack.objects.filter(active=True).values_list("language", flat=True)
+    assert sorted(active) == ["en-US", "es-MX"]
