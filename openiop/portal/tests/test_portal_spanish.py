@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import polib
+import polib  # type: ignore[import-untyped]  # no type hints published
 import pytest
 from django.conf import settings
 from django.test import Client
