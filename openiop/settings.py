@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "openiop.portal.middleware.ParticipantLanguageMiddleware",
     "openiop.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -194,6 +195,11 @@ OTP_TOTP_ISSUER = "OpenIOP"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The participant portal speaks English and Spanish (docs/portal.md, "Languages"). No
+# LocaleMiddleware: the browser's Accept-Language never chooses; the participant's saved
+# choice does (openiop.portal.middleware), and staff pages stay in English.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "openiop" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

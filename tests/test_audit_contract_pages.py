@@ -240,6 +240,7 @@ FORMS: dict[str, Form] = {
     "portal_staff:alumni_end": lambda w: {"confirm": "yes"},
     "portal:calendar_link": lambda w: {},
     "portal:alumni": lambda w: {"confirm": "on"},
+    "portal:language": lambda w: {"language": "es"},
     "portal:checkin": lambda w: {
         "idempotency_key": _key(),
         "kind": "daily",

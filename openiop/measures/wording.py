@@ -33,6 +33,7 @@ from django import forms
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
@@ -50,11 +51,14 @@ from openiop.programs.models import Program
 from openiop.wording.models import WordingPack
 
 SCHEMA = "openiop.wording-pack/1"
-DEMO_BANNER = "Demo wording, not for clinical use"
-STAFF_MESSAGE = (
+DEMO_BANNER = gettext_noop("Demo wording, not for clinical use")
+STAFF_MESSAGE = gettext_noop(
     "This questionnaire will be done with a member of your care team, who will go through "
     "it with you at your next session. You do not need to fill it in here."
 )
+# The paraphrases (and so the demo mode) exist in English only; a participant who chose
+# another language completes a questionnaire on their own only from a pack in that language.
+PARAPHRASE_LANGUAGE = "en"
 MAX_FILE_BYTES = 1_000_000
 
 Mode = Literal["pack", "demo", "staff"]
@@ -212,11 +216,17 @@ def wording_pack_load(
     except WordingPackError as exc:
         raise ActionError({exc.field_path or "file": str(exc)}) from None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    current = WordingPack.objects.select_for_update().filter(
-        program=program, instrument=pack.instrument, active=True
-    )
+    # A new load supersedes the active pack of the same instrument, scope and language
+    # (`es-US` supersedes `es-MX`: both serve a participant who chose `es`).
+    current = [
+        p
+        for p in WordingPack.objects.select_for_update().filter(
+            program=program, instrument=pack.instrument, active=True
+        )
+        if pack_language_matches(p.language, pack.language.split("-", 1)[0])
+    ]
     superseded = [str(p.external_id) for p in current]
-    current.update(active=False)
+    WordingPack.objects.filter(pk__in=[p.pk for p in current]).update(active=False)
     row = WordingPack.objects.create(
         program=program,
         instrument=pack.instrument,
@@ -261,11 +271,11 @@ class SelfAdministration:
 
     @property
     def banner(self) -> str | None:
-        return DEMO_BANNER if self.mode == "demo" else None
+        return gettext(DEMO_BANNER) if self.mode == "demo" else None
 
     @property
     def staff_message(self) -> str | None:
-        return STAFF_MESSAGE if self.mode == "staff" else None
+        return gettext(STAFF_MESSAGE) if self.mode == "staff" else None
 
     def item_text(self, number: int) -> str | None:
         item = self._item(number)
@@ -288,47 +298,67 @@ class SelfAdministration:
         return next((i for i in items if i["number"] == number), None)
 
 
-def active_packs(instruments: Sequence[Instrument], program: Program) -> dict[str, WordingPack]:
+def pack_language_matches(pack_language: str, language: str | None) -> bool:
+    """A pack tagged `es-US` or `es` serves a participant who chose `es` (BCP 47 primary
+    subtag, case-insensitive). `language=None` means any language (staff-side callers)."""
+    if language is None:
+        return True
+    return pack_language.split("-", 1)[0].lower() == language.lower()
+
+
+def active_packs(
+    instruments: Sequence[Instrument], program: Program, language: str | None = None
+) -> dict[str, WordingPack]:
     """One query: each instrument's active pack, the program's own before the deployment's,
-    and only one matching the loaded instrument version (an older pack no longer fits)."""
+    and only one matching the loaded instrument version (an older pack no longer fits) and,
+    when given, the participant's language."""
     versions = {inst.code: inst.version for inst in instruments}
     rows = WordingPack.objects.filter(instrument__in=list(versions), active=True).filter(
         Q(program=program) | Q(program__isnull=True)
     )
     found: dict[str, WordingPack] = {}
     for row in sorted(rows, key=lambda p: p.program_id is None):
-        if row.instrument_version == versions[row.instrument]:
+        if row.instrument_version == versions[row.instrument] and pack_language_matches(
+            row.language, language
+        ):
             found.setdefault(row.instrument, row)
     return found
 
 
-def active_pack(instrument: Instrument, program: Program) -> WordingPack | None:
-    return active_packs([instrument], program).get(instrument.code)
+def active_pack(
+    instrument: Instrument, program: Program, language: str | None = None
+) -> WordingPack | None:
+    return active_packs([instrument], program, language).get(instrument.code)
 
 
 def demo_wording_allowed() -> bool:
     return bool(getattr(settings, "OPENIOP_DEMO_WORDING", False))
 
 
-def _decide(pack: WordingPack | None) -> SelfAdministration:
+def _decide(pack: WordingPack | None, language: str | None) -> SelfAdministration:
     if pack is not None:
         return SelfAdministration(mode="pack", pack=pack)
-    if demo_wording_allowed():
+    # Never English paraphrases to someone who chose another language, as if translated;
+    # and never a machine translation of an instrument's items (clinical.md, licences).
+    if demo_wording_allowed() and language in (None, PARAPHRASE_LANGUAGE):
         return SelfAdministration(mode="demo")
     return SelfAdministration(mode="staff")
 
 
-def self_administration_wording(instrument: Instrument, program: Program) -> SelfAdministration:
-    """The gate: a loaded pack, else demo paraphrases where allowed, else staff only."""
-    return _decide(active_pack(instrument, program))
+def self_administration_wording(
+    instrument: Instrument, program: Program, language: str | None = None
+) -> SelfAdministration:
+    """The gate: a loaded pack in the participant's language, else demo paraphrases where
+    allowed (English only), else staff only."""
+    return _decide(active_pack(instrument, program, language), language)
 
 
 def self_administration_map(
-    instruments: Sequence[Instrument], program: Program
+    instruments: Sequence[Instrument], program: Program, language: str | None = None
 ) -> dict[str, SelfAdministration]:
     """The gate for a list (the portal's due list) in one query."""
-    packs = active_packs(instruments, program)
-    return {inst.code: _decide(packs.get(inst.code)) for inst in instruments}
+    packs = active_packs(instruments, program, language)
+    return {inst.code: _decide(packs.get(inst.code), language) for inst in instruments}
 
 
 def apply_wording(form: forms.Form, instrument: Instrument, wording: SelfAdministration) -> None:
@@ -348,9 +378,11 @@ def apply_wording(form: forms.Form, instrument: Instrument, wording: SelfAdminis
         ]
 
 
-def require_self_administration(instrument: Instrument, program: Program) -> SelfAdministration:
+def require_self_administration(
+    instrument: Instrument, program: Program, language: str | None = None
+) -> SelfAdministration:
     """The gate for a write: ActionError (code `wording`) when only staff may administer."""
-    decision = self_administration_wording(instrument, program)
+    decision = self_administration_wording(instrument, program, language)
     if not decision.self_complete:
         raise ActionError({"instrument": STAFF_MESSAGE}, code="wording")
     return decision

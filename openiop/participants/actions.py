@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from openiop.accounts.invitations import portal_access_end
@@ -21,6 +22,7 @@ from openiop.participants.models import (
     Participant,
     Phase,
     PhaseChange,
+    PortalLanguage,
     SexForScoring,
     StepDownDestination,
 )
@@ -48,6 +50,7 @@ DEMOGRAPHIC_FIELDS = (
     "emergency_contact_name",
     "emergency_contact_relationship",
     "emergency_contact_phone",
+    "language",
 )
 
 
@@ -66,6 +69,7 @@ class Demographics:
     emergency_contact_name: str = ""
     emergency_contact_relationship: str = ""
     emergency_contact_phone: str = ""
+    language: str = PortalLanguage.ENGLISH
 
 
 def _validate_demographics(demo: Demographics, program: Program, on: date) -> dict[str, str]:
@@ -76,6 +80,8 @@ def _validate_demographics(demo: Demographics, program: Program, on: date) -> di
         errors["legal_last_name"] = "Enter the participant's legal last name."
     if demo.sex_for_scoring not in SexForScoring.values:
         errors["sex_for_scoring"] = f"Choose one of: {', '.join(SexForScoring.values)}."
+    if demo.language not in PortalLanguage.values:
+        errors["language"] = f"Choose one of: {', '.join(PortalLanguage.values)}."
     if demo.date_of_birth >= on:
         errors["date_of_birth"] = "Date of birth must be before the admission date."
     else:
@@ -384,4 +390,30 @@ def participant_update(
     locked.save()
     # Which fields changed is recorded; their values (PHI) are not copied into the log.
     audit_record(actor=actor, action="update", obj=locked, detail={"fields": changed})
+    return locked
+
+
+@transaction.atomic
+def participant_language_set(
+    *, actor: User, participant: Participant, language: Any
+) -> Participant:
+    """The participant's own choice of portal language (docs/portal.md, "Languages"). Only
+    the participant's own account may make it here; staff change it on the edit page
+    (`participant_update`), with the record's version check."""
+    if participant.user_id is None or actor.pk != participant.user_id:
+        raise PermissionDenied("only the participant chooses their portal language here")
+    if language not in PortalLanguage.values:
+        raise ActionError({"language": f"Choose one of: {', '.join(PortalLanguage.values)}."})
+    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    if locked.language != language:
+        locked.language = language
+        # A staff edit form opened before this change must not silently undo it (IN-03).
+        locked.version += 1
+        locked.save(update_fields=["language", "version", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="update",
+        obj=locked,
+        detail={"fields": ["language"], "language": language},
+    )
     return locked

@@ -26,6 +26,7 @@ router = Router(tags=["participants"])
 
 PhaseCode = Literal["engagement", "early_recovery", "maintenance", "community_integration"]
 SexCode = Literal["female", "male", "unknown"]
+LanguageCode = Literal["en", "es"]
 DischargeReasonCode = Literal[
     "completed",
     "stepped_down",
@@ -90,6 +91,7 @@ class ParticipantOut(Schema):
     pronouns: str
     date_of_birth: date
     sex_for_scoring: str
+    language: str
     gender_identity: str
     phone: str
     email: str
@@ -115,6 +117,7 @@ class DemographicsIn(StrictIn):
     pronouns: str = Field("", max_length=40)
     date_of_birth: date
     sex_for_scoring: SexCode = "unknown"
+    language: LanguageCode = Field("en", description="The participant portal's language.")
     gender_identity: str = Field("", max_length=100)
     phone: str = Field("", max_length=32)
     email: str = Field("", max_length=254)
@@ -151,6 +154,7 @@ class ParticipantPatchIn(StrictIn):
     pronouns: str | None = Field(None, max_length=40)
     date_of_birth: date | None = None
     sex_for_scoring: SexCode | None = None
+    language: LanguageCode | None = None
     gender_identity: str | None = Field(None, max_length=100)
     phone: str | None = Field(None, max_length=32)
     email: str | None = Field(None, max_length=254)

@@ -9,7 +9,13 @@ from django import forms
 from django.conf import settings
 
 from openiop.accounts.models import User
-from openiop.participants.models import DischargeReason, Phase, SexForScoring, StepDownDestination
+from openiop.participants.models import (
+    DischargeReason,
+    Phase,
+    PortalLanguage,
+    SexForScoring,
+    StepDownDestination,
+)
 from openiop.participants.selectors import Status
 from openiop.programs.models import Track
 
@@ -28,6 +34,13 @@ class DemographicsForm(forms.Form):
         help_text="Used only for instruments with sex-specific cut-offs.",
     )
     gender_identity = forms.CharField(max_length=100, required=False)
+    language = forms.ChoiceField(
+        label="Preferred language",
+        choices=PortalLanguage.choices,
+        initial=PortalLanguage.ENGLISH,
+        required=False,
+        help_text="The language of the participant's portal; they can change it there too.",
+    )
     phone = forms.CharField(max_length=32, required=False)
     email = forms.EmailField(required=False)
     address = forms.CharField(
@@ -36,6 +49,11 @@ class DemographicsForm(forms.Form):
     emergency_contact_name = forms.CharField(max_length=200, required=False)
     emergency_contact_relationship = forms.CharField(max_length=100, required=False)
     emergency_contact_phone = forms.CharField(max_length=32, required=False)
+
+    def clean_language(self) -> str:
+        # Left out of a post (an older client or form): keep what the record has.
+        chosen = self.cleaned_data.get("language")
+        return str(chosen or self.initial.get("language") or PortalLanguage.ENGLISH)
 
 
 class EpisodeForm(forms.Form):

@@ -19,6 +19,12 @@ class SexForScoring(models.TextChoices):
     UNKNOWN = "unknown", "Not recorded"
 
 
+class PortalLanguage(models.TextChoices):
+    # Each label in its own language: the switch must be readable by whoever needs it.
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
 class Participant(BaseModel):
     program = models.ForeignKey(
         "programs.Program", on_delete=models.PROTECT, related_name="participants"
@@ -39,6 +45,10 @@ class Participant(BaseModel):
     emergency_contact_name = models.CharField(max_length=200, blank=True)
     emergency_contact_relationship = models.CharField(max_length=100, blank=True)
     emergency_contact_phone = models.CharField(max_length=32, blank=True)
+    # The portal's language (docs/portal.md, "Languages"); staff pages stay in English.
+    language = models.CharField(
+        max_length=8, choices=PortalLanguage.choices, default=PortalLanguage.ENGLISH
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -57,6 +67,10 @@ class Participant(BaseModel):
             models.CheckConstraint(
                 name="participant_sex_for_scoring_valid",
                 condition=Q(sex_for_scoring__in=SexForScoring.values),
+            ),
+            models.CheckConstraint(
+                name="participant_language_valid",
+                condition=Q(language__in=PortalLanguage.values),
             ),
         ]
         indexes = [

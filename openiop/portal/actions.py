@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
@@ -86,7 +87,10 @@ def _require_open_episode_or_alumni(participant: Participant) -> None:
 
 def _number(errors: dict[str, str], name: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        errors[name] = f"Choose a whole number from {low} to {high}."
+        errors[name] = gettext("Choose a whole number from %(low)s to %(high)s.") % {
+            "low": low,
+            "high": high,
+        }
         return low
     return value
 
@@ -95,17 +99,20 @@ def _text(errors: dict[str, str], name: str, value: object, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        errors[name] = "Enter text."
+        errors[name] = gettext("Enter text.")
         return ""
     value = value.strip()
     if len(value) > limit:
-        errors[name] = f"Keep this under {limit} characters (now {len(value)})."
+        errors[name] = gettext("Keep this under %(limit)s characters (now %(now)s).") % {
+            "limit": limit,
+            "now": len(value),
+        }
     return value
 
 
 def _flag(errors: dict[str, str], name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        errors[name] = "Answer yes or no."
+        errors[name] = gettext("Answer yes or no.")
         return False
     return value
 
@@ -152,7 +159,7 @@ def _skills(errors: dict[str, str], name: str, value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        errors[name] = "Pick skills from the list."
+        errors[name] = gettext("Pick skills from the list.")
         return []
     known = set(all_skills())
     unknown = [s for s in value if s not in known]
@@ -188,10 +195,10 @@ def _sleep(errors: dict[str, str], value: Any) -> Decimal:
     try:
         hours = Decimal(str(value)).quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
-        errors["sleep_hours"] = "Enter the hours you slept, e.g. 7 or 6.5."
+        errors["sleep_hours"] = gettext("Enter the hours you slept, e.g. 7 or 6.5.")
         return Decimal(0)
     if not Decimal(0) <= hours <= Decimal(24):
-        errors["sleep_hours"] = "Enter hours from 0 to 24."
+        errors["sleep_hours"] = gettext("Enter hours from 0 to 24.")
     return hours
 
 
@@ -203,15 +210,15 @@ def _use(
     if not used:
         return "", None
     if not what:
-        errors["use_what"] = "Say what you used, so your clinician can help."
+        errors["use_what"] = gettext("Say what you used, so your clinician can help.")
     if not isinstance(when, datetime):
-        errors["use_when"] = "Say when you used (date and time, roughly is fine)."
+        errors["use_when"] = gettext("Say when you used (date and time, roughly is fine).")
         return what, None
     if timezone.is_naive(when):
         # A form's "when" is the participant's wall clock, which is the program's zone.
         when = clock.aware_in_program(when, participant.program)
     if when > timezone.now() + timedelta(minutes=5):
-        errors["use_when"] = "This time is in the future."
+        errors["use_when"] = gettext("This time is in the future.")
     return what, when
 
 
@@ -275,14 +282,14 @@ def checkin_submit(
     _require_open_episode_or_alumni(participant)
     errors: dict[str, str] = {}
     if data.kind not in CheckInKind.values:
-        errors["kind"] = "Choose a check-in before a session or a daily check-in."
+        errors["kind"] = gettext("Choose a check-in before a session or a daily check-in.")
     mood = _number(errors, "mood", data.mood, 0, MOOD_MAX)
     craving = _number(errors, "craving", data.craving, 0, CRAVING_MAX)
     used = _flag(errors, "used_since_last", data.used_since_last)
     what, when = _use(errors, data, used, participant)
     sleep = _sleep(errors, data.sleep_hours)
     if data.medication not in Medication.values:
-        errors["medication"] = "Say whether you took your medication."
+        errors["medication"] = gettext("Say whether you took your medication.")
     safety = _flag(errors, "safety_concern", data.safety_concern)
     skills = _skills(errors, "skills_used", data.skills_used)
     bring = _text(errors, "bring_to_group", data.bring_to_group, MAX_TEXT)
@@ -353,11 +360,15 @@ def _objective(errors: dict[str, str], participant: Participant, objective_id: A
     objectives = active_objectives(participant)
     if not objective_id:
         if objectives:
-            errors["objective"] = "Choose the treatment-plan objective this goal works towards."
+            errors["objective"] = gettext(
+                "Choose the treatment-plan objective this goal works towards."
+            )
         return None
     match = [o for o in objectives if str(o.external_id) == str(objective_id)]
     if not match:
-        errors["objective"] = "Choose one of the objectives in your current treatment plan."
+        errors["objective"] = gettext(
+            "Choose one of the objectives in your current treatment plan."
+        )
         return None
     return match[0]
 
@@ -375,7 +386,7 @@ def weekly_goal_create(
     errors: dict[str, str] = {}
     clean = _text(errors, "text", text, MAX_SHORT_TEXT)
     if not clean and "text" not in errors:
-        errors["text"] = "Write the goal in a few words, e.g. 'walk 20 minutes on 3 days'."
+        errors["text"] = gettext("Write the goal in a few words, e.g. 'walk 20 minutes on 3 days'.")
     objective = _objective(errors, participant, objective_id)
     share = _flag(errors, "share_in_group", share_in_group)
     _raise_if(errors)
@@ -401,7 +412,7 @@ def goal_update_add(
     _require_open_episode(goal.participant)
     errors: dict[str, str] = {}
     if status not in [s.value for s in UPDATE_STATUSES]:
-        errors["status"] = "Choose done, partly done or setback."
+        errors["status"] = gettext("Choose done, partly done or setback.")
     clean = _text(errors, "note", note, MAX_TEXT)
     share = _flag(errors, "share_in_group", share_in_group)
     _raise_if(errors)
@@ -438,7 +449,7 @@ class DiaryInput:
 def _emotions(errors: dict[str, str], value: Any) -> dict[str, int]:
     names = [name for name, _ in DIARY_EMOTIONS]
     if not isinstance(value, dict):
-        errors["emotions"] = "Rate each emotion from 0 to 5."
+        errors["emotions"] = gettext("Rate each emotion from 0 to 5.")
         return {}
     extra = set(value) - set(names)
     if extra:
@@ -451,12 +462,14 @@ def _emotions(errors: dict[str, str], value: Any) -> dict[str, int]:
 def _diary_day(errors: dict[str, str], participant: Participant, value: Any) -> date:
     today = program_today(participant)
     if not isinstance(value, date):
-        errors["day"] = "Choose the day this card is for."
+        errors["day"] = gettext("Choose the day this card is for.")
         return today
     if value > today:
-        errors["day"] = "A diary card cannot be filled in for a future day."
+        errors["day"] = gettext("A diary card cannot be filled in for a future day.")
     elif value < today - timedelta(days=DIARY_BACKFILL_DAYS):
-        errors["day"] = f"Cards can be filled in for the last {DIARY_BACKFILL_DAYS} days only."
+        errors["day"] = gettext("Cards can be filled in for the last %(days)s days only.") % {
+            "days": DIARY_BACKFILL_DAYS
+        }
     return value
 
 
@@ -601,7 +614,7 @@ def _answer(errors: dict[str, str], spec: HomeworkField, value: Any) -> Any:
         try:
             return datetime.fromisoformat(str(value)).isoformat()
         except ValueError:
-            errors[name] = "Enter a date and time."
+            errors[name] = gettext("Enter a date and time.")
             return None
     errors[name] = "Unsupported field."  # pragma: no cover - the schema allows no other type
     return None
@@ -617,7 +630,7 @@ def homework_answers(fields: tuple[HomeworkField, ...], raw: Any) -> dict[str, A
         errors[f"answers.{extra[0]}"] = "This field is not part of the worksheet."
     answers = {spec.name: _answer(errors, spec, raw.get(spec.name)) for spec in fields}
     if not errors and all(value is None for value in answers.values()):
-        errors["answers"] = "Fill in at least one part of the worksheet before sending it."
+        errors["answers"] = gettext("Fill in at least one part of the worksheet before sending it.")
     _raise_if(errors)
     return {name: value for name, value in answers.items() if value is not None}
 
@@ -675,7 +688,7 @@ def safety_plan_save(
         name: _text(errors, name, steps.get(name, ""), MAX_TEXT) for name in SAFETY_PLAN_FIELDS
     }
     if not isinstance(version, int) or isinstance(version, bool):
-        errors["version"] = "Reload the safety plan and make your change again."
+        errors["version"] = gettext("Reload the safety plan and make your change again.")
     _raise_if(errors)
     plan = SafetyPlan.objects.select_for_update().filter(participant=participant).first()
     current = plan.version if plan else 0
@@ -797,7 +810,9 @@ def measure_complete(
     `assessment_record` in this same transaction unless `measure_raise_critical` already did;
     the event is returned so the portal can say the care team was told."""
     # Only in valid wording: a loaded wording pack, or demo wording where allowed (issue 17).
-    require_self_administration(instrument_for_use(instrument), participant.program)
+    require_self_administration(
+        instrument_for_use(instrument), participant.program, participant.language
+    )
     assessment = assessment_record(
         actor=actor,
         participant=participant,
@@ -827,7 +842,9 @@ def measure_save_draft(
     a draft under the id the form's submission will take (`measure_assessment_id`): sending
     the form later turns this draft into the scored administration (`assessment_record`),
     one row and at most one safety event per form (docs/measures.md)."""
-    require_self_administration(instrument_for_use(instrument), participant.program)
+    require_self_administration(
+        instrument_for_use(instrument), participant.program, participant.language
+    )
     return assessment_draft_save(
         actor=actor,
         participant=participant,

@@ -39,6 +39,7 @@ ALUMNI_VIEWS = frozenset(
         "portal:safety_plan",
         "portal:safety_plan_edit",
         "portal:alumni",
+        "portal:language",
     }
 )
 # The JSON twins of the same pages (openiop/portal/api.py), by path: ninja's operations have

@@ -3,10 +3,12 @@ what is valid (ranges, enums, the treatment-plan link), so the web and API agree
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from openiop.core.forms import WallClockDateTimeField
 from openiop.curriculum.schema import HomeworkField
@@ -20,10 +22,13 @@ from openiop.portal.models import (
     Medication,
 )
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
-def _yes_no(label: str, **kwargs: Any) -> forms.TypedChoiceField:
+def _yes_no(label: _StrOrPromise, **kwargs: Any) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
         choices=YES_NO,
@@ -33,7 +38,7 @@ def _yes_no(label: str, **kwargs: Any) -> forms.TypedChoiceField:
     )
 
 
-def _scale(label: str, top: int) -> forms.TypedChoiceField:
+def _scale(label: _StrOrPromise, top: int) -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label=label,
         choices=[(str(i), str(i)) for i in range(top + 1)],
@@ -54,35 +59,37 @@ class IdempotentForm(forms.Form):
 
 class CheckInForm(IdempotentForm):
     kind = forms.ChoiceField(
-        label="This check-in is", choices=CheckInKind.choices, widget=forms.RadioSelect
+        label=_("This check-in is"), choices=CheckInKind.choices, widget=forms.RadioSelect
     )
-    mood = _scale("Mood right now (0 = worst, 10 = best)", 10)
-    craving = _scale("Craving right now (0 = none, 10 = strongest)", 10)
-    used_since_last = _yes_no("Have you used alcohol or drugs since your last check-in?")
-    use_what = forms.CharField(label="What did you use?", required=False, max_length=200)
+    mood = _scale(_("Mood right now (0 = worst, 10 = best)"), 10)
+    craving = _scale(_("Craving right now (0 = none, 10 = strongest)"), 10)
+    used_since_last = _yes_no(_("Have you used alcohol or drugs since your last check-in?"))
+    use_what = forms.CharField(label=_("What did you use?"), required=False, max_length=200)
     use_when = WallClockDateTimeField(
-        label="When?",
+        label=_("When?"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         input_formats=["%Y-%m-%dT%H:%M"],
     )
     sleep_hours = forms.DecimalField(
-        label="Hours slept last night", min_value=0, max_value=24, decimal_places=1
+        label=_("Hours slept last night"), min_value=0, max_value=24, decimal_places=1
     )
     skills_used = forms.MultipleChoiceField(
-        label="Skills you used", required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Skills you used"), required=False, widget=forms.CheckboxSelectMultiple
     )
     medication = forms.ChoiceField(
-        label="Did you take your medication as prescribed?",
+        label=_("Did you take your medication as prescribed?"),
         choices=Medication.choices,
         widget=forms.RadioSelect,
     )
     safety_concern = _yes_no(
-        "Are you having thoughts of harming yourself or ending your life, or do you feel "
-        "unsafe right now?"
+        _(
+            "Are you having thoughts of harming yourself or ending your life, or do you feel "
+            "unsafe right now?"
+        )
     )
     bring_to_group = forms.CharField(
-        label="What I want to bring to group today",
+        label=_("What I want to bring to group today"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
@@ -94,58 +101,58 @@ class CheckInForm(IdempotentForm):
 
 
 class GoalForm(IdempotentForm):
-    text = forms.CharField(label="My goal this week", max_length=300)
-    objective = forms.ChoiceField(label="It works towards", required=False)
-    share_in_group = _yes_no("Share my progress on this goal in group?", initial="yes")
+    text = forms.CharField(label=_("My goal this week"), max_length=300)
+    objective = forms.ChoiceField(label=_("It works towards"), required=False)
+    share_in_group = _yes_no(_("Share my progress on this goal in group?"), initial="yes")
 
     def __init__(self, *args: Any, objectives: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["objective"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "Choose an objective")] + [
+        field.choices = [("", gettext("Choose an objective"))] + [
             (str(o.external_id), o.statement) for o in objectives
         ]
 
 
 class GoalUpdateForm(IdempotentForm):
     status = forms.ChoiceField(
-        label="How did it go?",
+        label=_("How did it go?"),
         choices=[(s.value, s.label) for s in GoalStatus if s != GoalStatus.OPEN],
         widget=forms.RadioSelect,
     )
     note = forms.CharField(
-        label="What happened (optional)",
+        label=_("What happened (optional)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
-    share_in_group = _yes_no("Share this update in group?", initial="yes")
+    share_in_group = _yes_no(_("Share this update in group?"), initial="yes")
 
 
 class DiaryForm(IdempotentForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    urge_use = _scale("Urge to use (0-5)", 5)
-    urge_self_harm = _scale("Urge to harm myself (0-5)", 5)
-    suicidal_ideation = _scale("Thoughts of ending my life (0 = none, 5 = strongest)", 5)
-    used_substance = _yes_no("Did you use alcohol or drugs?")
-    self_harm_action = _yes_no("Did you harm yourself?")
+    urge_use = _scale(_("Urge to use (0-5)"), 5)
+    urge_self_harm = _scale(_("Urge to harm myself (0-5)"), 5)
+    suicidal_ideation = _scale(_("Thoughts of ending my life (0 = none, 5 = strongest)"), 5)
+    used_substance = _yes_no(_("Did you use alcohol or drugs?"))
+    self_harm_action = _yes_no(_("Did you harm yourself?"))
     actions_taken = forms.CharField(
         max_length=2000,
-        label="Other actions I took",
+        label=_("Other actions I took"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     skills_used = forms.MultipleChoiceField(
-        label="Skills I used", required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Skills I used"), required=False, widget=forms.CheckboxSelectMultiple
     )
     note = forms.CharField(
-        max_length=2000, label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=2000, label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(self, *args: Any, skills: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, label in DIARY_EMOTIONS:
-            self.fields[f"emotion_{name}"] = _scale(f"{label} (0-5)", 5)
+            self.fields[f"emotion_{name}"] = _scale(f"{gettext(label)} (0-5)", 5)
         self._set_skills(skills)
 
     def emotion_fields(self) -> list[forms.BoundField]:
@@ -186,7 +193,7 @@ def _worksheet_field(spec: HomeworkField) -> forms.Field:
         return forms.ChoiceField(
             label=spec.label,
             required=False,
-            choices=[("", "Choose")] + [(c, c) for c in spec.choices],
+            choices=[("", gettext("Choose"))] + [(c, c) for c in spec.choices],
         )
     return WallClockDateTimeField(
         label=spec.label,
@@ -203,8 +210,8 @@ class SafetyPlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, heading, prompt in SAFETY_PLAN_STEPS:
             self.fields[name] = forms.CharField(
-                label=heading,
-                help_text=prompt,
+                label=gettext(heading),
+                help_text=gettext(prompt),
                 required=False,
                 max_length=2000,
                 widget=forms.Textarea(attrs={"rows": 3}),

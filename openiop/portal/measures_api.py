@@ -104,7 +104,9 @@ def list_measures(request: HttpRequest) -> list[dict[str, Any]]:
     audit_portal_read(user, participant, "api.measures")
     items = selectors.my_due_measures(participant)
     due = [(item, get_instrument(item.instrument)) for item in items]
-    wording = self_administration_map([inst for _, inst in due], participant.program)
+    wording = self_administration_map(
+        [inst for _, inst in due], participant.program, participant.language
+    )
     return [with_wording(due_out(item, inst), inst, wording[inst.code]) for item, inst in due]
 
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import participant_self
@@ -57,7 +58,17 @@ STEMS = {
     "cssrs": "Questions 1 to 5 are about the past month. Question 6 asks whether you have ever "
     "done something to end your life, and question 7 whether that was in the past 3 months.",
 }
-THANKS = "Saved. Thank you. Your care team will go over your answers with you."
+# The instruments' recall windows, for the translation catalogue: the due list names them in
+# the participant's language (portal/measures.html).
+RECALL_WINDOWS = (
+    gettext_noop("past 2 weeks"),
+    gettext_noop("past week"),
+    gettext_noop("past month"),
+    gettext_noop("past 30 days"),
+    gettext_noop("past 12 months"),
+    gettext_noop("past month for q1-q5; lifetime for q6, with q6r asking about the past 3 months"),
+)
+THANKS = gettext_noop("Saved. Thank you. Your care team will go over your answers with you.")
 
 
 def stem(instrument: Instrument) -> str:
@@ -140,7 +151,7 @@ def instrument_or_404(code: str) -> Instrument:
 def measures(request: HttpRequest) -> HttpResponse:
     user, me = participant_request(request)
     due = [(item, get_instrument(item.instrument)) for item in selectors.my_due_measures(me)]
-    wording = self_administration_map([i for _, i in due], me.program)
+    wording = self_administration_map([i for _, i in due], me.program, me.language)
     episode, administrations = selectors.my_score_history(me)
     audit_portal_read(user, me, "portal.measures")
     context = {
@@ -158,7 +169,7 @@ def measures(request: HttpRequest) -> HttpResponse:
 def measure(request: HttpRequest, instrument: str) -> HttpResponse:
     _, me = participant_request(request)
     inst = instrument_or_404(instrument)
-    wording = self_administration_wording(inst, me.program)
+    wording = self_administration_wording(inst, me.program, me.language)
     if not wording.self_complete and request.method != "POST":
         return staff_only_response(request, me, inst)
     form = MeasureForm(request.POST or None, instrument=inst, initial=new_form_key())
@@ -183,7 +194,7 @@ def measure(request: HttpRequest, instrument: str) -> HttpResponse:
         if outcome is not None:
             if outcome.response.get("safety_event") or alerted:
                 return redirect("portal:help_sent")
-            messages.success(request, THANKS)
+            messages.success(request, gettext(THANKS))
             return redirect("portal:measures")
     # The form is shown (first time, or again with errors) only while the measure is due;
     # what the participant entered stays in it.
@@ -241,7 +252,7 @@ def measure_progress(request: HttpRequest, instrument: str) -> JsonResponse:
         errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
         return JsonResponse(body | {"errors": errors}, status=400)
     answers = form.answers()
-    wording = self_administration_wording(inst, me.program)
+    wording = self_administration_wording(inst, me.program, me.language)
     if all(a is None for a in answers) or not wording.self_complete:
         return JsonResponse(body | {"draft": None})
     try:

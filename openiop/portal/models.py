@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from openiop.core.models import BaseModel
 from openiop.curriculum.library import library
@@ -28,12 +30,12 @@ SUICIDAL_IDEATION_MAX = 5
 
 # DBT-style diary card emotions, rated 0-5 each day (clinical.md section 2).
 DIARY_EMOTIONS: tuple[tuple[str, str], ...] = (
-    ("sadness", "Sadness"),
-    ("anxiety", "Fear or anxiety"),
-    ("anger", "Anger"),
-    ("shame", "Shame or guilt"),
-    ("loneliness", "Loneliness"),
-    ("joy", "Joy"),
+    ("sadness", gettext_noop("Sadness")),
+    ("anxiety", gettext_noop("Fear or anxiety")),
+    ("anger", gettext_noop("Anger")),
+    ("shame", gettext_noop("Shame or guilt")),
+    ("loneliness", gettext_noop("Loneliness")),
+    ("joy", gettext_noop("Joy")),
 )
 
 
@@ -56,15 +58,15 @@ class IdempotencyRecord(models.Model):
 
 
 class CheckInKind(models.TextChoices):
-    SESSION = "session", "Before a session"
-    DAILY = "daily", "Daily"
+    SESSION = "session", _("Before a session")
+    DAILY = "daily", _("Daily")
 
 
 class Medication(models.TextChoices):
-    TAKEN = "taken", "Yes, as prescribed"
-    PARTLY = "partly", "Some of it"
-    MISSED = "missed", "No"
-    NONE_PRESCRIBED = "none", "I have no prescribed medication"
+    TAKEN = "taken", _("Yes, as prescribed")
+    PARTLY = "partly", _("Some of it")
+    MISSED = "missed", _("No")
+    NONE_PRESCRIBED = "none", _("I have no prescribed medication")
 
 
 class CheckIn(BaseModel):
@@ -117,10 +119,10 @@ class CheckIn(BaseModel):
 
 
 class GoalStatus(models.TextChoices):
-    OPEN = "open", "Working on it"
-    DONE = "done", "Done"
-    PARTIAL = "partial", "Partly done"
-    SETBACK = "setback", "Setback"
+    OPEN = "open", _("Working on it")
+    DONE = "done", _("Done")
+    PARTIAL = "partial", _("Partly done")
+    SETBACK = "setback", _("Setback")
 
 
 UPDATE_STATUSES = (GoalStatus.DONE, GoalStatus.PARTIAL, GoalStatus.SETBACK)
@@ -237,7 +239,7 @@ class HomeworkSubmission(BaseModel):
 
     @property
     def kind_label(self) -> str:
-        return HOMEWORK_KIND_LABELS.get(self.kind, self.kind)
+        return gettext(HOMEWORK_KIND_LABELS.get(self.kind, self.kind))
 
     @property
     def plan_title(self) -> str:
@@ -249,10 +251,10 @@ class HomeworkSubmission(BaseModel):
 
 
 HOMEWORK_KIND_LABELS = {
-    "thought_record": "Thought record",
-    "behavioural_activation": "Activity schedule",
-    "skill_practice_log": "Skill practice log",
-    "role_play_reflection": "Role-play reflection",
+    "thought_record": gettext_noop("Thought record"),
+    "behavioural_activation": gettext_noop("Activity schedule"),
+    "skill_practice_log": gettext_noop("Skill practice log"),
+    "role_play_reflection": gettext_noop("Role-play reflection"),
 }
 
 
@@ -286,38 +288,42 @@ class SafetyPlan(BaseModel):
 SAFETY_PLAN_STEPS: tuple[tuple[str, str, str], ...] = (
     (
         "warning_signs",
-        "1. My warning signs",
-        "Thoughts, feelings, situations or behaviour that tell me a crisis may be building.",
+        gettext_noop("1. My warning signs"),
+        gettext_noop(
+            "Thoughts, feelings, situations or behaviour that tell me a crisis may be building."
+        ),
     ),
     (
         "coping_strategies",
-        "2. Things I can do on my own",
-        "Ways to take my mind off things without contacting anyone.",
+        gettext_noop("2. Things I can do on my own"),
+        gettext_noop("Ways to take my mind off things without contacting anyone."),
     ),
     (
         "distractions",
-        "3. People and places that help me take my mind off things",
-        "Who I can be with, and where I can go, to feel better for a while.",
+        gettext_noop("3. People and places that help me take my mind off things"),
+        gettext_noop("Who I can be with, and where I can go, to feel better for a while."),
     ),
     (
         "help_contacts",
-        "4. People I can ask for help",
-        "Names and phone numbers of people I can tell that I am struggling.",
+        gettext_noop("4. People I can ask for help"),
+        gettext_noop("Names and phone numbers of people I can tell that I am struggling."),
     ),
     (
         "professionals",
-        "5. Professionals and crisis lines",
-        "My clinician, the program, and crisis lines. 988 is always there (call or text).",
+        gettext_noop("5. Professionals and crisis lines"),
+        gettext_noop(
+            "My clinician, the program, and crisis lines. 988 is always there (call or text)."
+        ),
     ),
     (
         "environment_safety",
-        "6. Making my surroundings safer",
-        "What I will do to keep means of harm away while I am at risk.",
+        gettext_noop("6. Making my surroundings safer"),
+        gettext_noop("What I will do to keep means of harm away while I am at risk."),
     ),
     (
         "reasons_for_living",
-        "What matters most to me",
-        "My reasons for living and for getting through hard moments.",
+        gettext_noop("What matters most to me"),
+        gettext_noop("My reasons for living and for getting through hard moments."),
     ),
 )
 SAFETY_PLAN_FIELDS = tuple(step[0] for step in SAFETY_PLAN_STEPS)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from django.utils.translation import gettext, gettext_noop, ngettext
+
 from openiop.measures.instruments import (
     Instrument,
     InstrumentDisabledError,
@@ -27,29 +29,30 @@ from openiop.measures.instruments import (
 )
 from openiop.measures.models import Assessment
 
-FIRST_SCORE = (
+# English source strings, marked for the translation catalogue and translated when used.
+FIRST_SCORE = gettext_noop(
     "This is your first score on this questionnaire, so there is nothing to compare it with yet."
 )
-NO_SCORE_YET = (
+NO_SCORE_YET = gettext_noop(
     "There is no score to compare yet: a questionnaire with questions left blank has no score."
 )
-LOWER_IS_BETTER = "lower scores mean fewer difficulties on this questionnaire"
-HIGHER_IS_BETTER = "higher scores mean you are doing better on this questionnaire"
+LOWER_IS_BETTER = gettext_noop("lower scores mean fewer difficulties on this questionnaire")
+HIGHER_IS_BETTER = gettext_noop("higher scores mean you are doing better on this questionnaire")
 # Said after a change in the worse direction: honest about it, and pointing to the people
 # who can help make sense of it rather than leaving the participant alone with the number.
-WORSE_NEXT_STEP = "it may help to talk this over with your care team"
+WORSE_NEXT_STEP = gettext_noop("it may help to talk this over with your care team")
 
 
 def _points(amount: Fraction) -> str:
     """`7 points`, `1 point`, `0.5 points`: up to two decimals, none when whole."""
     text = f"{float(amount):.2f}".rstrip("0").rstrip(".")
-    return f"{text} point" if amount == 1 else f"{text} points"
+    return ngettext("%(n)s point", "%(n)s points", 1 if amount == 1 else 2) % {"n": text}
 
 
 def _meaning(higher_is_better: bool | None) -> str:
     if higher_is_better is None:
         return ""
-    return f" ({HIGHER_IS_BETTER if higher_is_better else LOWER_IS_BETTER})"
+    return f" ({gettext(HIGHER_IS_BETTER if higher_is_better else LOWER_IS_BETTER)})"
 
 
 def trend_sentence(
@@ -62,20 +65,28 @@ def trend_sentence(
     the first. A change of at least `threshold` points is a change; less is "about the same".
     Exact arithmetic: Decimal totals such as 17.8 and 11.8 differ by exactly 6."""
     if not scores:
-        return NO_SCORE_YET
+        return gettext(NO_SCORE_YET)
     if len(scores) == 1:
-        return FIRST_SCORE
+        return gettext(FIRST_SCORE)
     change = Fraction(scores[-1]) - Fraction(scores[0])
-    meaning = _meaning(higher_is_better)
+    meaning = {"meaning": _meaning(higher_is_better)}
     if change == 0:
-        return f"Your latest score is the same as your first one{meaning}."
+        return gettext("Your latest score is the same as your first one%(meaning)s.") % meaning
     if threshold is not None and abs(change) < threshold:
-        return f"Your score is about the same as your first one{meaning}."
-    direction = "up" if change > 0 else "down"
-    sentence = f"Your score has gone {direction} by {_points(abs(change))} since your first one"
+        return gettext("Your score is about the same as your first one%(meaning)s.") % meaning
+    # Whole sentences per direction: word order differs between languages.
+    if change > 0:
+        sentence = gettext("Your score has gone up by %(points)s since your first one")
+    else:
+        sentence = gettext("Your score has gone down by %(points)s since your first one")
+    sentence = sentence % {"points": _points(abs(change))}
     if higher_is_better is not None and (change > 0) != higher_is_better:
-        return f"{sentence}{meaning}, so {WORSE_NEXT_STEP}."
-    return f"{sentence}{meaning}."
+        return gettext("%(sentence)s%(meaning)s, so %(next_step)s.") % {
+            "sentence": sentence,
+            "next_step": gettext(WORSE_NEXT_STEP),
+            **meaning,
+        }
+    return f"{sentence}{meaning['meaning']}."
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("alumni/", alumni_views.alumni, name="alumni"),
     path("calendar-link/", views.calendar_link, name="calendar_link"),
+    path("language/", views.language, name="language"),
     path("check-in/", views.checkin, name="checkin"),
     path("help/", views.help_now, name="help"),
     path("help/sent/", views.help_sent, name="help_sent"),

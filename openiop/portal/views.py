@@ -12,6 +12,9 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import participant_self
@@ -19,6 +22,7 @@ from openiop.accounts.mfa import confirmed_device
 from openiop.calendars.actions import feed_create_for_self
 from openiop.core.errors import ActionError
 from openiop.core.forms import apply_action_errors
+from openiop.participants.actions import participant_language_set
 from openiop.portal import actions, alumni_views, selectors
 from openiop.portal.forms import (
     CheckInForm,
@@ -133,7 +137,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
             if outcome is not None:
                 if outcome.response.get("safety_event"):
                     return redirect("portal:help_sent")
-                messages.success(request, "Check-in saved. Thank you.")
+                messages.success(request, gettext("Check-in saved. Thank you."))
                 return redirect("portal:home")
     context = {"me": me, "form": form, "session": session, "alert": alert}
     return render_form_page(request, "portal/checkin.html", context, form)
@@ -234,7 +238,7 @@ def goals(request: HttpRequest) -> HttpResponse:
             },
         )
         if outcome is not None:
-            messages.success(request, "Goal added.")
+            messages.success(request, gettext("Goal added."))
             return redirect("portal:goals")
     audit_portal_read(user, me, "portal.goals")
     context = {"me": me, "form": form, "goals": selectors.goals_with_updates(me)}
@@ -266,7 +270,7 @@ def goal_update(request: HttpRequest, weekly_goal_id: uuid.UUID) -> HttpResponse
             },
         )
         if outcome is not None:
-            messages.success(request, "Update saved.")
+            messages.success(request, gettext("Update saved."))
             return redirect("portal:goals")
     audit_portal_read(user, me, "portal.goal")
     return render_form_page(
@@ -403,7 +407,10 @@ def diary_day(request: HttpRequest, day: str) -> HttpResponse:
             ),
         )
         if outcome is not None:
-            messages.success(request, f"Diary card for {when:%A %d %B} saved.")
+            messages.success(
+                request,
+                gettext("Diary card for %(day)s saved.") % {"day": date_format(when, "l d F")},
+            )
             if outcome.response.get("safety_event"):
                 return redirect("portal:help_sent")
             return redirect(f"{reverse('portal:diary')}?week={when.isoformat()}")
@@ -462,7 +469,7 @@ def worksheet(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
             },
         )
         if outcome is not None:
-            messages.success(request, "Worksheet sent to your care team.")
+            messages.success(request, gettext("Worksheet sent to your care team."))
             return redirect("portal:submission", submission_id=outcome.response["id"])
     context = {"me": me, "assignment": assignment, "template": template, "form": form}
     return render_form_page(request, "portal/worksheet.html", context, form)
@@ -535,8 +542,30 @@ def safety_plan_edit(request: HttpRequest) -> HttpResponse:
             },
         )
         if outcome is not None:
-            messages.success(request, "Safety plan saved. Your clinician will go over it with you.")
+            messages.success(
+                request, gettext("Safety plan saved. Your clinician will go over it with you.")
+            )
             return redirect("portal:safety_plan")
     if request.method == "GET":
         audit_portal_read(user, me, "portal.safety_plan_edit")
     return render_form_page(request, "portal/safety_plan_edit.html", {"me": me, "form": form}, form)
+
+
+# --- language -----------------------------------------------------------------------------
+
+
+@require_http_methods(["POST"])
+@participant_self
+def language(request: HttpRequest) -> HttpResponse:
+    """The participant's own portal language (docs/portal.md, "Languages"). Back to the
+    portal page the switch was pressed on; any other `next` goes to the home page."""
+    user, me = participant_request(request)
+    try:
+        participant_language_set(actor=user, participant=me, language=request.POST.get("language"))
+    except ActionError as exc:
+        message = "language: " + " ".join(exc.errors.get("language", []))
+        return HttpResponse(message, status=400, content_type="text/plain")
+    target = request.POST.get("next", "")
+    home = reverse("portal:home")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts=None) and target.startswith(home)
+    return redirect(target if safe else home)

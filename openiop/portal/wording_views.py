@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from openiop.measures.instruments import Instrument
 from openiop.measures.wording import STAFF_MESSAGE, SelfAdministration
@@ -18,7 +19,7 @@ def staff_only_response(
     request: HttpRequest, me: Participant, instrument: Instrument, status: int = 200
 ) -> HttpResponse:
     selectors.my_due_measure(me, instrument.code)  # 404 for a measure that is not due
-    context = {"me": me, "instrument": instrument, "message": STAFF_MESSAGE}
+    context = {"me": me, "instrument": instrument, "message": gettext(STAFF_MESSAGE)}
     return render(request, "portal/measure_staff.html", context, status=status)
 
 

@@ -33,15 +33,17 @@ class WordingPack(BaseModel):
 
     class Meta:
         constraints = [
+            # One active pack per instrument and language: a program may hold the English
+            # and the Spanish wording of one instrument at once (docs/portal.md, "Languages").
             models.UniqueConstraint(
-                fields=["program", "instrument"],
+                fields=["program", "instrument", "language"],
                 condition=Q(active=True, program__isnull=False),
-                name="wording_one_active_pack_per_program",
+                name="wording_one_active_pack_per_program_language",
             ),
             models.UniqueConstraint(
-                fields=["instrument"],
+                fields=["instrument", "language"],
                 condition=Q(active=True, program__isnull=True),
-                name="wording_one_active_deployment_pack",
+                name="wording_one_active_deployment_pack_language",
             ),
         ]
 
