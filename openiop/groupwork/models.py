@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from openiop.core.models import BaseModel
 
@@ -34,9 +35,9 @@ class SessionStatus(models.TextChoices):
 class Modality(models.TextChoices):
     """Where a session happens; the place of service on notes and billing follows it."""
 
-    IN_PERSON = "in_person", "In person"
-    VIRTUAL = "virtual", "Virtual (video)"
-    HYBRID = "hybrid", "Hybrid (in the room or by video)"
+    IN_PERSON = "in_person", gettext_lazy("In person")
+    VIRTUAL = "virtual", gettext_lazy("Virtual (video)")
+    HYBRID = "hybrid", gettext_lazy("Hybrid (in the room or by video)")
 
 
 class GroupSchedule(BaseModel):

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import participant_self
@@ -24,8 +25,10 @@ from openiop.portal.requests import audit_portal_read, participant_request, rend
 
 class AlumniEndForm(forms.Form):
     confirm = forms.BooleanField(
-        label="I want to end my alumni account now",
-        error_messages={"required": "Tick the box to confirm, or go back to keep your account."},
+        label=gettext_lazy("I want to end my alumni account now"),
+        error_messages={
+            "required": gettext_lazy("Tick the box to confirm, or go back to keep your account.")
+        },
     )
 
 
@@ -57,7 +60,9 @@ def alumni(request: HttpRequest) -> HttpResponse:
             apply_action_errors(form, error)
         else:
             logout(request)
-            messages.success(request, "Your alumni account has ended. Thank you for being with us.")
+            messages.success(
+                request, gettext("Your alumni account has ended. Thank you for being with us.")
+            )
             return redirect("accounts:login")
     if request.method == "GET":
         audit_portal_read(user, me, "portal.alumni")

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
 from openiop.accounts.models import User
 from openiop.accounts.requests import request_user
@@ -40,10 +41,10 @@ def _check_standing(request: HttpRequest, me: Participant) -> None:
         # Discharged without alumni access, or the alumni period is over.
         raise Http404("portal access ended")
     if standing is Standing.ALUMNI and not _alumni_may_open(request):
-        raise ExplainedRefusal(ALUMNI_REFUSAL)
+        raise ExplainedRefusal(str(ALUMNI_REFUSAL))
 
 
-ALUMNI_REFUSAL = (
+ALUMNI_REFUSAL = gettext_lazy(
     "This page is for people in the program. Your alumni account keeps check-ins, your safety "
     "plan and 'Get help now'."
 )

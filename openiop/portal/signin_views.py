@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from openiop.accounts.access import participant_self
@@ -26,7 +27,7 @@ from openiop.portal.requests import audit_portal_read, participant_request
 
 class RoomCodeForm(forms.Form):
     code = forms.CharField(
-        label="Code shown in the room",
+        label=gettext_lazy("Code shown in the room"),
         max_length=20,
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
@@ -53,12 +54,15 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             except ActionError as error:
                 apply_action_errors(form, error)
             else:
-                word = "Signed in to" if result.verb == "arrived" else "Signed out of"
-                title = result.attendance.session.title
-                messages.success(
-                    request,
-                    f"{word} {title} at {_hhmm(result.at)}. The facilitator will confirm it.",
+                done = (
+                    gettext("Signed in to %(group)s at %(time)s. The facilitator will confirm it.")
+                    if result.verb == "arrived"
+                    else gettext(
+                        "Signed out of %(group)s at %(time)s. The facilitator will confirm it."
+                    )
                 )
+                place = {"group": result.attendance.session.title, "time": _hhmm(result.at)}
+                messages.success(request, done % place)
                 return redirect("portal:sign_in")
     else:
         form = RoomCodeForm(initial={"code": roomcode.normalise(request.GET.get("code", ""))})
@@ -69,7 +73,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         "me": me,
         "form": form,
         "rows": [(r, roomcode.has_video(r.session)) for r in rows],
-        "button": "Sign out" if signed_in else "Sign in",
+        "button": gettext("Sign out") if signed_in else gettext("Sign in"),
     }
     return render(request, "portal/sign_in.html", context, status=422 if form.errors else 200)
 
@@ -86,7 +90,7 @@ def video_join(request: HttpRequest, session_id: UUID) -> HttpResponse:
         return redirect("portal:sign_in")
     url = roomcode.video_url(row.session)
     if not url:
-        messages.error(request, "This group has no video link yet. Ask your facilitator.")
+        messages.error(request, gettext("This group has no video link yet. Ask your facilitator."))
         return redirect("portal:sign_in")
     return redirect(url)
 
@@ -101,5 +105,7 @@ def video_left(request: HttpRequest, session_id: UUID) -> HttpResponse:
     except ActionError as error:
         messages.error(request, " ".join(m for ms in error.errors.values() for m in ms))
     else:
-        messages.success(request, f"Noted: you left at {_hhmm(result.at)}. Thank you.")
+        messages.success(
+            request, gettext("Noted: you left at %(time)s. Thank you.") % {"time": _hhmm(result.at)}
+        )
     return redirect("portal:sign_in")

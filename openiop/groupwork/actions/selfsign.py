@@ -11,6 +11,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
@@ -24,11 +25,14 @@ from openiop.participants.models import Participant
 GUESS_PERIOD = timedelta(minutes=10)
 # A second "Sign in" this soon after the first is a double tap or a resend, not leaving.
 REPEAT_WITHIN = timedelta(minutes=2)
-WRONG_CODE = (
+# Shown to participants in their portal language (docs/portal.md, "Languages").
+WRONG_CODE = gettext_lazy(
     "That code is not right, or this group's sign-in is not open. Check the code in the room."
 )
-TOO_MANY = "Too many wrong codes. Wait 10 minutes, or ask the facilitator to sign you in."
-ALREADY_OUT = "You have already signed out of this group."
+TOO_MANY = gettext_lazy(
+    "Too many wrong codes. Wait 10 minutes, or ask the facilitator to sign you in."
+)
+ALREADY_OUT = gettext_lazy("You have already signed out of this group.")
 _KIND = "room_code"
 
 
@@ -79,7 +83,7 @@ def _record_candidate(actor: User, row: Attendance, at: datetime, via: str) -> S
     elif row.self_left_at is None:
         row.self_left_at, verb = at, "left"
     else:
-        raise ActionError({"code": ALREADY_OUT})
+        raise ActionError({"code": str(ALREADY_OUT)})
     if via == "video":
         row.joined_by_video = True
     row.save(update_fields=["self_arrived_at", "self_left_at", "joined_by_video", "updated_at"])
@@ -94,7 +98,7 @@ def attendance_self_sign(*, actor: User, participant: Participant, code: str) ->
     at = clock.now()
     with transaction.atomic():
         if wrong_codes_recently(participant, at) >= settings.OPENIOP_ROOM_CODE_MAX_WRONG:
-            raise ActionError({"code": TOO_MANY})
+            raise ActionError({"code": str(TOO_MANY)})
         for row in open_rows(participant, at):
             if roomcode.matches(row.session, code, at):
                 locked = Attendance.objects.select_for_update().get(pk=row.pk)
@@ -107,7 +111,7 @@ def attendance_self_sign(*, actor: User, participant: Participant, code: str) ->
             outcome="refused",
             detail={"kind": _KIND, "reason": "wrong_code"},
         )
-    raise ActionError({"code": WRONG_CODE})
+    raise ActionError({"code": str(WRONG_CODE)})
 
 
 def _video_row(participant: Participant, session_id: UUID, at: datetime) -> Attendance:
@@ -118,7 +122,9 @@ def _video_row(participant: Participant, session_id: UUID, at: datetime) -> Atte
             locked = Attendance.objects.select_for_update().get(pk=row.pk)
             locked.session = row.session
             return locked
-    raise ActionError({"session": "This group has no video, or it is not open to join now."})
+    raise ActionError(
+        {"session": gettext("This group has no video, or it is not open to join now.")}
+    )
 
 
 @transaction.atomic
@@ -144,7 +150,7 @@ def attendance_video_leave(
     at = clock.now()
     row = _video_row(participant, session_id, at)
     if row.self_arrived_at is None:
-        raise ActionError({"session": "Join the video first."})
+        raise ActionError({"session": gettext("Join the video first.")})
     if row.self_left_at is not None:
-        raise ActionError({"session": ALREADY_OUT})
+        raise ActionError({"session": str(ALREADY_OUT)})
     return _record_candidate(actor, row, at, "video")
