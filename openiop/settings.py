@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "openiop.safety",
     "openiop.medical",
     "openiop.wording",
+    "openiop.notifications",
     "openiop.portal",
     "openiop.demo",
     "openiop.operations",
