@@ -327,7 +327,10 @@ OPENIOP_WORKER_STARTUP_TASKS = ["openiop.safety.tasks.safety_escalate_overdue"]
 # Run by every `openiop worker` process every OPENIOP_WORKER_SWEEP_SECONDS while it works
 # (openiop.core.sweeps): work lost while the worker runs (a task cut off from the database) is
 # done within one period. 0 turns the periodic sweep off (the start-up sweep still runs).
-OPENIOP_WORKER_PERIODIC_TASKS = ["openiop.safety.tasks.safety_escalate_overdue"]
+OPENIOP_WORKER_PERIODIC_TASKS = [
+    "openiop.safety.tasks.safety_escalate_overdue",
+    "openiop.notifications.tasks.notifications_sweep",
+]
 OPENIOP_WORKER_SWEEP_SECONDS = int(env_str("OPENIOP_WORKER_SWEEP_SECONDS", "60"))
 
 # Invitations and password reset (docs/accounts.md). Mail carries no PHI: no names, nothing
@@ -339,3 +342,14 @@ DEFAULT_FROM_EMAIL = env_str("OPENIOP_FROM_EMAIL", "no-reply@localhost")
 EMAIL_HOST = env_str("OPENIOP_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env_str("OPENIOP_EMAIL_PORT", "25"))
 EMAIL_USE_TLS = env_bool("OPENIOP_EMAIL_USE_TLS", False)
+
+# Reminders (docs/notifications.md). SMS through a provider adapter; texts are fixed and
+# neutral (42 CFR Part 2). Email goes through EMAIL_BACKEND above.
+OPENIOP_SMS_BACKEND = env_str("OPENIOP_SMS_BACKEND", "openiop.notifications.sms.ConsoleSms")
+OPENIOP_SMS_FROM = env_str("OPENIOP_SMS_FROM", "")
+OPENIOP_SMS_TWILIO_BASE_URL = env_str("OPENIOP_SMS_TWILIO_BASE_URL", "https://api.twilio.com")
+OPENIOP_SMS_TWILIO_ACCOUNT_SID = env_str("OPENIOP_SMS_TWILIO_ACCOUNT_SID", "")
+OPENIOP_SMS_TWILIO_AUTH_TOKEN = env_str("OPENIOP_SMS_TWILIO_AUTH_TOKEN", "")
+OPENIOP_PORTAL_URL = env_str("OPENIOP_PORTAL_URL", "http://localhost:8000/portal/")
+OPENIOP_NOTIFY_MAX_ATTEMPTS = int(env_str("OPENIOP_NOTIFY_MAX_ATTEMPTS", "5"))
+OPENIOP_NOTIFY_RETRY_SECONDS = int(env_str("OPENIOP_NOTIFY_RETRY_SECONDS", "60"))

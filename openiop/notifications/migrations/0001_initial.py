@@ -8,101 +8,259 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('participants', '0001_initial'),
+        ("participants", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContactPreference',
+            name="ContactPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('email_on', models.BooleanField(default=False)),
-                ('sms_on', models.BooleanField(default=False)),
-                ('in_app_on', models.BooleanField(default=True)),
-                ('session_reminders', models.BooleanField(default=True)),
-                ('check_in_nudges', models.BooleanField(default=True)),
-                ('measure_reminders', models.BooleanField(default=True)),
-                ('day_before_at', models.TimeField(default=datetime.time(18, 0))),
-                ('nudge_at', models.TimeField(default=datetime.time(19, 0))),
-                ('quiet_start', models.TimeField(blank=True, default=datetime.time(21, 0), null=True)),
-                ('quiet_end', models.TimeField(blank=True, default=datetime.time(8, 0), null=True)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('participant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='contact_preference', to='participants.participant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("email_on", models.BooleanField(default=False)),
+                ("sms_on", models.BooleanField(default=False)),
+                ("in_app_on", models.BooleanField(default=True)),
+                ("session_reminders", models.BooleanField(default=True)),
+                ("check_in_nudges", models.BooleanField(default=True)),
+                ("measure_reminders", models.BooleanField(default=True)),
+                ("day_before_at", models.TimeField(default=datetime.time(18, 0))),
+                ("nudge_at", models.TimeField(default=datetime.time(19, 0))),
+                (
+                    "quiet_start",
+                    models.TimeField(blank=True, default=datetime.time(21, 0), null=True),
+                ),
+                ("quiet_end", models.TimeField(blank=True, default=datetime.time(8, 0), null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "participant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contact_preference",
+                        to="participants.participant",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='SmsOptOut',
+            name="SmsOptOut",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('phone', models.CharField(max_length=32, unique=True)),
-                ('opted_out', models.BooleanField(default=True)),
-                ('last_keyword', models.CharField(max_length=16)),
-                ('changed_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("phone", models.CharField(max_length=32, unique=True)),
+                ("opted_out", models.BooleanField(default=True)),
+                ("last_keyword", models.CharField(max_length=16)),
+                ("changed_at", models.DateTimeField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ContactConsent',
+            name="ContactConsent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'Text message'), ('in_app', 'In the portal')], max_length=16)),
-                ('method', models.CharField(choices=[('portal', 'Participant in the portal'), ('staff', 'Recorded by staff')], max_length=16)),
-                ('recorded_at', models.DateTimeField()),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('participant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_consents', to='participants.participant')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("sms", "Text message"),
+                            ("in_app", "In the portal"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("portal", "Participant in the portal"),
+                            ("staff", "Recorded by staff"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField()),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contact_consents",
+                        to="participants.participant",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['participant', 'channel'], name='contact_consent_idx')],
+                "indexes": [
+                    models.Index(fields=["participant", "channel"], name="contact_consent_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutboundMessage',
+            name="OutboundMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('session_day_before', 'Session reminder (day before)'), ('session_hour_before', 'Session reminder (hour before)'), ('check_in', 'Check-in nudge'), ('diary_card', 'Diary card nudge'), ('measure_due', 'Questionnaire due'), ('staff_alert', 'Staff alert')], max_length=32)),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'Text message'), ('in_app', 'In the portal')], max_length=16)),
-                ('target', models.CharField(blank=True, max_length=64)),
-                ('dedupe_key', models.CharField(max_length=200, unique=True)),
-                ('event_at', models.DateTimeField(blank=True, null=True)),
-                ('due_at', models.DateTimeField()),
-                ('send_after', models.DateTimeField(db_index=True)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('failed', 'Failed'), ('suppressed', 'Suppressed'), ('stopped', 'Stopped (opted out)')], default='queued', max_length=16)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error_code', models.CharField(blank=True, max_length=64)),
-                ('provider_message_id', models.CharField(blank=True, max_length=128)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('participant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='outbound_messages', to='participants.participant')),
-                ('staff_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("session_day_before", "Session reminder (day before)"),
+                            ("session_hour_before", "Session reminder (hour before)"),
+                            ("check_in", "Check-in nudge"),
+                            ("diary_card", "Diary card nudge"),
+                            ("measure_due", "Questionnaire due"),
+                            ("staff_alert", "Staff alert"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("sms", "Text message"),
+                            ("in_app", "In the portal"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("target", models.CharField(blank=True, max_length=64)),
+                ("dedupe_key", models.CharField(max_length=200, unique=True)),
+                ("event_at", models.DateTimeField(blank=True, null=True)),
+                ("due_at", models.DateTimeField()),
+                ("send_after", models.DateTimeField(db_index=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("suppressed", "Suppressed"),
+                            ("stopped", "Stopped (opted out)"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error_code", models.CharField(blank=True, max_length=64)),
+                ("provider_message_id", models.CharField(blank=True, max_length=128)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "participant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outbound_messages",
+                        to="participants.participant",
+                    ),
+                ),
+                (
+                    "staff_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['status', 'send_after'], name='outbound_due_idx')],
+                "indexes": [models.Index(fields=["status", "send_after"], name="outbound_due_idx")],
             },
         ),
     ]
