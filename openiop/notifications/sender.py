@@ -95,7 +95,8 @@ def send_one(message: OutboundMessage, now: datetime) -> str:
     message.attempts += 1
     try:
         message.provider_message_id = _deliver(message)
-    except Exception as error:  # any provider failure: logged and retried, never raised
+    # Any provider failure is logged and retried, never raised into the sweep.
+    except Exception as error:  # noqa: BLE001
         message.last_error_code = getattr(error, "code", type(error).__name__)[:64]
         if message.attempts >= settings.OPENIOP_NOTIFY_MAX_ATTEMPTS:
             message.status = Status.FAILED

@@ -64,7 +64,6 @@ def setup(world: Any) -> Any:
 
 @override_settings(**LOCMEM)
 def test_sweep_sends_tomorrows_reminder_by_email_and_sms(setup: Any) -> None:
-    world, session = setup
     notifications_sweep.call()
     assert len(mail.outbox) == 1 and "tomorrow at 6:00 pm" in mail.outbox[0].body
     assert [m.body for m in sms.outbox] == [
@@ -78,7 +77,7 @@ def test_sweep_sends_tomorrows_reminder_by_email_and_sms(setup: Any) -> None:
 
 @override_settings(**LOCMEM)
 def test_hour_before_is_sent_an_hour_before(setup: Any) -> None:
-    world, session = setup
+    _, session = setup
     notifications_sweep.call()
     send_due(now=session.starts_at - timedelta(minutes=59))
     assert sms.outbox[-1].body == "You have an appointment today at 6:00 pm. Reply STOP to stop."
@@ -86,7 +85,6 @@ def test_hour_before_is_sent_an_hour_before(setup: Any) -> None:
 
 @override_settings(**LOCMEM)
 def test_stop_and_missing_consent_hold_messages(setup: Any) -> None:
-    world, _ = setup
     SmsOptOut.objects.create(phone="+15555550123", last_keyword="STOP", changed_at=clock.now())
     ContactConsent.objects.filter(channel=Channel.EMAIL).update(withdrawn_at=clock.now())
     notifications_sweep.call()
@@ -150,9 +148,11 @@ def test_twilio_adapter_against_a_local_stand_in() -> None:
             OPENIOP_SMS_FROM="+15555550100",
         ):
             assert sms.TwilioSms().send("+15555550123", "Hello") == "SM123"
-            with override_settings(OPENIOP_SMS_TWILIO_BASE_URL="http://127.0.0.1:9"):
-                with pytest.raises(sms.SmsError):
-                    sms.TwilioSms().send("+15555550123", "Hello")
+            with (
+                override_settings(OPENIOP_SMS_TWILIO_BASE_URL="http://127.0.0.1:9"),
+                pytest.raises(sms.SmsError),
+            ):
+                sms.TwilioSms().send("+15555550123", "Hello")
     finally:
         server.shutdown()
     assert StandIn.seen[0]["path"] == "/2010-04-01/Accounts/AC1/Messages.json"
