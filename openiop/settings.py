@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "openiop.safety",
     "openiop.medical",
     "openiop.wording",
+    "openiop.notifications",
     "openiop.portal",
     "openiop.demo",
     "openiop.operations",
@@ -338,6 +339,7 @@ OPENIOP_WORKER_STARTUP_TASKS = [
 OPENIOP_WORKER_PERIODIC_TASKS = [
     "openiop.safety.tasks.safety_escalate_overdue",
     "openiop.portal.alumni.alumni_end_expired",
+    "openiop.notifications.tasks.notifications_sweep",
 ]
 OPENIOP_WORKER_SWEEP_SECONDS = int(env_str("OPENIOP_WORKER_SWEEP_SECONDS", "60"))
 
@@ -372,3 +374,13 @@ EMAIL_USE_TLS = env_bool("OPENIOP_EMAIL_USE_TLS", False)
 OPENIOP_ROOM_CODE_MINUTES = int(env_str("OPENIOP_ROOM_CODE_MINUTES", "2"))
 OPENIOP_ROOM_CODE_EARLY_MINUTES = int(env_str("OPENIOP_ROOM_CODE_EARLY_MINUTES", "30"))
 OPENIOP_ROOM_CODE_MAX_WRONG = int(env_str("OPENIOP_ROOM_CODE_MAX_WRONG", "5"))
+# Reminders (docs/notifications.md). SMS through a provider adapter; texts are fixed and
+# neutral (42 CFR Part 2). Email goes through EMAIL_BACKEND above.
+OPENIOP_SMS_BACKEND = env_str("OPENIOP_SMS_BACKEND", "openiop.notifications.sms.ConsoleSms")
+OPENIOP_SMS_FROM = env_str("OPENIOP_SMS_FROM", "")
+OPENIOP_SMS_TWILIO_BASE_URL = env_str("OPENIOP_SMS_TWILIO_BASE_URL", "https://api.twilio.com")
+OPENIOP_SMS_TWILIO_ACCOUNT_SID = env_str("OPENIOP_SMS_TWILIO_ACCOUNT_SID", "")
+OPENIOP_SMS_TWILIO_AUTH_TOKEN = env_str("OPENIOP_SMS_TWILIO_AUTH_TOKEN", "")
+OPENIOP_PORTAL_URL = env_str("OPENIOP_PORTAL_URL", "http://localhost:8000/me/")
+OPENIOP_NOTIFY_MAX_ATTEMPTS = int(env_str("OPENIOP_NOTIFY_MAX_ATTEMPTS", "5"))
+OPENIOP_NOTIFY_RETRY_SECONDS = int(env_str("OPENIOP_NOTIFY_RETRY_SECONDS", "60"))
