@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from openiop.accounts.urls import program_urlpatterns as staff_urlpatterns
 from openiop.api.root import api
+from openiop.notifications.views import sms_inbound
 
 urlpatterns = [
     path("", include("openiop.home.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("calendar/", include("openiop.calendars.feed_urls")),
     path("safety/", include("openiop.safety.badge")),
     path("me/", include("openiop.portal.urls")),
+    path("sms/inbound/", sms_inbound, name="sms_inbound"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -29,6 +29,9 @@ PUBLIC_ROUTES = {
     "accounts:invite_accept",
     "accounts:password_forgot",
     "accounts:password_reset",
+    # The SMS provider's webhook: no log-in, but refused (403) unless signed with the
+    # provider's auth token (openiop/notifications/tests/test_views.py).
+    "sms_inbound",
 }
 # The API's schema and docs describe the interface, not data; the docs page is behind login.
 PUBLIC_API_PATHS = {"/api/v1/openapi.json"}

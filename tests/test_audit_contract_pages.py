@@ -55,6 +55,9 @@ NOT_A_CLINICAL_WRITE: dict[str, str] = {
     # revoke, accept, reset) are asserted in openiop/accounts/tests/test_invitations.py and
     # test_invitation_views.py.
     "accounts:invite": "account set-up (invitation code), accounts invitation tests",
+    # The SMS provider's signed webhook (STOP/START): audited by the system user; its signature
+    # check and audit are asserted in openiop/notifications/tests.
+    "sms_inbound": "SMS opt-out from the provider's signed webhook, notifications tests",
     "accounts:invite_accept": "account set-up (invitation link), accounts invitation tests",
     "accounts:password_forgot": "account security (reset request), accounts invitation tests",
     "accounts:password_reset": "account security (password), accounts invitation tests",
@@ -240,6 +243,11 @@ FORMS: dict[str, Form] = {
     "portal_staff:alumni_end": lambda w: {"confirm": "yes"},
     "portal:calendar_link": lambda w: {},
     "portal:alumni": lambda w: {"confirm": "on"},
+    "portal:reminders": lambda w: {
+        "day_before_at": "18:00",
+        "quiet_start": "21:00",
+        "quiet_end": "08:00",
+    },
     "portal:language": lambda w: {"language": "es"},
     "portal:checkin": lambda w: {
         "idempotency_key": _key(),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from openiop.accounts.models import User
 from openiop.audit.actions import audit_record
@@ -78,3 +80,74 @@ def contact_consent_withdraw(*, actor: User, participant: Participant, channel: 
             row.save(update_fields=["withdrawn_at", "updated_at"])
             audit_record(actor=actor, action="update", obj=row, detail={"withdrawn": True})
     return len(rows)
+
+
+def _has_consent(participant: Participant, channel: str) -> bool:
+    return ContactConsent.objects.filter(
+        participant=participant, channel=channel, withdrawn_at__isnull=True
+    ).exists()
+
+
+def _channel_errors(
+    participant: Participant, channel: str, turn_on: bool, consents: bool
+) -> dict[str, str]:
+    """A channel turned on needs somewhere to send and recorded consent (Part 2: contact is
+    itself a disclosure that the person is in care)."""
+    if not turn_on:
+        return {}
+    address = participant.email if channel == Channel.EMAIL else participant.phone
+    field = f"{channel}_on"
+    if not address.strip():
+        what = _("an email address") if channel == Channel.EMAIL else _("a mobile number")
+        return {
+            field: str(_("We have no %(what)s for you. Ask the front desk to add it."))
+            % {"what": what}
+        }
+    if not consents and not _has_consent(participant, channel):
+        return {f"{channel}_consent": str(_("Tick the box to agree to reminders this way."))}
+    return {}
+
+
+@transaction.atomic
+def reminder_settings_save(
+    *,
+    actor: User,
+    participant: Participant,
+    email_on: bool,
+    sms_on: bool,
+    email_consent: bool,
+    sms_consent: bool,
+    day_before_at: time,
+    quiet_start: time | None,
+    quiet_end: time | None,
+) -> ContactPreference:
+    """The participant's own reminder choices (portal "Reminders"): channels on or off with
+    consent recorded when first given; turning a channel off stops it and withdraws its
+    consent. All or nothing."""
+    errors = {
+        **_channel_errors(participant, Channel.EMAIL, email_on, email_consent),
+        **_channel_errors(participant, Channel.SMS, sms_on, sms_consent),
+    }
+    if (quiet_start is None) != (quiet_end is None):
+        errors["quiet_end"] = str(_("Give both the start and the end of quiet hours, or neither."))
+    if errors:
+        raise ActionError(errors)
+    for channel, on, agreed in (
+        (Channel.EMAIL, email_on, email_consent),
+        (Channel.SMS, sms_on, sms_consent),
+    ):
+        if on and agreed and not _has_consent(participant, channel):
+            contact_consent_record(
+                actor=actor, participant=participant, channel=channel, method=ConsentMethod.PORTAL
+            )
+        if not on:
+            contact_consent_withdraw(actor=actor, participant=participant, channel=channel)
+    return contact_preference_update(
+        actor=actor,
+        participant=participant,
+        email_on=email_on,
+        sms_on=sms_on,
+        day_before_at=day_before_at,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+    )

@@ -111,7 +111,8 @@ def send_one(message: OutboundMessage, now: datetime) -> str:
 
 
 def _retry_at(message: OutboundMessage, now: datetime) -> datetime:
-    pref = message.participant.contact_preference if message.participant else None
+    # getattr: see planner._plan_one (the reverse one-to-one, unknown to mypy's plugin).
+    pref = getattr(message.participant, "contact_preference", None) if message.participant else None
     retry = now + _backoff(message.attempts)
     if pref is None or message.participant is None:
         return retry

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from openiop.notifications import views as notification_views
 from openiop.portal import alumni_views, measures_views, signin_views, views
 
 app_name = "portal"
@@ -9,6 +10,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("alumni/", alumni_views.alumni, name="alumni"),
+    path("reminders/", notification_views.reminders, name="reminders"),
     path("calendar-link/", views.calendar_link, name="calendar_link"),
     path("language/", views.language, name="language"),
     path("check-in/", views.checkin, name="checkin"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import polib  # type: ignore[import-untyped]  # no type hints published
+import polib  # type: ignore[import-untyped,unused-ignore]  # no type hints published
 import pytest
 from django.conf import settings
 from django.test import Client
