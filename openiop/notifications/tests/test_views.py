@@ -75,20 +75,18 @@ def test_reminders_page_refuses_staff_and_anonymous(world: Any, client_for, clie
 # --- the SMS webhook ----------------------------------------------------------------------------
 
 
-def _signed(params: dict[str, str], token: str = TOKEN) -> dict[str, str]:
-    return {
-        "HTTP_X_TWILIO_SIGNATURE": twilio_signature("http://testserver/sms/inbound/", params, token)
-    }
+def _signed(params: dict[str, str], token: str = TOKEN) -> str:
+    return twilio_signature("http://testserver/sms/inbound/", params, token)
 
 
 @override_settings(OPENIOP_SMS_TWILIO_AUTH_TOKEN=TOKEN)
 def test_signed_stop_reply_opts_the_number_out(world: Any):
     params = {"From": "+15555550123", "Body": "STOP", "MessageSid": "SM1"}
-    response = Client().post("/sms/inbound/", params, headers=_signed(params))
+    response = Client().post("/sms/inbound/", params, HTTP_X_TWILIO_SIGNATURE=_signed(params))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/xml")
     assert SmsOptOut.objects.get(phone="+15555550123").opted_out
     start = {**params, "Body": "START"}
-    Client().post("/sms/inbound/", start, headers=_signed(start))
+    Client().post("/sms/inbound/", start, HTTP_X_TWILIO_SIGNATURE=_signed(start))
     assert not SmsOptOut.objects.get(phone="+15555550123").opted_out
 
 
@@ -96,7 +94,9 @@ def test_signed_stop_reply_opts_the_number_out(world: Any):
 def test_unsigned_or_forged_webhook_is_refused(world: Any):
     params = {"From": "+15555550123", "Body": "STOP"}
     assert Client().post("/sms/inbound/", params).status_code == 403
-    forged = Client().post("/sms/inbound/", params, headers=_signed(params, token="guess"))
+    forged = Client().post(
+        "/sms/inbound/", params, HTTP_X_TWILIO_SIGNATURE=_signed(params, token="guess")
+    )
     assert forged.status_code == 403
     assert Client().get("/sms/inbound/").status_code == 405
     assert not SmsOptOut.objects.exists()
