@@ -22,6 +22,31 @@ CHROMIUM_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _serve_one_request_at_a_time_on_sqlite() -> None:
+    """On SQLite the test database is in memory and the live server's request threads all
+    share the test's one connection (Django's LiveServerThread). Two requests at once (a page's
+    htmx call beside its badge poll) then collide on it: "cannot start a transaction within a
+    transaction". One request at a time removes the race; Django closes each connection after
+    its response when the server is not threaded, so no browser connection can hold the server.
+    PostgreSQL gives each request thread its own connection and keeps the threaded server."""
+    from django.conf import settings
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return
+
+    class SerialWSGIServer(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            # The live server thread has already taken over the test's connections.
+            super().__init__(*args, **kwargs)
+
+    LiveServerThread.server_class = SerialWSGIServer
+
+
+_serve_one_request_at_a_time_on_sqlite()
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
